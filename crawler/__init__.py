@@ -1,0 +1,1 @@
+"""nianbao crawler package."""

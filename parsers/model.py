@@ -1,0 +1,121 @@
+"""The canonical report: what every parser returns and what the database stores.
+
+Keys are the stable English identifiers of ../shared/DESIGN.md; the Chinese labels live only in
+`parsers.templates`. `Report.to_json()` is the JSON contract printed by `nianbao parse --json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Format = Literal["gov2021", "gov2019", "stat2014", "unknown"]
+Severity = Literal["error", "warning", "info"]
+SourceKind = Literal["pdf", "html", "docx", "text"]
+ReportStatus = Literal["parsed", "not_a_report", "needs_ocr"]
+
+SECTION_KEYS: tuple[str, ...] = (
+    "overview",
+    "proactive",
+    "requests",
+    "review_litigation",
+    "problems",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell as printed: `value` is None for "/", "—", "－" or blank, `raw` keeps the text."""
+
+    table: str
+    row: str
+    col: str
+    value: float | int | None
+    raw: str
+    page: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A broken rule: `rule` is one of DESIGN.md's rule ids, `where` a table/row/col path."""
+
+    rule: str
+    severity: Severity
+    where: str
+    message: str
+    expected: float | int | None = None
+    actual: float | int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ParserInfo:
+    version: str
+    source_kind: SourceKind
+    pages: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    """A parsed annual report.
+
+    `tables` is derived from `cells` (see `tables_from_cells`) and is the nested
+    table → row → col → value view of DESIGN.md; `cells` are the source of truth.
+    """
+
+    agency: str | None
+    year: int | None
+    format: Format
+    title: str
+    parser: ParserInfo
+    status: ReportStatus = "parsed"
+    sections: dict[str, str] = field(default_factory=dict)
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    statistics: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> dict[str, dict[str, Any]]:
+        return tables_from_cells(self.cells, self.statistics)
+
+    def value(self, table: str, row: str, col: str) -> float | int | None:
+        """The value of one cell, or None when absent or blank."""
+        for cell in self.cells:
+            if cell.table == table and cell.row == row and cell.col == col:
+                return cell.value
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agency": self.agency,
+            "year": self.year,
+            "format": self.format,
+            "status": self.status,
+            "title": self.title,
+            "sections": dict(self.sections),
+            "tables": self.tables,
+            "cells": [c.to_dict() for c in self.cells],
+            "findings": [f.to_dict() for f in self.findings],
+            "parser": asdict(self.parser),
+        }
+
+
+def tables_from_cells(
+    cells: list[Cell], statistics: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Nest cells as table → row → col → value; stat2014 indicators go under `statistics`."""
+    tables: dict[str, dict[str, Any]] = {}
+    for cell in cells:
+        if cell.table == "statistics":
+            continue
+        tables.setdefault(cell.table, {}).setdefault(cell.row, {})[cell.col] = cell.value
+    if statistics:
+        tables["statistics"] = {key: dict(entry) for key, entry in statistics.items()}
+    return tables

@@ -1,0 +1,123 @@
+"""One settings object for the whole project (env prefix `NIANBAO_`, optional `nianbao.toml`).
+
+The embedded defaults need nothing running: a SQLite file under ./var/ and a local-directory
+object store under ./var/objects. Production points `database_url` at PostgreSQL and
+`object_store` at an S3 bucket.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_USER_AGENT = "nianbao/0.1 (+https://github.com/nianbao/nianbao; government transparency research crawler)"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message is one line naming the setting."""
+
+
+class Settings(BaseSettings):
+    """Connections, crawl politeness, schedules and alert targets."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NIANBAO_",
+        toml_file="nianbao.toml",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    home: Path = Field(default=Path("var"), description="Directory for the embedded defaults.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default sqlite:///<home>/nianbao.db")
+    object_store: str = Field(default="", description="s3://bucket[/prefix] or a directory; default <home>/objects")
+    s3_endpoint: str = Field(default="", description="host:port of the S3 API, e.g. 127.0.0.1:8333")
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    s3_secure: bool = Field(default=False, description="Use HTTPS for the S3 endpoint.")
+
+    user_agent: str = DEFAULT_USER_AGENT
+    crawl_concurrency_per_domain: int = Field(default=2, ge=1, le=8)
+    crawl_download_delay: float = Field(default=1.0, ge=0)
+    crawl_obey_robots: bool = True
+    crawl_timeout: int = Field(default=30, ge=1)
+    sources_dir: str = Field(default="", description="Directory of source YAML files; default: the shipped ones.")
+
+    crawl_cron: str = "0 3 * * *"
+    ingest_pending_cron: str = "*/30 * * * *"
+    timeliness_cron: str = "0 8 * * *"
+    timezone: str = "Asia/Shanghai"
+
+    alert_urls: list[str] = Field(default_factory=list, description="apprise URLs, comma separated in env.")
+    public_base_url: str = Field(default="", description="Base URL operators use to open originals.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("alert_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(f"NIANBAO_DATABASE_URL must be sqlite:/// or postgresql+psycopg://, got {value!r}")
+        return value
+
+    @field_validator("object_store")
+    @classmethod
+    def _check_object_store(cls, value: str) -> str:
+        if value.startswith("s3://") and not urlsplit(value).netloc:
+            raise ValueError(f"NIANBAO_OBJECT_STORE needs a bucket: s3://bucket, got {value!r}")
+        if "://" in value and not value.startswith(("s3://", "file://")):
+            raise ValueError(f"NIANBAO_OBJECT_STORE must be s3://bucket or a directory, got {value!r}")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'nianbao.db').as_posix()}"
+
+    @property
+    def resolved_object_store(self) -> str:
+        return self.object_store or str(self.home / "objects")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation errors into a one-line `SettingsError`."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {where}: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
+    return load_settings()
