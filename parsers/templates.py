@@ -150,3 +150,16 @@ def request_rows(fmt: str) -> tuple[Row, ...]:
 def result_rows(fmt: str) -> tuple[str, ...]:
     """Row keys that add up to （七）总计 in a format."""
     return RESULT_ROWS_2019 if fmt == "gov2019" else RESULT_ROWS_2021
+
+
+# Other wordings seen in real reports, matched in addition to the standard labels (additive).
+PROACTIVE_ALIASES: dict[str, tuple[str, ...]] = {
+    "normative_documents": ("规范性文件", "行政规范性文件"),
+    "other_services": ("其他对外管理服务事项",),
+}
+REQUEST_ALIASES: dict[str, tuple[str, ...]] = {
+    "new": ("本年新收政府信息公开申请数量", "一、本年新收申请数量"),
+    "carried_over": ("上年结转政府信息公开申请数量",),
+    "carried_forward": ("结转下年度继续办理",),
+    "withheld_prohibited_by_law": ("2.其他法律行政法规禁止公开",),
+}

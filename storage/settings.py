@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     crawl_timeout: int = Field(default=30, ge=1)
     sources_dir: str = Field(default="", description="Directory of source YAML files; default: the shipped ones.")
 
+    task_retries: int = Field(default=3, ge=0, description="Retries of I/O tasks (object store, database).")
+    task_retry_delay: float = Field(default=2.0, ge=0, description="Base seconds of the exponential backoff.")
+    max_ingest_attempts: int = Field(default=3, ge=1, description="Ingests of a failed document before giving up.")
+
     crawl_cron: str = "0 3 * * *"
     ingest_pending_cron: str = "*/30 * * * *"
     timeliness_cron: str = "0 8 * * *"

@@ -1,0 +1,1 @@
+"""The bundled demo portal and its generated report files."""

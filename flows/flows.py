@@ -1,0 +1,280 @@
+"""Prefect flows: thin orchestration over the plain functions in `flows.ingest`, `crawler.run` and
+`flows.timeliness`.
+
+Retries with exponential backoff and jitter sit on the I/O tasks only; a parse that failed because of
+the bytes themselves (`parsers.errors.ParseError`) is never retried. Every outcome is written back to
+the document row, so the database — not the event — is the record of what is left to do.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+from prefect.tasks import Task, exponential_backoff
+
+from flows.alerts import ALERTING_STATUSES, crawl_alert, finding_alert, ingest_alert, raise_alert, timeliness_alert
+from flows.ingest import IngestOutcome, Original, load_parsed, locate_original, parse_original, record_failure
+from parsers.errors import ParseError
+from parsers.model import Report as ParsedReport
+from storage.db import session_scope
+from storage.errors import StorageError
+from storage.settings import Settings, get_settings
+
+
+def is_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry I/O failures (object store, database, network); never a deterministic parse failure."""
+    try:
+        state.result()
+    except ParseError:
+        return False
+    except (StorageError, OSError, TimeoutError, ConnectionError):
+        return True
+    except Exception as exc:  # SQLAlchemy operational errors and the like
+        return exc.__class__.__module__.startswith(("sqlalchemy", "psycopg", "minio", "urllib3"))
+    return False
+
+
+def _io_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "retries": settings.task_retries,
+        "retry_delay_seconds": exponential_backoff(backoff_factor=settings.task_retry_delay),
+        "retry_jitter_factor": 0.5,
+        "retry_condition_fn": is_transient,
+    }
+
+
+@task(name="locate original", task_run_name="locate document {document_id}")
+def locate_original_task(document_id: int) -> Original:
+    return locate_original(get_settings(), document_id)
+
+
+@task(name="parse report", task_run_name="parse {original.url}")
+def parse_task(original: Original) -> ParsedReport:
+    return parse_original(get_settings(), original)
+
+
+@task(name="load report", task_run_name="load document {original.document_id}")
+def load_task(original: Original, parsed: ParsedReport) -> IngestOutcome:
+    return load_parsed(get_settings(), original, parsed)
+
+
+@task(name="send alerts")
+def alert_findings_task(outcome: IngestOutcome) -> int:
+    """Alert once per error finding of the loaded report; returns how many were newly raised."""
+    settings = get_settings()
+    raised = 0
+    with session_scope(settings) as session:
+        for finding in outcome.findings:
+            if finding["severity"] != "error":
+                continue
+            message = finding_alert(
+                sha256=outcome.sha256,
+                agency=outcome.agency or "未识别机关",
+                year=outcome.year,
+                rule=finding["rule"],
+                where=finding["where"],
+                message=finding["message"],
+                expected=finding.get("expected"),
+                actual=finding.get("actual"),
+                url=outcome.url,
+                original_link=_original_link(settings, outcome.document_id),
+            )
+            raised += raise_alert(session, settings, message).recorded
+    return raised
+
+
+@flow(name="ingest", flow_run_name="ingest document {document_id}", log_prints=True)
+def ingest_flow(document_id: int) -> IngestOutcome:
+    """Fetch the original by key → parse → validate → load → alert, for one stored document."""
+    settings = get_settings()
+    io = _io_options(settings)
+    original = locate_original_task.with_options(**io)(document_id)
+    try:
+        parsed = parse_task.with_options(**io)(original)
+    except ParseError as exc:
+        record_failure(settings, document_id, str(exc), retryable=False)
+        get_run_logger().warning("document %s is not parseable: %s", document_id, exc)
+        return IngestOutcome(document_id, "failed", url=original.url, sha256=original.sha256, error=str(exc))
+    except Exception as exc:
+        _give_up(settings, original, exc)
+        raise
+    try:
+        outcome = load_task.with_options(**io)(original, parsed)
+    except Exception as exc:
+        _give_up(settings, original, exc)
+        raise
+    if outcome.status == "parsed":
+        alert_findings_task(outcome)
+        _ingest_artifact(settings, outcome)
+    return outcome
+
+
+def _give_up(settings: Settings, original: Original, exc: BaseException) -> None:
+    """After the retries: record a retryable failure and alert a person (once per error)."""
+    error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+    record_failure(settings, original.document_id, error, retryable=True)
+    with session_scope(settings) as session:
+        raise_alert(session, settings, ingest_alert(document_id=original.document_id, url=original.url, error=error))
+
+
+@flow(name="ingest pending", log_prints=True)
+def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
+    """Ingest every stored or retryably failed document: the reconcile path that makes lost events harmless."""
+    from storage import repository
+
+    settings = get_settings()
+    with session_scope(settings) as session:
+        pending = [d.id for d in repository.pending_documents(session, limit=limit)]
+    logger = get_run_logger()
+    logger.info("%d document(s) pending", len(pending))
+    outcomes: list[IngestOutcome] = []
+    for position, document_id in enumerate(pending, start=1):
+        try:
+            outcomes.append(ingest_flow(document_id))
+        except Exception as exc:
+            outcomes.append(IngestOutcome(document_id, "failed", error=str(exc).splitlines()[0]))
+        logger.info("ingested %d/%d", position, len(pending))
+    return outcomes
+
+
+@task(name="crawl source", task_run_name="crawl {source_id}")
+def crawl_source_task(source_id: str) -> dict[str, Any]:
+    from crawler.run import crawl_source
+
+    return crawl_source(source_id, settings=get_settings()).to_dict()
+
+
+@flow(name="crawl", log_prints=True)
+def crawl_flow(source_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Crawl every source (or the ones named), each in its own Scrapy child process; alert on trouble."""
+    from crawler.registry import load_registry
+
+    settings = get_settings()
+    registry = load_registry(settings.sources_dir or None)
+    wanted = source_ids or [s.id for s in registry.sources]
+    futures = [crawl_source_task.submit(source_id) for source_id in wanted]
+    summaries = [future.result() for future in futures]
+    with session_scope(settings) as session:
+        for summary in summaries:
+            if summary["status"] in ("failed", "empty", "blocked"):
+                source = registry.source(summary["source_id"])
+                raise_alert(
+                    session,
+                    settings,
+                    crawl_alert(
+                        source_id=summary["source_id"],
+                        source_name=source.name if source else summary["source_id"],
+                        run_id=summary["run_id"],
+                        status=summary["status"],
+                        reason=summary.get("reason", ""),
+                        last_ok_run_id=_last_ok_run(session, summary["source_id"]),
+                    ),
+                )
+    create_table_artifact(
+        key="crawl-runs",
+        table=[
+            {
+                "source": s["source_id"],
+                "status": s["status"],
+                "pages": s.get("pages", 0),
+                "links found": s.get("links_found", 0),
+                "new documents": s.get("documents_new", 0),
+                "unchanged": s.get("documents_unchanged", 0),
+                "errors": s.get("errors", 0),
+                "reason": s.get("reason", ""),
+            }
+            for s in summaries
+        ],
+        description="Crawl runs: one row per source",
+    )
+    return summaries
+
+
+@flow(name="timeliness", log_prints=True)
+def timeliness_flow(year: int | None = None, today: date | None = None) -> dict[str, int]:
+    """Compute each agency-year's publication status, publish it as a table, alert on changes."""
+    from flows.timeliness.render import artifact_rows
+    from flows.timeliness.status import refresh_timeliness
+
+    settings = get_settings()
+    today = today or date.today()
+    report_year = year or today.year - 1
+    with session_scope(settings) as session:
+        rows = refresh_timeliness(session, report_year, today=today)
+        for row in rows:
+            if row.status in ALERTING_STATUSES and row.previous_status != row.status:
+                raise_alert(session, settings, timeliness_alert(row))
+    create_table_artifact(
+        key=f"timeliness-{report_year}",
+        table=artifact_rows(rows),
+        description=f"Publication status of {report_year} annual reports as of {today.isoformat()}",
+    )
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
+
+
+@flow(name="run pipeline", log_prints=True)
+def pipeline_flow(source_ids: list[str] | None = None) -> dict[str, Any]:
+    """Crawl all sources, then ingest everything pending (the embedded `nianbao run`)."""
+    crawls = crawl_flow(source_ids)
+    outcomes = ingest_pending_flow()
+    return {"crawls": crawls, "ingested": [o.__dict__ for o in outcomes]}
+
+
+def _last_ok_run(session: Any, source_id: str) -> int:
+    from storage import repository
+
+    run = repository.last_crawl_run(session, source_id, status="ok")
+    return run.id if run is not None else 0
+
+
+def _original_link(settings: Settings, document_id: int) -> str:
+    from storage import models
+    from storage.objectstore import open_store
+
+    with session_scope(settings) as session:
+        document = session.get(models.Document, document_id)
+        if document is None:
+            return ""
+        try:
+            return open_store(settings).url(document.object_key)
+        except StorageError:
+            return document.object_key
+
+
+def _ingest_artifact(settings: Settings, outcome: IngestOutcome) -> None:
+    lines = [
+        f"# {outcome.agency or '未识别机关'} · {outcome.year or '?'} · {outcome.format}",
+        "",
+        f"- document: {outcome.document_id} — [{outcome.url}]({outcome.url})",
+        f"- original: {_original_link(settings, outcome.document_id)}",
+        f"- report status: {outcome.report_status}; agency matched to registry: {outcome.agency_matched}",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        *[f"| {label} | {'—' if value is None else value} |" for label, value in outcome.totals.items()],
+        "",
+        "## Findings",
+        "",
+    ]
+    if outcome.findings:
+        lines += ["| severity | rule | where | expected | actual | message |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"| {f['severity']} | {f['rule']} | {f['where']} | {f.get('expected')} | {f.get('actual')} "
+            f"| {f['message']} |"
+            for f in outcome.findings
+        ]
+    else:
+        lines.append("none")
+    create_markdown_artifact(
+        key=f"ingest-document-{outcome.document_id}",
+        markdown="\n".join(lines),
+        description=f"Ingest of document {outcome.document_id}",
+    )

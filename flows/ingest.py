@@ -1,0 +1,251 @@
+"""Ingest one stored document: locate the original → parse → check across years → load.
+
+Plain functions at the I/O boundaries; `flows.flows` wraps them in Prefect tasks with retries. Payloads
+travel by reference (document id, object key); only `parse_original` reads the bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import parsers
+from parsers.history import compare_years
+from parsers.model import Cell, Finding, ParserInfo
+from parsers.model import Report as ParsedReport
+from storage import models, repository
+from storage.db import session_scope
+from storage.objectstore import open_store
+from storage.settings import Settings
+
+_YEAR_IN_TITLE = re.compile(r"(20\d{2}|19\d{2})\s*年\s*度?")
+
+
+@dataclass(frozen=True)
+class Original:
+    """A reference to one stored original: enough to fetch and describe it, never the bytes."""
+
+    document_id: int
+    object_key: str
+    content_type: str
+    url: str
+    sha256: str
+    title: str
+
+
+@dataclass
+class IngestOutcome:
+    """What happened to one document, for summaries, artifacts and alerts."""
+
+    document_id: int
+    status: str  # parsed | not_a_report | failed
+    url: str = ""
+    sha256: str = ""
+    report_id: int | None = None
+    agency: str | None = None
+    agency_matched: bool = False
+    year: int | None = None
+    format: str = ""
+    report_status: str = ""
+    error: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, Any] = field(default_factory=dict)
+
+    def findings_by_severity(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
+        return counts
+
+
+def locate_original(settings: Settings, document_id: int) -> Original:
+    """Read the document row; raises LookupError for an unknown id."""
+    with session_scope(settings) as session:
+        document = session.get(models.Document, document_id)
+        if document is None:
+            raise LookupError(f"no document with id {document_id}")
+        return Original(
+            document_id=document.id,
+            object_key=document.object_key,
+            content_type=document.content_type,
+            url=document.url,
+            sha256=document.sha256,
+            title=document.title,
+        )
+
+
+def parse_original(settings: Settings, original: Original) -> ParsedReport:
+    """Fetch the bytes by key and parse them; ParseError means the bytes themselves are bad."""
+    data = open_store(settings).get(original.object_key)
+    return parsers.parse(data, filename=original.url.rsplit("/", 1)[-1], content_type=original.content_type)
+
+
+def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) -> IngestOutcome:
+    """Resolve agency, year and publication date, run the cross-year checks, replace the report.
+
+    One transaction: the report, its cells and findings replace any earlier load of the document,
+    and the document is marked parsed (or not_a_report).
+    """
+    from flows.timeliness.matching import match_agency
+    from flows.timeliness.publication import publication_date
+
+    with session_scope(settings) as session:
+        document = session.get(models.Document, original.document_id)
+        if document is None:
+            raise LookupError(f"no document with id {original.document_id}")
+        outcome = IngestOutcome(
+            document_id=document.id,
+            status="parsed",
+            url=document.url,
+            sha256=document.sha256,
+            format=parsed.format,
+            report_status=parsed.status,
+        )
+        if parsed.status == "not_a_report":
+            repository.mark_document(session, document.id, "not_a_report")
+            outcome.status = "not_a_report"
+            return outcome
+
+        parent = session.get(models.Document, document.parent_id) if document.parent_id else None
+        agencies = list(session.scalars(select(models.Agency)))
+        agency = None
+        for candidate in _agency_candidates(parsed, document, parent):
+            agency = match_agency(candidate, agencies)
+            if agency is not None:
+                break
+        year = parsed.year or _year_from_titles(document, parent)
+        published = publication_date(document, parent)
+
+        findings = list(parsed.findings)
+        if agency is not None and year is not None:
+            previous = _previous_report(session, agency.id, year)
+            if previous is not None:
+                findings.extend(compare_years(previous, parsed))
+        parsed.findings = findings
+
+        row = repository.replace_report(
+            session,
+            document.id,
+            parsed,
+            agency_id=agency.id if agency is not None else None,
+            published_at=published.at,
+            published_at_source=published.source,
+        )
+        if row.year is None and year is not None:
+            row.year = year
+        if agency is not None and not row.agency_name:
+            row.agency_name = agency.name
+        repository.mark_document(session, document.id, "parsed")
+        session.flush()
+
+        outcome.report_id = row.id
+        outcome.agency = agency.name if agency is not None else parsed.agency
+        outcome.agency_matched = agency is not None
+        outcome.year = year
+        outcome.findings = [f.to_dict() for f in findings]
+        outcome.totals = _totals(parsed)
+        return outcome
+
+
+def record_failure(settings: Settings, document_id: int, error: str, *, retryable: bool) -> None:
+    """Write the failure back to the document row (status, attempts, last error)."""
+    with session_scope(settings) as session:
+        repository.mark_document(session, document_id, "failed", error=error, retryable=retryable)
+
+
+def _agency_candidates(
+    parsed: ParsedReport, document: models.Document, parent: models.Document | None
+) -> list[str]:
+    candidates = [parsed.agency or "", parsed.title]
+    for doc in (document, parent):
+        if doc is None:
+            continue
+        meta = doc.meta or {}
+        candidates += [meta.get("ArticleTitle", ""), doc.title, meta.get("ContentSource", "")]
+    return [c for c in candidates if c]
+
+
+def _year_from_titles(document: models.Document, parent: models.Document | None) -> int | None:
+    for doc in (document, parent):
+        if doc is None:
+            continue
+        match = _YEAR_IN_TITLE.search(doc.title or (doc.meta or {}).get("ArticleTitle", ""))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _previous_report(session: Session, agency_id: int, year: int) -> ParsedReport | None:
+    """The agency's report for the year before, rebuilt as a canonical Report for the history rules."""
+    row = session.scalars(
+        select(models.Report)
+        .where(
+            models.Report.agency_id == agency_id,
+            models.Report.year == year - 1,
+            models.Report.status == "parsed",
+        )
+        .order_by(models.Report.published_at, models.Report.id)
+        .limit(1)
+    ).first()
+    return report_from_row(row) if row is not None else None
+
+
+def report_from_row(row: models.Report) -> ParsedReport:
+    """Rebuild the canonical report from its stored rows (cells, sections, findings)."""
+    return ParsedReport(
+        agency=row.agency_name,
+        year=row.year,
+        format=row.format,  # type: ignore[arg-type]
+        title=row.title,
+        parser=ParserInfo(version=row.parser_version, source_kind=row.source_kind or "text"),  # type: ignore[arg-type]
+        status=row.status,  # type: ignore[arg-type]
+        sections=dict(row.sections or {}),
+        statistics=dict(row.statistics or {}),
+        cells=[
+            Cell(
+                table=c.table_name,
+                row=c.row_key,
+                col=c.col_key,
+                value=_as_number(c.value),
+                raw=c.raw,
+                page=c.page,
+            )
+            for c in row.cells
+        ],
+        findings=[
+            Finding(
+                rule=f.rule,
+                severity=f.severity,  # type: ignore[arg-type]
+                where=f.location,
+                message=f.message,
+                expected=f.expected,
+                actual=f.actual,
+            )
+            for f in row.findings
+        ],
+    )
+
+
+def _as_number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _totals(parsed: ParsedReport) -> dict[str, Any]:
+    """The headline figures an operator checks first (table 3 new/total, table 4 block totals)."""
+    wanted = {
+        "requests new": ("requests", "new", "total"),
+        "requests carried over": ("requests", "carried_over", "total"),
+        "requests handled": ("requests", "total", "total"),
+        "requests carried forward": ("requests", "carried_forward", "total"),
+        "review total": ("review_litigation", "review", "total"),
+        "suits direct total": ("review_litigation", "suit_direct", "total"),
+        "suits after review total": ("review_litigation", "suit_after_review", "total"),
+    }
+    return {label: parsed.value(*where) for label, where in wanted.items()}

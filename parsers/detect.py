@@ -1,0 +1,61 @@
+"""Decide what kind of document some bytes are, from the bytes first and the name/content type second."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Literal
+
+from parsers.errors import EmptyDocument, TruncatedDocument, UnsupportedKind, WrongKind
+
+Kind = Literal["pdf", "docx", "html", "text"]
+
+_HTML_SNIFF = re.compile(rb"<(!doctype\s+html|html|head|body|meta|title|div|table|p|script)[\s>/]", re.I)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _claims_pdf(filename: str, content_type: str) -> bool:
+    return filename.lower().endswith(".pdf") or "pdf" in content_type.lower()
+
+
+def detect_kind(data: bytes, *, filename: str = "", content_type: str = "") -> Kind:
+    """The reader to use; raise a ParseError subclass for kinds we cannot parse."""
+    if not data.strip():
+        raise EmptyDocument("empty document (0 bytes of content)")
+    head = data[:2048].lstrip()
+    if head.startswith(b"%PDF") or data[:1024].find(b"%PDF-") >= 0:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        return _zip_kind(data)
+    if data.startswith(_OLE2):
+        raise UnsupportedKind("legacy Word/WPS (OLE2 .doc/.wps) document: convert to DOCX or PDF first")
+    if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        raise UnsupportedKind("image file, not a text document: needs OCR")
+    if data.startswith(b"\x1f\x8b") or data.startswith(b"Rar!") or data.startswith(b"7z\xbc\xaf"):
+        raise UnsupportedKind("compressed archive, not a report document")
+    is_html = bool(_HTML_SNIFF.search(data[:4096].lower()))
+    if _claims_pdf(filename, content_type):
+        what = "an HTML page" if is_html else "not a PDF"
+        raise WrongKind(f"named or typed as PDF but the bytes are {what} (no %PDF header)")
+    if is_html:
+        return "html"
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnsupportedKind("binary data of an unknown kind")
+    return "text"
+
+
+def _zip_kind(data: bytes) -> Kind:
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile as exc:
+        if b"word/" in data[:4096]:
+            raise TruncatedDocument("truncated DOCX (ZIP directory missing)") from exc
+        raise UnsupportedKind("damaged ZIP archive") from exc
+    if "word/document.xml" in names:
+        return "docx"
+    if any(n.startswith("xl/") for n in names):
+        raise UnsupportedKind("spreadsheet (XLSX) attachment: not parsed")
+    if any(n.lower().endswith(".ofd") or n == "OFD.xml" for n in names):
+        raise UnsupportedKind("OFD document: not parsed")
+    raise UnsupportedKind(f"ZIP archive with {len(names)} files, not a report document")

@@ -1,0 +1,234 @@
+"""Table grids and flattened table lines → canonical cells of tables 2, 3 and 4.
+
+Every row that carries values becomes a `Candidate` (its label, the label fragments printed on the
+lines just before it, its raw values). Candidates are matched to the rows of the format's template by
+label similarity plus a bonus for the next row in template order, so a garbled or broken label still
+lands in its row, and a row printed out of place (a page-break artefact) is still found by its label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from parsers import templates as t
+from parsers.document import Document, Grid, Line
+from parsers.labels import norm, ratio, squash_repeats, strip_numbering
+from parsers.model import Cell, Finding
+from parsers.numbers import clean_cell, is_footer, is_value, parse_value
+
+MATCH_THRESHOLD = 0.6
+NEXT_ROW_BONUS = 0.08
+REVIEW_CELLS = len(t.REVIEW_BLOCKS) * len(t.REVIEW_COLUMNS)
+MAX_FRAGMENTS = 5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A printed row with values: its own label, the label-only text before it, its raw values."""
+
+    label: str
+    fragments: tuple[str, ...]
+    values: tuple[str, ...]
+    page: int | None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A template row: where its values go and the label variants it may be printed as."""
+
+    table: str
+    row: str
+    cols: tuple[str, ...]
+    variants: tuple[str, ...]
+    index: int
+    align: Literal["left", "right"] = "left"
+
+
+@dataclass
+class TableResult:
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rows_found: dict[str, set[str]] = field(default_factory=dict)
+
+
+def line_candidates(blocks: Iterable[Line | Grid]) -> list[Candidate]:
+    """Every row with trailing values, from text lines and grid rows, in reading order."""
+    out: list[Candidate] = []
+    fragments: list[str] = []
+    for block in blocks:
+        if isinstance(block, Line):
+            candidate = _from_line(block, fragments)
+            if candidate is None:
+                continue
+            out.append(candidate)
+            fragments = []
+        else:
+            fragments = []
+            out.extend(_from_grid(block))
+    return out
+
+
+def _from_line(line: Line, fragments: list[str]) -> Candidate | None:
+    if is_footer(line.text):
+        return None
+    tokens = line.text.split()
+    cut = len(tokens)
+    while cut > 0 and tokens[cut - 1] != "无" and is_value(tokens[cut - 1]):
+        cut -= 1
+    label = norm("".join(squash_repeats(tokens[:cut])))
+    if cut == len(tokens):
+        if label:
+            fragments.append(label)
+            del fragments[:-MAX_FRAGMENTS]
+        return None
+    return Candidate(label, tuple(fragments), tuple(tokens[cut:]), line.page)
+
+
+def _from_grid(grid: Grid) -> list[Candidate]:
+    out: list[Candidate] = []
+    for row in grid.rows:
+        cells = [c.strip() for c in row.cells if c is not None]
+        if any(is_footer(c) for c in cells if c):
+            cells = [c for c in cells if not (c and is_footer(c))]
+        last_label = max((i for i, c in enumerate(cells) if not is_value(c)), default=-1)
+        values = tuple(clean_cell(c) for c in cells[last_label + 1 :])
+        if not any(values):
+            continue
+        label = norm("".join(squash_repeats([c for c in cells[: last_label + 1] if c])))
+        out.append(Candidate(label, (), values, row.page))
+    return out
+
+
+def slots_for(fmt: str) -> list[Slot]:
+    """Template rows of tables 2 and 3 for a format, with label variants to match against."""
+    proactive = t.PROACTIVE_ROWS_2019 if fmt == "gov2019" else t.PROACTIVE_ROWS_2021
+    slots: list[Slot] = []
+    for i, (key, label, cols) in enumerate(proactive):
+        variants = {norm(label), *(norm(a) for a in t.PROACTIVE_ALIASES.get(key, ()))}
+        slots.append(Slot("proactive", key, cols, tuple(sorted(variants)), i))
+    request_cols = tuple(key for key, _ in t.REQUEST_COLUMNS)
+    for i, row in enumerate(t.request_rows(fmt)):
+        label = norm(row.label)
+        variants = {label, strip_numbering(label), norm(row.group) + label}
+        variants |= {norm(a) for a in t.REQUEST_ALIASES.get(row.key, ())}
+        slots.append(Slot("requests", row.key, request_cols, tuple(sorted(variants)), i, "right"))
+    return slots
+
+
+def _texts(candidate: Candidate) -> list[str]:
+    texts = [candidate.label] if candidate.label else []
+    acc = candidate.label
+    for fragment in reversed(candidate.fragments):
+        acc = fragment + acc
+        texts.append(acc)
+    return texts
+
+
+def _score(candidate: Candidate, slot: Slot, cursor: dict[str, int]) -> float:
+    best = max((ratio(text, v) for text in _texts(candidate) for v in slot.variants), default=0.0)
+    if best < MATCH_THRESHOLD - NEXT_ROW_BONUS - 0.05:
+        return best
+    filled = len([v for v in candidate.values if v]) if len(candidate.values) > len(slot.cols) else None
+    count = filled if filled is not None else len(candidate.values)
+    if count == len(slot.cols):
+        best += 0.05
+    elif abs(count - len(slot.cols)) >= 3:
+        best -= 0.3
+    if slot.index == cursor.get(slot.table, -1) + 1:
+        best += NEXT_ROW_BONUS
+    return best
+
+
+def _fit(values: tuple[str, ...], n: int, align: str) -> tuple[list[str | None], int]:
+    """Values placed into n columns (None for a column not printed) and the count of extra values."""
+    vals = list(values)
+    while len(vals) > n and vals and not vals[-1]:
+        vals.pop()
+    extra = max(0, len(vals) - n)
+    vals = vals[:n]
+    pad: list[str | None] = [None] * (n - len(vals))
+    placed: list[str | None] = [*vals]
+    return (pad + placed if align == "right" else placed + pad), extra
+
+
+def _emit(table: str, row: str, cols: tuple[str, ...], candidate: Candidate, align: str, out: TableResult) -> None:
+    placed, extra = _fit(candidate.values, len(cols), align)
+    missing = [col for col, raw in zip(cols, placed, strict=True) if raw is None]
+    for col, raw in zip(cols, placed, strict=True):
+        if raw is not None:
+            out.cells.append(Cell(table, row, col, parse_value(raw), raw, candidate.page))
+    if missing:
+        out.findings.append(
+            Finding(
+                "report.unparsed_cells",
+                "warning",
+                f"{table}/{row}/{','.join(missing)}",
+                f"{len(cols) - len(missing)} of {len(cols)} values printed; cannot place {', '.join(missing)}",
+            )
+        )
+    if extra:
+        out.findings.append(
+            Finding(
+                "report.unparsed_cells",
+                "warning",
+                f"{table}/{row}",
+                f"{extra} value(s) beyond the {len(cols)} columns ignored",
+            )
+        )
+    out.rows_found.setdefault(table, set()).add(row)
+
+
+def review_columns() -> tuple[tuple[str, str], ...]:
+    """Table 4's (block, col) pairs in printed order."""
+    return tuple((block, col) for block, _ in t.REVIEW_BLOCKS for col, _ in t.REVIEW_COLUMNS)
+
+
+def _emit_review(candidate: Candidate, out: TableResult) -> None:
+    placed, extra = _fit(candidate.values, REVIEW_CELLS, "left")
+    for (block, col), raw in zip(review_columns(), placed, strict=True):
+        if raw is not None:
+            out.cells.append(Cell("review_litigation", block, col, parse_value(raw), raw, candidate.page))
+    if extra:
+        out.findings.append(
+            Finding(
+                "report.unparsed_cells",
+                "warning",
+                "review_litigation",
+                f"{extra} value(s) beyond the {REVIEW_CELLS} cells ignored",
+            )
+        )
+    out.rows_found.setdefault("review_litigation", set()).update(b for b, _ in t.REVIEW_BLOCKS)
+
+
+def match_tables(candidates: list[Candidate], fmt: str) -> TableResult:
+    """Assign candidates to template rows; a row with ≥ 15 values and no row label is table 4."""
+    slots = slots_for(fmt)
+    out = TableResult()
+    cursor: dict[str, int] = {}
+    taken: set[tuple[str, str]] = set()
+    for candidate in candidates:
+        scored = [(_score(candidate, s, cursor), s) for s in slots if (s.table, s.row) not in taken]
+        score, slot = max(scored, key=lambda p: p[0], default=(0.0, None))
+        if slot is not None and score >= MATCH_THRESHOLD:
+            taken.add((slot.table, slot.row))
+            cursor[slot.table] = slot.index
+            _emit(slot.table, slot.row, slot.cols, candidate, slot.align, out)
+        elif len(candidate.values) >= REVIEW_CELLS and "review_litigation" not in out.rows_found:
+            _emit_review(candidate, out)
+        elif len([v for v in candidate.values if v]) >= 3 and len(candidate.label) < 40:
+            out.findings.append(
+                Finding(
+                    "report.unparsed_cells",
+                    "warning",
+                    "tables",
+                    f"a row of {len(candidate.values)} values labelled “{candidate.label[:30]}” matches no "
+                    "template row",
+                )
+            )
+    return out
+
+
+def document_candidates(doc: Document) -> list[Candidate]:
+    return line_candidates(doc.blocks)
