@@ -1,1 +1,51 @@
-"""nianbao parsers package."""
+"""Bytes → canonical `Report`: detect the kind, read it into a `Document`, then build the report.
+
+Pure: no I/O beyond the bytes given. Bad input raises a `ParseError` subclass with a one-line reason,
+or returns a Report whose status is `not_a_report` / `needs_ocr`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from parsers.detect import detect_kind
+from parsers.document import Document
+from parsers.errors import ParseError
+from parsers.model import Report
+from parsers.pipeline import VERSION, build_report
+from parsers.settings import ParseSettings
+
+__version__ = VERSION
+__all__ = ["ParseError", "ParseSettings", "Report", "__version__", "parse", "read_document"]
+
+
+def read_document(
+    data: bytes, *, filename: str = "", content_type: str = "", settings: ParseSettings | None = None
+) -> Document:
+    """The intermediate document of any supported kind."""
+    settings = settings or ParseSettings()
+    kind = detect_kind(data, filename=filename, content_type=content_type)
+    if kind == "pdf":
+        from parsers.pdf import read_pdf
+
+        return read_pdf(data, settings)
+    if kind == "docx":
+        from parsers.docx import read_docx
+
+        return read_docx(data)
+    if kind == "html":
+        from parsers.html import read_html
+
+        return read_html(data, content_type)
+    from parsers.text import read_text
+
+    return read_text(data, content_type)
+
+
+def parse(
+    data: bytes, *, filename: str = "", content_type: str = "", settings: ParseSettings | None = None
+) -> Report:
+    """Parse one report document (PDF, DOCX, HTML or text) into the canonical Report."""
+    started = time.perf_counter()
+    doc = read_document(data, filename=filename, content_type=content_type, settings=settings)
+    return build_report(doc, started=started)

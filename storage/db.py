@@ -101,7 +101,9 @@ def make_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
         kwargs["pool_pre_ping"] = True
     else:
-        raise DatabaseError(f"unsupported database {redact_url(parsed)}: use sqlite:/// or postgresql+psycopg://")
+        raise DatabaseError(
+            f"unsupported database {redact_url(parsed)}: use sqlite:/// or postgresql+psycopg://"
+        )
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:

@@ -187,7 +187,12 @@ class LocalObjectStore:
             if path.exists():
                 return self.stat(key)
             info = ObjectInfo(key, size, digest.hexdigest(), content_type or DEFAULT_CONTENT_TYPE, meta)
-            sidecar = {"size": size, "sha256": info.sha256, "content_type": info.content_type, "metadata": meta}
+            sidecar = {
+                "size": size,
+                "sha256": info.sha256,
+                "content_type": info.content_type,
+                "metadata": meta,
+            }
             path.parent.mkdir(parents=True, exist_ok=True)
             # The sidecar first: a data file under its final key always has its metadata beside it.
             payload = json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
@@ -346,7 +351,9 @@ class S3ObjectStore:
         content_type = content_type or DEFAULT_CONTENT_TYPE
         if isinstance(data, bytes | bytearray | memoryview):
             body = bytes(data)
-            return self._upload(io.BytesIO(body), len(body), hashlib.sha256(body).hexdigest(), meta, content_type)
+            return self._upload(
+                io.BytesIO(body), len(body), hashlib.sha256(body).hexdigest(), meta, content_type
+            )
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_LIMIT) as spool:
             digest = hashlib.sha256()
             size = 0
@@ -357,7 +364,9 @@ class S3ObjectStore:
             spool.seek(0)
             return self._upload(spool, size, digest.hexdigest(), meta, content_type)
 
-    def _upload(self, stream: IO[bytes], size: int, sha256: str, meta: dict[str, str], content_type: str) -> ObjectInfo:
+    def _upload(
+        self, stream: IO[bytes], size: int, sha256: str, meta: dict[str, str], content_type: str
+    ) -> ObjectInfo:
         key = key_for(sha256)
         self.ensure_bucket()
         try:
@@ -409,7 +418,7 @@ class S3ObjectStore:
         with self._errors("reading", key):
             response = self._client.get_object(self.bucket, name)
         try:
-            yield io.BufferedReader(_S3Reader(self, key, response), buffer_size=CHUNK_SIZE)  # type: ignore[misc]
+            yield io.BufferedReader(_S3Reader(self, key, response), buffer_size=CHUNK_SIZE)
         finally:
             response.close()
             response.release_conn()

@@ -1,0 +1,116 @@
+"""Served mode: Prefect deployments with schedules and the event trigger, plus a failure Automation.
+
+`nianbao serve` needs a Prefect API (`PREFECT_API_URL`): the `ingest` deployment starts on each
+`nianbao.document.stored` event, `ingest pending` runs on a cron as the safety net for lost events,
+`crawl` and `timeliness` on their crons. The Automation notifies on any flow run that enters Failed or
+Crashed — server side, because client-side hooks do not run when a process dies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from storage.settings import Settings
+
+DOCUMENT_STORED = "nianbao.document.stored"
+AUTOMATION_NAME = "nianbao: flow run failed or crashed"
+NOTIFY_SUBJECT = "[nianbao] flow run {{ flow_run.name }} entered {{ flow_run.state.name }}"
+NOTIFY_BODY = (
+    "Flow: {{ flow.name }}\nRun: {{ flow_run.name }} ({{ flow_run.id }})\n"
+    "State: {{ flow_run.state.name }}: {{ flow_run.state.message }}\n"
+)
+
+
+def build_deployments(settings: Settings) -> list[Any]:
+    """The four deployments `nianbao serve` runs."""
+    from prefect.events import DeploymentEventTrigger
+
+    from flows.flows import crawl_flow, ingest_flow, ingest_pending_flow, timeliness_flow
+
+    stored_trigger = DeploymentEventTrigger(
+        name="document stored",
+        expect={DOCUMENT_STORED},
+        match={"prefect.resource.id": "nianbao.document.*"},
+        parameters={"document_id": "{{ event.payload.document_id }}"},
+    )
+    return [
+        crawl_flow.to_deployment(name="crawl", cron=settings.crawl_cron, timezone=settings.timezone),
+        ingest_flow.to_deployment(name="ingest", triggers=[stored_trigger]),
+        ingest_pending_flow.to_deployment(
+            name="ingest-pending", cron=settings.ingest_pending_cron, timezone=settings.timezone
+        ),
+        timeliness_flow.to_deployment(
+            name="timeliness", cron=settings.timeliness_cron, timezone=settings.timezone
+        ),
+    ]
+
+
+def webhook_for(url: str) -> tuple[str, dict[str, Any]] | None:
+    """Map an apprise URL to a plain HTTP webhook and JSON body a Prefect notification block can call.
+
+    JSON webhooks, DingTalk and WeCom robots are plain JSON POSTs; other schemes (email, Feishu, Slack)
+    have no such mapping and are left to the client-side alerts.
+    """
+    parts = urlsplit(url)
+    text = "{{subject}}\n{{body}}"
+    if parts.scheme in ("json", "jsons", "http", "https"):
+        scheme = "https" if parts.scheme in ("jsons", "https") else "http"
+        return urlunsplit((scheme, parts.netloc, parts.path, parts.query, "")), {
+            "title": "{{subject}}",
+            "message": "{{body}}",
+            "type": "failure",
+        }
+    if parts.scheme == "dingtalk":
+        token = parts.netloc.split("@")[-1] or parts.path.strip("/")
+        return f"https://oapi.dingtalk.com/robot/send?access_token={token}", {
+            "msgtype": "text",
+            "text": {"content": text},
+        }
+    if parts.scheme == "wecombot":
+        key = parts.netloc or parts.path.strip("/")
+        return f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}", {
+            "msgtype": "text",
+            "text": {"content": text},
+        }
+    return None
+
+
+def ensure_failure_automation(settings: Settings) -> list[str]:
+    """Create (or re-create) the Automation; returns the webhook URLs it notifies."""
+    from prefect.automations import Automation
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+    from prefect.events.actions import SendNotification
+    from prefect.events.schemas.automations import EventTrigger, Posture
+
+    targets = [mapped for url in settings.alert_urls if (mapped := webhook_for(url)) is not None]
+    actions = []
+    for index, (url, body) in enumerate(targets):
+        block = CustomWebhookNotificationBlock(name=f"nianbao-alert-{index}", url=url, json_data=body)
+        block_id = block.save(f"nianbao-alert-{index}", overwrite=True)
+        actions.append(SendNotification(block_document_id=block_id, subject=NOTIFY_SUBJECT, body=NOTIFY_BODY))
+    try:
+        Automation.read(name=AUTOMATION_NAME).delete()
+    except ValueError:
+        pass
+    if actions:
+        Automation(
+            name=AUTOMATION_NAME,
+            description="Notify operators when any nianbao flow run fails or crashes.",
+            trigger=EventTrigger(
+                expect={"prefect.flow-run.Failed", "prefect.flow-run.Crashed"},
+                match={"prefect.resource.id": "prefect.flow-run.*"},
+                posture=Posture.Reactive,
+                threshold=1,
+            ),
+            actions=actions,
+        ).create()
+    return [url for url, _ in targets]
+
+
+def serve(settings: Settings) -> None:
+    """Register the Automation and serve the deployments until interrupted."""
+    from prefect import serve as prefect_serve
+
+    ensure_failure_automation(settings)
+    prefect_serve(*build_deployments(settings), print_starting_message=True)

@@ -1,0 +1,196 @@
+"""Attribute a report to a registry agency from its title or issuer (pure, no I/O).
+
+Names are compared as (places, body): the leading place names (known from the registry's governments,
+e.g. 银川市 · 西夏区, each tied to its region code) and what follows (科学技术和工业信息化局). A text matches
+an agency when the bodies are equal (name or alias) and the text's most specific place is the agency's
+own region, so 银川市科学技术局 never matches 西夏区科学技术和工业信息化局 and 西夏区人民政府 never takes a
+department's report. Ambiguous texts match nothing: the caller lists them as unmatched.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+GOVERNMENT_BODY = "人民政府"
+_PLACE_SUFFIXES = (
+    "回族自治区",
+    "壮族自治区",
+    "维吾尔自治区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "特别行政区",
+    "地区",
+    "街道",
+    "苏木",
+    "省",
+    "市",
+    "州",
+    "盟",
+    "县",
+    "区",
+    "旗",
+    "乡",
+    "镇",
+)
+_STEM_SUFFIXES = ("回族自治区", "壮族自治区", "维吾尔自治区", "自治区", "省", "市", "区", "县")
+_PLACE_TOKEN = re.compile("^(.+?(?:" + "|".join(_PLACE_SUFFIXES) + "))")
+_YEAR = re.compile(r"[(（\[【]?\s*(?:19|20)\d{2}\s*(?:年度|年(?!报))?\s*[)）\]】]?")
+_CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}\s*(?:年度|年)")
+_REPORT_PHRASE = re.compile(r"关于|政府信息公开|信息公开|政务公开|工作年度报告|年度报告|年报|报告")
+_PUNCT = re.compile(r"[\s\"'“”‘’《》〈〉「」『』【】\[\]()（）:：,，.。;；、·•\-—_/|]+")
+
+
+class NamedAgency(Protocol):
+    """What matching needs of an agency (the ORM `Agency` or a registry entry)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def region_code(self) -> str: ...
+
+    @property
+    def aliases(self) -> Sequence[str]: ...
+
+
+A = TypeVar("A", bound=NamedAgency)
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width → half-width), no whitespace or punctuation."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
+
+
+def strip_title(text: str) -> str:
+    """The issuer part of a title: years removed, cut at 关于 / 政府信息公开工作年度报告 and the like."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CN_YEAR.sub("", _YEAR.sub("", text))
+    text = normalise(text)
+    match = _REPORT_PHRASE.search(text)
+    if match is not None:
+        text = text[: match.start()]
+    return text.removesuffix("的")
+
+
+def region_sig(code: str) -> str:
+    """The significant digits of a division code: 640000 → 64, 640100 → 6401, 640105 → 640105."""
+    code = (code or "").strip()
+    if len(code) > 6:
+        return code.rstrip("0") if code[6:].strip("0") else code[:6]
+    for width in (2, 4):
+        if code[width:].strip("0") == "":
+            return code[:width]
+    return code
+
+
+@dataclass(frozen=True)
+class _Key:
+    sig: str
+    places: tuple[str, ...]
+    body: str
+
+
+def _levels(sig: str) -> list[str]:
+    """The significant codes of a region and its ancestors, outermost first (64, 6401, 640105)."""
+    return [sig[:width] for width in (2, 4, 6, 9, 12) if width <= len(sig)]
+
+
+def _split_place(place: str) -> list[str]:
+    """A place spanning several levels (银川市西夏区) cut at its suffixes: 银川市 · 西夏区."""
+    parts: list[str] = []
+    while place and (match := _PLACE_TOKEN.match(place)):
+        parts.append(match.group(1))
+        place = place[len(match.group(1)) :]
+    return [*parts, place] if place else parts
+
+
+class _Places:
+    """Place tokens of the registry's governments, each mapped to its region's significant code."""
+
+    def __init__(self, agencies: Sequence[NamedAgency]) -> None:
+        self.tokens: dict[str, str] = {}
+        governments = sorted(
+            (a for a in agencies if a.kind == "government" and normalise(a.name).endswith(GOVERNMENT_BODY)),
+            key=lambda a: len(region_sig(a.region_code)),
+        )
+        for gov in governments:
+            sig = region_sig(gov.region_code)
+            place = normalise(gov.name).removesuffix(GOVERNMENT_BODY)
+            if not place or not sig:
+                continue
+            self._add(place, sig)
+            parts, levels = _split_place(place), _levels(sig)
+            if 1 < len(parts) <= len(levels):
+                for part, level in zip(parts, levels[-len(parts) :], strict=True):
+                    self._add(part, level)
+        self._ordered = sorted(self.tokens, key=len, reverse=True)
+
+    def _add(self, token: str, sig: str) -> None:
+        self.tokens.setdefault(token, sig)
+        for suffix in _STEM_SUFFIXES:
+            stem = token.removesuffix(suffix)
+            if stem != token and len(stem) >= 2:
+                self.tokens.setdefault(stem, sig)
+                break
+
+    def split(self, text: str) -> tuple[tuple[str, ...], str]:
+        """Leading place tokens (longest first) and the remaining body."""
+        places: list[str] = []
+        while token := next((t for t in self._ordered if text.startswith(t)), None):
+            places.append(token)
+            text = text[len(token) :]
+        return tuple(places), text
+
+
+def _body(body: str) -> str:
+    return GOVERNMENT_BODY if body in ("", "政府") else body
+
+
+def _text_key(text: str, places: _Places) -> _Key | None:
+    found, body = places.split(text)
+    if not found:
+        return _Key("", (), _body(body)) if body else None
+    return _Key(places.tokens[found[-1]], found, _body(body))
+
+
+def _agency_keys(agency: NamedAgency, places: _Places) -> list[_Key]:
+    keys = []
+    for name in (agency.name, *agency.aliases):
+        found, body = places.split(normalise(name))
+        sig = region_sig(agency.region_code) or (places.tokens[found[-1]] if found else "")
+        keys.append(_Key(sig, found, _body(body)))
+    return keys
+
+
+def _compatible(text: _Key, agency: _Key, places: _Places) -> bool:
+    if text.body != agency.body:
+        return False
+    if not text.places:
+        return not agency.places or agency.body != GOVERNMENT_BODY
+    if text.sig != agency.sig:
+        return False
+    return all(agency.sig.startswith(places.tokens[p]) for p in text.places)
+
+
+def match_agency(name_or_title: str, agencies: Sequence[A]) -> A | None:
+    """The registry agency a report title or issuer names, or None when none (or several) fit."""
+    issuer = strip_title(name_or_title)
+    if not issuer:
+        return None
+    exact = [a for a in agencies if issuer in {normalise(n) for n in (a.name, *a.aliases)}]
+    if exact:
+        return exact[0] if len(exact) == 1 else None
+    places = _Places(agencies)
+    key = _text_key(issuer, places)
+    if key is None:
+        return None
+    hits = [a for a in agencies if any(_compatible(key, k, places) for k in _agency_keys(a, places))]
+    return hits[0] if len(hits) == 1 else None

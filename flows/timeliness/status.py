@@ -1,0 +1,274 @@
+"""Each expected agency-year's timeliness status, stored so that a change of status is detectable.
+
+`classify` is the pure rule; `refresh_timeliness` reads agencies, reports and documents, picks the report
+that counts for each agency-year (earliest published, `not_a_report` ignored), upserts the `timeliness`
+table and returns what it held before, so the flow alerts once per change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows.timeliness.deadlines import as_utc, deadline_for, shanghai_date
+from flows.timeliness.matching import match_agency, region_sig
+from flows.timeliness.publication import (
+    PUBLICATION_SOURCES,
+    PublicationDate,
+    PublicationSource,
+    publication_date,
+)
+from storage.models import Agency, Document, Finding, Report, Timeliness, utcnow
+
+Status = Literal["on_time", "late", "missing", "pending", "changed"]
+ALERT_STATUSES: frozenset[str] = frozenset({"late", "missing", "changed"})
+
+
+@dataclass(frozen=True)
+class AgencyRef:
+    id: int
+    name: str
+    kind: str
+    region_code: str
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One agency-year: its status now and what the table held before this refresh."""
+
+    agency: AgencyRef
+    year: int
+    status: Status
+    deadline: date
+    published_at: datetime | None = None
+    published_at_source: str = ""
+    days_late: int | None = None
+    report_id: int | None = None
+    url: str = ""
+    previous_status: str | None = None
+    replaced_at: datetime | None = None
+    carry_over_breaks: int = 0
+    near_duplicate: bool = False
+
+    @property
+    def status_changed(self) -> bool:
+        return self.previous_status != self.status
+
+    @property
+    def needs_alert(self) -> bool:
+        """True when the status is late/missing/changed and differs from the stored one."""
+        return self.status in ALERT_STATUSES and self.status_changed
+
+
+@dataclass(frozen=True)
+class UnmatchedReport:
+    """A report of the year whose issuer matches no registry agency: listed, never dropped."""
+
+    report_id: int
+    year: int
+    agency_name: str
+    title: str
+    url: str
+    published_at: datetime | None
+    published_at_source: str
+
+
+def classify(
+    deadline: date, today: date, published: date | None, replaced: date | None = None
+) -> tuple[Status, int | None]:
+    """Status and days late from Shanghai calendar days.
+
+    Publishing on the deadline day is on time; nothing published is `pending` up to and including the
+    deadline day and `missing` after it; a report replaced after the deadline is `changed`. A date after
+    `today` has not happened yet.
+    """
+    if published is None or published > today:
+        return ("missing" if today > deadline else "pending"), None
+    days_late = max(0, (published - deadline).days)
+    if replaced is not None and deadline < replaced <= today:
+        return "changed", days_late
+    return ("late" if days_late > 0 else "on_time"), days_late
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    report: Report
+    document: Document
+    publication: PublicationDate
+
+
+def _publication(report: Report, document: Document, parent: Document | None) -> PublicationDate:
+    if report.published_at is not None:
+        source = report.published_at_source
+        if source not in PUBLICATION_SOURCES:
+            source = "pubdate"
+        kind = cast(PublicationSource, source)
+        return PublicationDate(as_utc(report.published_at), kind, kind == "first_seen")
+    return publication_date(document, parent)
+
+
+def _region_filter(agencies: Iterable[Agency], region: str | None) -> list[Agency]:
+    if not region:
+        return list(agencies)
+    prefix = region_sig(region)
+    return [a for a in agencies if (a.region_code or "").startswith(prefix)]
+
+
+def _year_candidates(
+    session: Session, year: int, agencies: Sequence[Agency]
+) -> tuple[dict[int, list[_Candidate]], list[_Candidate]]:
+    """The year's reports by agency id (unattributed ones matched by name/title) and the unmatched."""
+    rows = session.execute(
+        select(Report, Document)
+        .join(Document, Report.document_id == Document.id)
+        .where(Report.year == year, Report.status != "not_a_report")
+        .order_by(Report.id)
+    ).all()
+    parent_ids = {doc.parent_id for _, doc in rows if doc.parent_id is not None}
+    parents = (
+        {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(parent_ids)))}
+        if parent_ids
+        else {}
+    )
+    by_agency: dict[int, list[_Candidate]] = {}
+    unmatched: list[_Candidate] = []
+    for report, doc in rows:
+        candidate = _Candidate(report, doc, _publication(report, doc, parents.get(doc.parent_id or -1)))
+        agency_id = report.agency_id
+        if agency_id is None:
+            for text in (report.agency_name or "", report.title, doc.title):
+                found = match_agency(text, agencies) if text else None
+                if found is not None:
+                    agency_id = found.id
+                    break
+        if agency_id is None:
+            unmatched.append(candidate)
+        else:
+            by_agency.setdefault(agency_id, []).append(candidate)
+    return by_agency, unmatched
+
+
+def _first_replacement_after(session: Session, document: Document, deadline: date) -> datetime | None:
+    """When a newer version of the document (previous_version_id chain) was first seen after the deadline."""
+    versions: list[Document] = [document] if document.previous_version_id is not None else []
+    frontier = [document.id]
+    seen = {document.id}
+    while frontier:
+        newer = list(session.scalars(select(Document).where(Document.previous_version_id.in_(frontier))))
+        newer = [d for d in newer if d.id not in seen]
+        seen.update(d.id for d in newer)
+        versions.extend(newer)
+        frontier = [d.id for d in newer]
+    late = [as_utc(d.first_seen_at) for d in versions if shanghai_date(d.first_seen_at) > deadline]
+    return min(late) if late else None
+
+
+def _history_flags(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
+    """Per report: the number of history.carry_over findings and whether a near-duplicate was flagged."""
+    flags: dict[int, tuple[int, bool]] = {}
+    if not report_ids:
+        return flags
+    for report_id, rule in session.execute(
+        select(Finding.report_id, Finding.rule).where(
+            Finding.report_id.in_(report_ids), Finding.rule.like("history.%")
+        )
+    ):
+        breaks, duplicate = flags.get(report_id, (0, False))
+        flags[report_id] = (
+            breaks + (rule == "history.carry_over"),
+            duplicate or rule == "history.duplicate_of_previous",
+        )
+    return flags
+
+
+def refresh_timeliness(
+    session: Session, year: int, *, today: date, region: str | None = None
+) -> list[StatusRow]:
+    """Compute, store (upsert) and return the status of every expected agency for a report year.
+
+    `region` is a division code; agencies whose code starts with its significant digits are included.
+    `previous_status` on each row is what the table held before (None for a new agency-year). The
+    caller commits.
+    """
+    all_agencies = list(session.scalars(select(Agency).order_by(Agency.region_code, Agency.name)))
+    agencies = _region_filter(all_agencies, region)
+    by_agency, _ = _year_candidates(session, year, all_agencies)
+    agency_ids = [a.id for a in agencies]
+    query = select(Timeliness).where(Timeliness.year == year, Timeliness.agency_id.in_(agency_ids))
+    stored = {t.agency_id: t for t in session.scalars(query)}
+    drafts: list[tuple[Agency, date, _Candidate | None, datetime | None]] = []
+    for agency in agencies:
+        deadline = deadline_for(agency, year)
+        seen = [c for c in by_agency.get(agency.id, []) if shanghai_date(c.publication.at) <= today]
+        chosen = min(seen, key=lambda c: (c.publication.at, c.report.id), default=None)
+        replaced = _first_replacement_after(session, chosen.document, deadline) if chosen else None
+        drafts.append((agency, deadline, chosen, replaced))
+    flags = _history_flags(session, [c.report.id for _, _, c, _ in drafts if c is not None])
+
+    rows: list[StatusRow] = []
+    now = utcnow()
+    for agency, deadline, chosen, replaced in drafts:
+        published = chosen.publication if chosen else None
+        status, days_late = classify(
+            deadline,
+            today,
+            shanghai_date(published.at) if published else None,
+            shanghai_date(replaced) if replaced else None,
+        )
+        breaks, duplicate = flags.get(chosen.report.id, (0, False)) if chosen else (0, False)
+        previous = stored.get(agency.id)
+        row = StatusRow(
+            agency=AgencyRef(agency.id, agency.name, agency.kind, agency.region_code or ""),
+            year=year,
+            status=status,
+            deadline=deadline,
+            published_at=published.at if published else None,
+            published_at_source=published.source if published else "",
+            days_late=days_late,
+            report_id=chosen.report.id if chosen else None,
+            url=chosen.document.url if chosen else "",
+            previous_status=previous.status if previous else None,
+            replaced_at=replaced if status == "changed" else None,
+            carry_over_breaks=breaks,
+            near_duplicate=duplicate,
+        )
+        _store(session, previous, row, now)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def _store(session: Session, stored: Timeliness | None, row: StatusRow, now: datetime) -> None:
+    if stored is None:
+        stored = Timeliness(agency_id=row.agency.id, year=row.year)
+        session.add(stored)
+    stored.status = row.status
+    stored.deadline = row.deadline
+    stored.published_at = row.published_at
+    stored.published_at_source = row.published_at_source
+    stored.days_late = row.days_late
+    stored.report_id = row.report_id
+    stored.checked_at = now
+
+
+def unmatched_reports(session: Session, year: int) -> list[UnmatchedReport]:
+    """The year's reports that no registry agency claims (by agency_id, name or title)."""
+    agencies = list(session.scalars(select(Agency)))
+    _, unmatched = _year_candidates(session, year, agencies)
+    return [
+        UnmatchedReport(
+            report_id=c.report.id,
+            year=year,
+            agency_name=c.report.agency_name or "",
+            title=c.report.title or c.document.title,
+            url=c.document.url,
+            published_at=c.publication.at,
+            published_at_source=c.publication.source,
+        )
+        for c in unmatched
+    ]

@@ -1,0 +1,18 @@
+"""Typed limits for one parse: the time budget that turns a pathological file into ParseTimeout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ParseSettings:
+    """`max_seconds` bounds the whole document, `max_seconds_per_page` each PDF page's budget
+    (the document budget is the smaller of max_seconds and pages × max_seconds_per_page)."""
+
+    max_seconds: float = 120.0
+    max_seconds_per_page: float = 10.0
+    max_pages: int = 200
+
+    def budget(self, pages: int) -> float:
+        return min(self.max_seconds, max(1, pages) * self.max_seconds_per_page)

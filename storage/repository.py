@@ -1,0 +1,415 @@
+"""The writes and reads the pipeline needs, each idempotent.
+
+Every function takes a `Session` first and never commits: callers wrap a unit of work in
+`storage.db.session_scope`. Inserts that can race with another process (documents, alerts) run
+in a SAVEPOINT so a concurrent duplicate returns the existing row instead of a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.errors import RecordNotFound, StorageError
+from storage.models import (
+    CRAWL_STATUSES,
+    DOCUMENT_STATUSES,
+    Agency,
+    Alert,
+    CrawlRun,
+    Document,
+    Finding,
+    ReportCell,
+    Source,
+    utcnow,
+)
+from storage.models import Report as ReportRow
+
+if TYPE_CHECKING:
+    from parsers.model import Report as ParsedReport
+
+AGENCY_FIELDS = ("aliases", "kind", "region_code", "deadline_override", "source_id")
+
+
+def _get(session: Session, model: type[Any], row_id: Any) -> Any:
+    row = session.get(model, row_id)
+    if row is None:
+        raise RecordNotFound(f"no {model.__tablename__} row with id {row_id!r}")
+    return row
+
+
+# -- sources and agencies ---------------------------------------------------------------------
+
+
+def upsert_source(
+    session: Session, *, id: str, name: str, region_code: str, start_urls: list[str], config: dict[str, Any]
+) -> Source:
+    """Insert or update one crawled site (from crawler/sources/*.yaml)."""
+    source = session.get(Source, id)
+    if source is None:
+        source = Source(id=id, name=name, region_code=region_code, start_urls=list(start_urls), config=config)
+        session.add(source)
+    else:
+        source.name = name
+        source.region_code = region_code
+        source.start_urls = list(start_urls)
+        source.config = dict(config)
+    session.flush()
+    return source
+
+
+def sync_agencies(session: Session, agencies: Iterable[Mapping[str, Any]]) -> int:
+    """Upsert agencies by name; returns how many were inserted or changed (0 when already in sync)."""
+    written = 0
+    for entry in agencies:
+        name = str(entry.get("name") or "").strip()
+        if not name:
+            raise StorageError(f"agency without a name: {dict(entry)!r}")
+        values: dict[str, Any] = {
+            "aliases": list(entry.get("aliases") or []),
+            "kind": str(entry.get("kind") or "department"),
+            "region_code": str(entry.get("region_code") or ""),
+            "deadline_override": entry.get("deadline_override") or None,
+            "source_id": entry.get("source_id") or None,
+        }
+        agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
+        if agency is None:
+            session.add(Agency(name=name, **values))
+            written += 1
+        elif any(getattr(agency, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(agency, key, value)
+            written += 1
+        session.flush()
+    return written
+
+
+def agency_by_name(session: Session, name: str) -> Agency | None:
+    """The agency with this name, or one that lists it among its aliases."""
+    agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
+    if agency is not None:
+        return agency
+    for candidate in session.scalars(select(Agency).order_by(Agency.id)):
+        if name in (candidate.aliases or []):
+            return candidate
+    return None
+
+
+# -- crawl runs ---------------------------------------------------------------------------------
+
+
+def start_crawl_run(session: Session, source_id: str) -> CrawlRun:
+    """Record the start of a crawl of one source (status `running`)."""
+    run = CrawlRun(source_id=source_id, status="running", started_at=utcnow())
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_crawl_run(
+    session: Session,
+    run_id: int,
+    *,
+    status: str,
+    reason: str = "",
+    pages: int = 0,
+    links_found: int = 0,
+    documents_new: int = 0,
+    documents_unchanged: int = 0,
+    errors: int = 0,
+    stats: dict[str, Any] | None = None,
+) -> CrawlRun:
+    """Record how a crawl ended (`ok`, `empty`, `blocked` or `failed`) with its counts."""
+    if status not in CRAWL_STATUSES:
+        raise StorageError(f"unknown crawl status {status!r}; expected one of {', '.join(CRAWL_STATUSES)}")
+    run: CrawlRun = _get(session, CrawlRun, run_id)
+    run.status = status
+    run.reason = reason
+    run.pages = pages
+    run.links_found = links_found
+    run.documents_new = documents_new
+    run.documents_unchanged = documents_unchanged
+    run.errors = errors
+    run.stats = dict(stats or {})
+    run.finished_at = utcnow()
+    session.flush()
+    return run
+
+
+def last_crawl_run(session: Session, source_id: str, status: str | None = None) -> CrawlRun | None:
+    """The newest crawl run of a source, optionally only one with this status."""
+    query = select(CrawlRun).where(CrawlRun.source_id == source_id)
+    if status is not None:
+        query = query.where(CrawlRun.status == status)
+    return session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
+
+
+# -- documents ----------------------------------------------------------------------------------
+
+
+def latest_document(session: Session, url: str) -> Document | None:
+    """The newest version fetched from `url`."""
+    query = select(Document).where(Document.url == url).order_by(Document.id.desc()).limit(1)
+    return session.scalars(query).first()
+
+
+def document_by_content(session: Session, url: str, sha256: str) -> Document | None:
+    """The row of these exact bytes at this URL."""
+    query = select(Document).where(Document.url == url, Document.sha256 == sha256)
+    return session.scalars(query).one_or_none()
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    """The document with this id (raises `RecordNotFound`)."""
+    document: Document = _get(session, Document, document_id)
+    return document
+
+
+def record_document(
+    session: Session,
+    *,
+    url: str,
+    sha256: str,
+    object_key: str,
+    content_type: str = "",
+    size: int = 0,
+    source_id: str | None = None,
+    crawl_run_id: int | None = None,
+    parent_id: int | None = None,
+    title: str = "",
+    list_date: date | None = None,
+    page_pub_date: datetime | None = None,
+    meta: dict[str, Any] | None = None,
+    etag: str = "",
+    last_modified: str = "",
+) -> tuple[Document, bool]:
+    """Record fetched bytes; returns (document, created).
+
+    The same bytes at the same URL return the existing row (only `fetched_at` moves). New bytes at
+    a known URL are a new version pointing at the previous one. A concurrent insert of the same
+    (url, sha256) loses inside a SAVEPOINT and returns the winner's row.
+    """
+    existing = document_by_content(session, url, sha256)
+    if existing is not None:
+        existing.fetched_at = utcnow()
+        session.flush()
+        return existing, False
+    previous = latest_document(session, url)
+    now = utcnow()
+    document = Document(
+        url=url,
+        sha256=sha256,
+        object_key=object_key,
+        content_type=content_type,
+        size=size,
+        source_id=source_id,
+        crawl_run_id=crawl_run_id,
+        parent_id=parent_id,
+        previous_version_id=previous.id if previous is not None else None,
+        title=title,
+        list_date=list_date,
+        page_pub_date=page_pub_date,
+        meta=dict(meta or {}),
+        etag=etag,
+        last_modified=last_modified,
+        first_seen_at=now,
+        fetched_at=now,
+        status="stored",
+    )
+    try:
+        with session.begin_nested():
+            session.add(document)
+    except IntegrityError:
+        winner = document_by_content(session, url, sha256)
+        if winner is None:
+            raise
+        winner.fetched_at = utcnow()
+        session.flush()
+        return winner, False
+    return document, True
+
+
+def pending_documents(session: Session, *, max_attempts: int = 3, limit: int | None = None) -> list[Document]:
+    """Documents to ingest: newly stored, or failed retryably fewer than `max_attempts` times."""
+    query = (
+        select(Document)
+        .where(
+            or_(
+                Document.status == "stored",
+                and_(
+                    Document.status == "failed",
+                    Document.retryable.is_(True),
+                    Document.attempts < max_attempts,
+                ),
+            )
+        )
+        .order_by(Document.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def mark_document(
+    session: Session,
+    document_id: int,
+    status: str,
+    *,
+    error: str = "",
+    retryable: bool = False,
+    count_attempt: bool = True,
+) -> Document:
+    """Set a document's status after an ingest attempt (`error` is kept as `last_error`)."""
+    if status not in DOCUMENT_STATUSES:
+        raise StorageError(f"unknown document status {status!r}; expected one of {', '.join(DOCUMENT_STATUSES)}")
+    document = get_document(session, document_id)
+    document.status = status
+    document.last_error = error
+    document.retryable = retryable
+    if count_attempt:
+        document.attempts = (document.attempts or 0) + 1
+    session.flush()
+    return document
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+
+def _number(value: float | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def replace_report(
+    session: Session,
+    document_id: int,
+    report: ParsedReport,
+    *,
+    agency_id: int | None = None,
+    published_at: datetime | None = None,
+    published_at_source: str = "",
+) -> ReportRow:
+    """Store the parsed report of a document, replacing any earlier one with its cells and findings."""
+    addresses: set[tuple[str, str, str]] = set()
+    for cell in report.cells:
+        address = (cell.table, cell.row, cell.col)
+        if address in addresses:
+            raise StorageError(
+                f"report of document {document_id} has two cells at {'/'.join(address)}; refusing to load it"
+            )
+        addresses.add(address)
+    get_document(session, document_id)
+    old = session.scalars(select(ReportRow).where(ReportRow.document_id == document_id)).one_or_none()
+    if old is not None:
+        session.delete(old)
+        session.flush()
+    row = ReportRow(
+        document_id=document_id,
+        agency_id=agency_id,
+        agency_name=report.agency,
+        year=report.year,
+        format=report.format,
+        status=report.status,
+        title=report.title,
+        published_at=published_at,
+        published_at_source=published_at_source,
+        parser_version=report.parser.version,
+        source_kind=report.parser.source_kind,
+        sections=dict(report.sections),
+        statistics={key: dict(entry) for key, entry in report.statistics.items()},
+        loaded_at=utcnow(),
+        cells=[
+            ReportCell(
+                table_name=cell.table,
+                row_key=cell.row,
+                col_key=cell.col,
+                value=_number(cell.value),
+                raw=cell.raw,
+                page=cell.page,
+            )
+            for cell in report.cells
+        ],
+        findings=[
+            Finding(
+                rule=finding.rule,
+                severity=finding.severity,
+                location=finding.where,
+                message=finding.message,
+                expected=_number(finding.expected),
+                actual=_number(finding.actual),
+            )
+            for finding in report.findings
+        ],
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def report_for(session: Session, agency: str | int, year: int) -> ReportRow | None:
+    """The newest loaded report of an agency (by id or name) for a year."""
+    query = select(ReportRow).where(ReportRow.year == year)
+    if isinstance(agency, int):
+        query = query.where(ReportRow.agency_id == agency)
+    else:
+        known = agency_by_name(session, agency)
+        condition = ReportRow.agency_name == agency
+        if known is not None:
+            condition = or_(condition, ReportRow.agency_id == known.id)
+        query = query.where(condition)
+    return session.scalars(query.order_by(ReportRow.loaded_at.desc(), ReportRow.id.desc()).limit(1)).first()
+
+
+def report_of_document(session: Session, document_id: int) -> ReportRow | None:
+    """The report loaded from a document, if any."""
+    return session.scalars(select(ReportRow).where(ReportRow.document_id == document_id)).one_or_none()
+
+
+def reports_for_year(session: Session, year: int) -> list[ReportRow]:
+    """Every loaded report of a year, by agency name."""
+    query = select(ReportRow).where(ReportRow.year == year).order_by(ReportRow.agency_name, ReportRow.id)
+    return list(session.scalars(query))
+
+
+def cells_of(session: Session, report_id: int) -> dict[tuple[str, str, str], float | None]:
+    """The cells of a report as {(table, row, col): value}."""
+    query = select(ReportCell).where(ReportCell.report_id == report_id)
+    return {(c.table_name, c.row_key, c.col_key): c.value for c in session.scalars(query)}
+
+
+# -- alerts -------------------------------------------------------------------------------------
+
+
+def record_alert(session: Session, *, key: str, kind: str, title: str, body: str) -> Alert | None:
+    """Record an alert to send; None when an alert with this key exists (each condition alerts once)."""
+    if session.scalars(select(Alert.id).where(Alert.key == key)).first() is not None:
+        return None
+    alert = Alert(key=key, kind=kind, title=title, body=body, created_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return None
+    return alert
+
+
+def mark_alert_sent(session: Session, alert_id: int, error: str = "") -> Alert:
+    """Record a delivery attempt: `sent_at` on success, the error text otherwise."""
+    alert: Alert = _get(session, Alert, alert_id)
+    alert.error = error
+    if not error:
+        alert.sent_at = utcnow()
+    session.flush()
+    return alert
+
+
+def unsent_alerts(session: Session, kinds: Sequence[str] | None = None) -> list[Alert]:
+    """Alerts not delivered yet, oldest first (for a retry of failed deliveries)."""
+    query = select(Alert).where(Alert.sent_at.is_(None))
+    if kinds:
+        query = query.where(Alert.kind.in_(list(kinds)))
+    return list(session.scalars(query.order_by(Alert.id)))
