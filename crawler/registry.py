@@ -178,9 +178,9 @@ class Registry:
             return agency.deadline_override
         best: tuple[int, str] | None = None
         for prefix, by_kind in self.region_deadlines.items():
-            if agency.region_code.startswith(prefix) and agency.kind in by_kind:
-                if best is None or len(prefix) > best[0]:
-                    best = (len(prefix), by_kind[agency.kind])
+            matches = agency.region_code.startswith(prefix) and agency.kind in by_kind
+            if matches and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), by_kind[agency.kind])
         return None if best is None else best[1]
 
 
@@ -270,7 +270,7 @@ def _region_code(doc: _Doc, path: tuple[Any, ...], value: Any) -> str:
 
 
 def _significant_prefix(region_code: str) -> str:
-    """"640000" -> "64", "640100" -> "6401": the part a contained code must start with."""
+    """ "640000" -> "64", "640100" -> "6401": the part a contained code must start with."""
     code = region_code[:6]
     while code.endswith("00") and len(code) > 2:
         code = code[:-2]
@@ -420,7 +420,9 @@ def _source(doc: _Doc, path: tuple[Any, ...], value: Any, file_region: str) -> S
         hanweb=_hanweb(doc, (*path, "hanweb"), data.get("hanweb")),
         title_include=_regexes(doc, (*path, "title_include"), data.get("title_include")),
         title_exclude=_regexes(doc, (*path, "title_exclude"), data.get("title_exclude")),
-        max_pages=_int(doc, (*path, "max_pages"), data.get("max_pages", DEFAULT_MAX_PAGES), low=1, high=10000),
+        max_pages=_int(
+            doc, (*path, "max_pages"), data.get("max_pages", DEFAULT_MAX_PAGES), low=1, high=10000
+        ),
         politeness=_politeness(doc, (*path, "politeness"), data.get("politeness")),
         recheck_days=_int(
             doc, (*path, "recheck_days"), data.get("recheck_days", DEFAULT_RECHECK_DAYS), low=0, high=3650
@@ -463,7 +465,10 @@ def _region_deadlines(doc: _Doc, file_region: str, value: Any) -> dict[str, dict
         key = str(prefix)
         if not re.fullmatch(r"\d{2,12}", key):
             raise doc.error((*path, prefix), f"bad region-code prefix {key!r} (digits, quoted)")
-        if not (key.startswith(_significant_prefix(file_region)) or _significant_prefix(file_region).startswith(key)):
+        if not (
+            key.startswith(_significant_prefix(file_region))
+            or _significant_prefix(file_region).startswith(key)
+        ):
             raise doc.error((*path, prefix), f"region-code prefix {key} is outside {file_region}")
         kinds = _mapping(doc, (*path, prefix), by_kind, set(AGENCY_KINDS))
         result[key] = {k: _mm_dd(doc, (*path, prefix, k), v) for k, v in kinds.items()}
@@ -521,7 +526,8 @@ def load_registry(paths_or_dir: str | Path | Sequence[str | Path] | None = None)
             if source.id in seen_sources:
                 first = seen_sources[source.id]
                 raise doc.error(
-                    ("sources", index, "id"), f"duplicate source id {source.id!r} (first at {first.file}:{first.line})"
+                    ("sources", index, "id"),
+                    f"duplicate source id {source.id!r} (first at {first.file}:{first.line})",
                 )
             seen_sources[source.id] = source
             sources.append(source)

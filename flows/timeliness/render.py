@@ -1,0 +1,274 @@
+"""Timeliness output, pure (rows → str): a text table, CSV, JSON, a self-contained HTML heat map, and the
+rows of the Prefect table artifact.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from flows.timeliness.deadlines import SHANGHAI, as_utc
+from flows.timeliness.status import StatusRow, UnmatchedReport
+
+STATUSES: tuple[str, ...] = ("on_time", "late", "missing", "pending", "changed")
+STATUS_LABELS: dict[str, str] = {
+    "on_time": "按时 on time",
+    "late": "逾期 late",
+    "missing": "未发布 missing",
+    "pending": "未到期 pending",
+    "changed": "逾期后替换 changed",
+}
+STATUS_COLOURS: dict[str, str] = {
+    "on_time": "#2e7d32",
+    "late": "#ef6c00",
+    "missing": "#c62828",
+    "pending": "#9e9e9e",
+    "changed": "#6a1b9a",
+}
+FIELDS: tuple[str, ...] = (
+    "agency",
+    "kind",
+    "region_code",
+    "year",
+    "status",
+    "deadline",
+    "published_at",
+    "published_at_source",
+    "days_late",
+    "report_id",
+    "url",
+    "previous_status",
+    "carry_over_breaks",
+    "near_duplicate",
+)
+
+
+def _moment(value: datetime | None) -> str:
+    """An aware moment as ISO 8601 in Asia/Shanghai ("" for none)."""
+    return as_utc(value).astimezone(SHANGHAI).isoformat() if value is not None else ""
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def artifact_rows(rows: Sequence[StatusRow]) -> list[dict[str, str]]:
+    """One flat string dict per agency-year (FIELDS order): the Prefect table artifact and the CSV rows."""
+    return [
+        {
+            "agency": row.agency.name,
+            "kind": row.agency.kind,
+            "region_code": row.agency.region_code,
+            "year": str(row.year),
+            "status": row.status,
+            "deadline": row.deadline.isoformat(),
+            "published_at": _moment(row.published_at),
+            "published_at_source": row.published_at_source,
+            "days_late": _text(row.days_late),
+            "report_id": _text(row.report_id),
+            "url": row.url,
+            "previous_status": _text(row.previous_status),
+            "carry_over_breaks": str(row.carry_over_breaks),
+            "near_duplicate": "yes" if row.near_duplicate else "no",
+        }
+        for row in rows
+    ]
+
+
+def summary(rows: Sequence[StatusRow]) -> dict[str, int]:
+    """Counts by status (every status present, zero included)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for row in rows:
+        counts[row.status] += 1
+    return counts
+
+
+def render_csv(rows: Sequence[StatusRow]) -> str:
+    """CSV with a header line of FIELDS; csv.DictReader gives back `artifact_rows(rows)`."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(artifact_rows(rows))
+    return buffer.getvalue()
+
+
+def _unmatched_dict(report: UnmatchedReport) -> dict[str, Any]:
+    return {
+        "report_id": report.report_id,
+        "year": report.year,
+        "agency_name": report.agency_name,
+        "title": report.title,
+        "url": report.url,
+        "published_at": _moment(report.published_at),
+        "published_at_source": report.published_at_source,
+    }
+
+
+def render_json(rows: Sequence[StatusRow], unmatched: Sequence[UnmatchedReport] = ()) -> str:
+    """{"rows": [...], "unmatched": [...], "summary": {...}} with typed values."""
+    typed = []
+    for flat, row in zip(artifact_rows(rows), rows, strict=True):
+        item: dict[str, Any] = dict(flat)
+        item.update(
+            year=row.year,
+            days_late=row.days_late,
+            report_id=row.report_id,
+            previous_status=row.previous_status,
+            carry_over_breaks=row.carry_over_breaks,
+            near_duplicate=row.near_duplicate,
+        )
+        typed.append(item)
+    document = {"rows": typed, "unmatched": [_unmatched_dict(u) for u in unmatched], "summary": summary(rows)}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def render_table(rows: Sequence[StatusRow], unmatched: Sequence[UnmatchedReport] = ()) -> str:
+    """An aligned text table for a person (CJK characters count double), then the unmatched reports."""
+    header = ("agency", "year", "status", "deadline", "published", "source", "late", "carry", "dup")
+    lines = [
+        (
+            row.agency.name,
+            str(row.year),
+            row.status,
+            row.deadline.isoformat(),
+            _moment(row.published_at)[:16].replace("T", " "),
+            row.published_at_source,
+            _text(row.days_late) if row.days_late else "",
+            str(row.carry_over_breaks) if row.carry_over_breaks else "",
+            "yes" if row.near_duplicate else "",
+        )
+        for row in rows
+    ]
+    widths = [max(_width(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+    out = [
+        "  ".join(_pad(cell, width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+        for cells in [header, *lines]
+    ]
+    counts = summary(rows)
+    out.append("")
+    out.append("  ".join(f"{status}: {counts[status]}" for status in STATUSES))
+    if unmatched:
+        out.append("")
+        out.append(f"unmatched reports ({len(unmatched)}):")
+        out.extend(f"  {u.year}  {u.agency_name or u.title}  {u.url}" for u in unmatched)
+    return "\n".join(out) + "\n"
+
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}
+table{border-collapse:collapse}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left}
+td.cell{color:#fff;text-align:center;min-width:6em}
+.legend span{display:inline-block;margin-right:1em}
+.legend i{display:inline-block;width:1em;height:1em;vertical-align:middle;margin-right:.3em}
+"""
+
+
+def _cell_title(row: StatusRow) -> str:
+    parts = [f"{row.agency.name} {row.year}: {row.status}", f"deadline {row.deadline.isoformat()}"]
+    if row.published_at is not None:
+        parts.append(f"published {_moment(row.published_at)} ({row.published_at_source})")
+    if row.days_late:
+        parts.append(f"{row.days_late} days late")
+    if row.carry_over_breaks:
+        parts.append(f"{row.carry_over_breaks} carry-over breaks")
+    if row.near_duplicate:
+        parts.append("near-duplicate of previous year")
+    return "; ".join(parts)
+
+
+def _cell(row: StatusRow) -> str:
+    attrs = {
+        "class": f"cell status-{row.status}",
+        "style": f"background:{STATUS_COLOURS[row.status]}",
+        "data-agency": row.agency.name,
+        "data-year": str(row.year),
+        "data-status": row.status,
+        "data-deadline": row.deadline.isoformat(),
+        "data-published-at": _moment(row.published_at),
+        "data-days-late": _text(row.days_late),
+        "data-carry-over-breaks": str(row.carry_over_breaks),
+        "data-near-duplicate": "yes" if row.near_duplicate else "no",
+        "title": _cell_title(row),
+    }
+    text = row.status + (f" +{row.days_late}d" if row.days_late else "")
+    if row.carry_over_breaks or row.near_duplicate:
+        text += " ⚠"
+    rendered = " ".join(f'{key}="{html.escape(value)}"' for key, value in attrs.items())
+    return f"<td {rendered}>{html.escape(text)}</td>"
+
+
+def render_html(
+    rows: Sequence[StatusRow],
+    unmatched: Sequence[UnmatchedReport] = (),
+    *,
+    title: str = "政府信息公开工作年度报告 timeliness",
+    generated_at: str = "",
+) -> str:
+    """A self-contained page (inline CSS, no external assets): a heat map agencies × years with a legend,
+    each cell carrying data-* attributes and a title, then the unmatched reports."""
+    years = sorted({row.year for row in rows})
+    agencies: dict[int, tuple[str, str, str]] = {}
+    by_cell: dict[tuple[int, int], StatusRow] = {}
+    for row in rows:
+        agencies.setdefault(row.agency.id, (row.agency.region_code, row.agency.name, row.agency.kind))
+        by_cell[(row.agency.id, row.year)] = row
+    order = sorted(agencies, key=lambda agency_id: agencies[agency_id])
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
+    if generated_at:
+        parts.append(f'<p class="generated">{esc(generated_at)}</p>')
+    parts.append('<p class="legend" id="legend">')
+    parts.extend(
+        f'<span data-status="{s}"><i style="background:{STATUS_COLOURS[s]}"></i>'
+        f"{esc(STATUS_LABELS[s])}</span>"
+        for s in STATUSES
+    )
+    parts.append("</p>")
+    counts = summary(rows)
+    counted = (f'<span data-count="{s}">{s}: {counts[s]}</span>' for s in STATUSES)
+    parts.append('<p class="summary">' + " · ".join(counted))
+    parts.append("</p>")
+    parts.append('<table id="heatmap"><thead><tr><th>agency</th><th>kind</th><th>region</th>')
+    parts.extend(f"<th>{year}</th>" for year in years)
+    parts.append("</tr></thead><tbody>")
+    for agency_id in order:
+        region, name, kind = agencies[agency_id]
+        parts.append(
+            f'<tr data-agency="{esc(name)}"><th>{esc(name)}</th><td>{esc(kind)}</td><td>{esc(region)}</td>'
+        )
+        for year in years:
+            found = by_cell.get((agency_id, year))
+            parts.append(_cell(found) if found else f'<td class="cell empty" data-year="{year}"></td>')
+        parts.append("</tr>")
+    parts.append("</tbody></table>")
+    if unmatched:
+        parts.append(f"<h2>未匹配的报告 unmatched reports ({len(unmatched)})</h2>")
+        parts.append('<table id="unmatched"><tr><th>year</th><th>issuer</th><th>title</th><th>url</th></tr>')
+        parts.extend(
+            f'<tr data-report-id="{u.report_id}"><td>{u.year}</td><td>{esc(u.agency_name)}</td>'
+            f"<td>{esc(u.title)}</td><td>{esc(u.url)}</td></tr>"
+            for u in unmatched
+        )
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

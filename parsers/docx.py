@@ -1,0 +1,53 @@
+"""DOCX: paragraphs as lines and tables as grids, in body order; merged cells become None slots."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from parsers.document import Document, Grid, GridRow, Line
+from parsers.errors import CorruptDocument, TruncatedDocument
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _grid(table: Any, index: int) -> Grid:
+    """A python-docx table: a cell object met again (gridSpan / vMerge) is a covered slot."""
+    seen: set[int] = set()
+    rows: list[GridRow] = []
+    for row in table.rows:
+        cells: list[str | None] = []
+        for cell in row.cells:
+            key = id(cell._tc)
+            if key in seen:
+                cells.append(None)
+                continue
+            seen.add(key)
+            cells.append("\n".join(p.text for p in cell.paragraphs))
+        rows.append(GridRow(tuple(cells)))
+    return Grid(rows, index)
+
+
+def read_docx(data: bytes) -> Document:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise TruncatedDocument("truncated or damaged DOCX") from exc
+    except (KeyError, ValueError) as exc:
+        raise CorruptDocument(f"damaged DOCX: {exc}") from exc
+    blocks: list[Line | Grid] = []
+    tables = 0
+    for child in document.element.body.iterchildren():
+        if child.tag == f"{_W}p":
+            text = " ".join(Paragraph(child, document).text.split())
+            if text:
+                blocks.append(Line(text))
+        elif child.tag == f"{_W}tbl":
+            blocks.append(_grid(Table(child, document), tables))
+            tables += 1
+    return Document(kind="docx", blocks=blocks)

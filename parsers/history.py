@@ -1,0 +1,170 @@
+"""Cross-year checks of one agency's consecutive reports (pure: two `Report`s in, findings out).
+
+- `history.carry_over` (error): this year's 二、上年结转 must equal last year's
+  四、结转下年度继续办理, per column.
+- `history.in_force` (warning): 现行有效(t) = 现行有效(t−1) + 本年制发(t) − 本年废止(t) for gov2021 规章 and
+  行政规范性文件 (amendments legitimately break it).
+- `history.duplicate_of_previous` (warning): text or table values ≥ 90% identical to last year's, the
+  copying that assessments deduct points for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+from parsers.model import SECTION_KEYS, Cell, Finding, Report
+from parsers.templates import REQUEST_COLUMNS
+
+DUPLICATE_THRESHOLD = 0.9
+MIN_TEXT_CHARS = 50
+MIN_TABLE_CELLS = 5
+IN_FORCE_ROWS: tuple[str, ...] = ("regulations", "normative_documents")
+_YEARS = re.compile(r"(?:19|20)\d{2}\s*(?:年度|年)?|[〇零一二三四五六七八九]{4}\s*(?:年度|年)")
+_NOISE = re.compile(r"[\s\W_]+")
+
+
+def _cell(report: Report, table: str, row: str, col: str) -> Cell | None:
+    for cell in report.cells:
+        if cell.table == table and cell.row == row and cell.col == col:
+            return cell
+    return None
+
+
+def _number(cell: Cell) -> float:
+    """A present cell's value; "/", "—" or blank count as 0 in a comparison of counts."""
+    return float(cell.value) if cell.value is not None else 0.0
+
+
+def _plain(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def carry_over(previous: Report, current: Report) -> list[Finding]:
+    """Per column: current requests/carried_over ≠ previous requests/carried_forward."""
+    findings = []
+    for col, label in REQUEST_COLUMNS:
+        now = _cell(current, "requests", "carried_over", col)
+        before = _cell(previous, "requests", "carried_forward", col)
+        if now is None or before is None:
+            continue
+        expected, actual = _number(before), _number(now)
+        if expected != actual:
+            findings.append(
+                Finding(
+                    rule="history.carry_over",
+                    severity="error",
+                    where=f"requests/carried_over/{col}",
+                    message=(
+                        f"上年结转（{label}）{now.raw or '空'}"
+                        f" ≠ 上年报告结转下年度继续办理 {before.raw or '空'}"
+                    ),
+                    expected=_plain(expected),
+                    actual=_plain(actual),
+                )
+            )
+    return findings
+
+
+def in_force(previous: Report, current: Report) -> list[Finding]:
+    """gov2021: proactive in_force(t) ≠ in_force(t−1) + issued(t) − repealed(t)."""
+    if current.format != "gov2021":
+        return []
+    findings = []
+    for row in IN_FORCE_ROWS:
+        cells = (
+            _cell(previous, "proactive", row, "in_force"),
+            _cell(current, "proactive", row, "issued"),
+            _cell(current, "proactive", row, "repealed"),
+            _cell(current, "proactive", row, "in_force"),
+        )
+        if any(c is None for c in cells):
+            continue
+        before, issued, repealed, now = (_number(c) for c in cells if c is not None)
+        expected = before + issued - repealed
+        if expected != now:
+            findings.append(
+                Finding(
+                    rule="history.in_force",
+                    severity="warning",
+                    where=f"proactive/{row}/in_force",
+                    message=(
+                        f"现行有效 {_plain(now)} ≠ 上年现行有效 {_plain(before)} + 本年制发 {_plain(issued)}"
+                        f" − 本年废止 {_plain(repealed)}"
+                    ),
+                    expected=_plain(expected),
+                    actual=_plain(now),
+                )
+            )
+    return findings
+
+
+def normalise_text(text: str) -> str:
+    """Text for comparison: NFKC, years removed (copying shows as text identical but for the year),
+    whitespace and punctuation removed."""
+    text = unicodedata.normalize("NFKC", text)
+    return _NOISE.sub("", _YEARS.sub("", text))
+
+
+def _sections_text(report: Report) -> str:
+    known = [report.sections.get(key, "") for key in SECTION_KEYS]
+    extra = [text for key, text in sorted(report.sections.items()) if key not in SECTION_KEYS]
+    return normalise_text("".join([*known, *extra]))
+
+
+def text_similarity(previous: Report, current: Report) -> float | None:
+    """difflib ratio of the normalised section texts, or None when either is too short to judge."""
+    before, now = _sections_text(previous), _sections_text(current)
+    if len(before) < MIN_TEXT_CHARS or len(now) < MIN_TEXT_CHARS:
+        return None
+    matcher = SequenceMatcher(None, before, now, autojunk=False)
+    if matcher.real_quick_ratio() < DUPLICATE_THRESHOLD or matcher.quick_ratio() < DUPLICATE_THRESHOLD:
+        return matcher.quick_ratio()
+    return matcher.ratio()
+
+
+def table_similarity(previous: Report, current: Report) -> float | None:
+    """Share of cells, non-zero in either year, holding the same value in both; None when too few."""
+    before = {(c.table, c.row, c.col): c.value for c in previous.cells if c.value}
+    now = {(c.table, c.row, c.col): c.value for c in current.cells if c.value}
+    addresses = before.keys() | now.keys()
+    if len(addresses) < MIN_TABLE_CELLS:
+        return None
+    same = sum(1 for address in addresses if before.get(address) == now.get(address))
+    return same / len(addresses)
+
+
+def duplicate_of_previous(previous: Report, current: Report) -> list[Finding]:
+    """A warning per kind (text, tables) whose similarity to last year's is ≥ 90%."""
+    findings = []
+    for where, ratio, what in (
+        ("sections", text_similarity(previous, current), "正文"),
+        ("tables", table_similarity(previous, current), "表格非零数据"),
+    ):
+        if ratio is not None and ratio >= DUPLICATE_THRESHOLD:
+            findings.append(
+                Finding(
+                    rule="history.duplicate_of_previous",
+                    severity="warning",
+                    where=where,
+                    message=f"{what}与上年报告相同比例 {ratio:.0%}（不含年份）",
+                    expected=DUPLICATE_THRESHOLD,
+                    actual=round(ratio, 4),
+                )
+            )
+    return findings
+
+
+def compare_years(previous: Report, current: Report) -> list[Finding]:
+    """All cross-year findings of `current` against the same agency's report of the year before.
+
+    Reports whose years are both known and not consecutive are not compared.
+    """
+    if previous.year is not None and current.year is not None and current.year != previous.year + 1:
+        return []
+    return [
+        *carry_over(previous, current),
+        *in_force(previous, current),
+        *duplicate_of_previous(previous, current),
+    ]

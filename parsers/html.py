@@ -1,0 +1,141 @@
+"""HTML report pages: the article body as lines, its <table>s as grids (rowspan/colspan expanded).
+
+Page chrome (navigation, header, footer, scripts) is dropped by descending from <body> into the child
+that holds most of the page's Chinese text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml.etree import ParserError, _Element
+
+from parsers.decode import decode_bytes
+from parsers.document import Document, Grid, GridRow, Line
+from parsers.errors import CorruptDocument
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_BLOCK = frozenset(
+    {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article", "tr", "center", "blockquote"}
+)
+_DROP = ("script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "select", "button")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_TITLE_SPLIT = re.compile(r"\s*[-_|—]+\s*")
+
+
+def _cjk_len(el: _Element) -> int:
+    return len(_CJK.findall(el.text_content()))
+
+
+def main_container(body: _Element) -> _Element:
+    """The deepest element holding ≥ 70% of the body's Chinese text."""
+    node = body
+    total = _cjk_len(body)
+    while True:
+        children = [c for c in node if isinstance(c.tag, str)]
+        best = max(children, key=_cjk_len, default=None)
+        if best is None or best.tag == "table" or _cjk_len(best) < 0.7 * total:
+            return node
+        node = best
+
+
+def grid_of(table: _Element, index: int) -> Grid:
+    """Rows of cell texts; a slot covered by a rowspan/colspan of another cell is None."""
+    rows: list[list[str | None]] = []
+    pending: dict[tuple[int, int], bool] = {}
+    trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    for r, tr in enumerate(trs):
+        row: list[str | None] = []
+        col = 0
+        for td in tr.xpath("./td|./th"):
+            while pending.pop((r, col), False):
+                row.append(None)
+                col += 1
+            text = " ".join(" ".join(td.itertext()).split())
+            rowspan = _span(td.get("rowspan"))
+            colspan = _span(td.get("colspan"))
+            row.append(text)
+            row.extend([None] * (colspan - 1))
+            for dr in range(1, rowspan):
+                for dc in range(colspan):
+                    pending[(r + dr, col + dc)] = True
+            col += colspan
+        while pending.pop((r, col), False):
+            row.append(None)
+            col += 1
+        rows.append(row)
+    return Grid([GridRow(tuple(cells)) for cells in rows], index)
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 200))
+    except ValueError:
+        return 1
+
+
+def _walk(el: _Element, blocks: list[Line | Grid], buf: list[str]) -> None:
+    def flush() -> None:
+        text = " ".join("".join(buf).split())
+        if text:
+            blocks.append(Line(text))
+        buf.clear()
+
+    if el.tag == "table":
+        flush()
+        blocks.append(grid_of(el, len([b for b in blocks if isinstance(b, Grid)])))
+        if el.tail:
+            buf.append(el.tail)
+        return
+    block = el.tag in _BLOCK
+    if block:
+        flush()
+    if el.text:
+        buf.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str):
+            _walk(child, blocks, buf)
+        elif child.tail:
+            buf.append(child.tail)
+    if block:
+        flush()
+    if el.tail:
+        buf.append(el.tail)
+
+
+def page_title(root: _Element) -> str:
+    for name in ("ArticleTitle", "articletitle", "title"):
+        meta = root.xpath(f"//meta[@name='{name}']/@content")
+        if meta and meta[0].strip():
+            return " ".join(str(meta[0]).split())
+    for tag in ("h1", "h2"):
+        found = root.xpath(f"//{tag}")
+        if found and found[0].text_content().strip():
+            return " ".join(found[0].text_content().split())
+    titles = root.xpath("//title")
+    if titles:
+        return _TITLE_SPLIT.split(titles[0].text_content().strip())[0]
+    return ""
+
+
+def read_html(data: bytes, content_type: str = "") -> Document:
+    text = _XML_DECL.sub("", decode_bytes(data, content_type))
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (ParserError, ValueError) as exc:
+        raise CorruptDocument(f"unreadable HTML: {exc}") from exc
+    for el in root.xpath("|".join(f"//{tag}" for tag in _DROP)):
+        el.drop_tree()
+    title = page_title(root)
+    body = root.find("body")
+    container = main_container(body if body is not None else root)
+    blocks: list[Line | Grid] = []
+    buf: list[str] = []
+    _walk(container, blocks, buf)
+    if buf and "".join(buf).strip():
+        blocks.append(Line(" ".join("".join(buf).split())))
+    head = "".join(b.text for b in blocks[:3] if isinstance(b, Line)).replace(" ", "")
+    if title and title.replace(" ", "") not in head:
+        blocks.insert(0, Line(title))
+    return Document(kind="html", blocks=blocks)
