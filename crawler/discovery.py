@@ -26,6 +26,9 @@ DEFAULT_TITLE_EXCLUDE: tuple[str, ...] = (
     r"工作总结",
     r"企业(年报|年度报告)",
     r"年报公示",
+    r"^关于.*(通知|通报|意见|函)$",
+    r"的通知$",
+    r"质量评估",
 )
 STANDARD_META: tuple[str, ...] = (
     "SiteName",

@@ -13,6 +13,7 @@ import re
 from functools import cache
 from importlib import resources
 
+from crawler.demo import reportgen
 from crawler.demo.catalog import Article, Attachment
 
 _HEADING = re.compile(r"^#+\s*")
@@ -111,30 +112,31 @@ def prose_body_html(article: Article) -> str:
     return "\n".join(parts)
 
 
-def _spec(article: Article, *, variant: int = 0) -> object:
-    from crawler.demo import reportgen
-
-    assert article.year is not None and article.report_format is not None
+def _spec(article: Article, *, variant: int = 0) -> reportgen.ReportSpec:
+    """The generator's spec of a report article; `variant` > 0 gives other numbers (a replaced report)."""
+    if article.year is None or article.report_format is None:
+        raise ValueError(f"article {article.number} is not a report")
     return reportgen.make_spec(
         article.number + 7919 * variant, article.report_format, agency=article.agency, year=article.year
     )
 
 
+_BODY_START = '<div class="TRS_Editor">\n'
+_BODY_END = "\n</div>"
+
+
 def report_body_html(article: Article, *, variant: int = 0) -> str:
     """The report as an article body (headings, paragraphs and the standard tables)."""
-    from crawler.demo import reportgen
-
-    body = reportgen.render_html(_spec(article, variant=variant), chrome=False)  # type: ignore[arg-type]
-    return body.decode("utf-8") if isinstance(body, bytes) else str(body)
+    page = reportgen.render_html(_spec(article, variant=variant), chrome=False).decode("utf-8")
+    start = page.index(_BODY_START) + len(_BODY_START)
+    return page[start : page.rindex(_BODY_END)]
 
 
 def attachment_bytes(article: Article, attachment: Attachment, *, variant: int = 0) -> bytes:
     """The bytes of a report attachment (PDF, DOCX or a scanned PDF without a text layer)."""
-    from crawler.demo import reportgen
-
     spec = _spec(article, variant=variant)
     if attachment.fmt == "docx":
-        return bytes(reportgen.render_docx(spec))  # type: ignore[arg-type]
+        return reportgen.render_docx(spec)
     if attachment.fmt == "scanned":
-        return bytes(reportgen.render_scanned_pdf(spec))  # type: ignore[arg-type]
-    return bytes(reportgen.render_pdf(spec))  # type: ignore[arg-type]
+        return reportgen.render_scanned_pdf(spec)
+    return reportgen.render_pdf(spec)

@@ -23,7 +23,7 @@ from flows.timeliness.publication import (
     PublicationSource,
     publication_date,
 )
-from storage.models import Agency, Document, Finding, Report, Timeliness, utcnow
+from storage.models import Agency, Document, Finding, Report, Source, Timeliness, utcnow
 
 Status = Literal["on_time", "late", "missing", "pending", "changed"]
 ALERT_STATUSES: frozenset[str] = frozenset({"late", "missing", "changed"})
@@ -256,10 +256,21 @@ def _store(session: Session, stored: Timeliness | None, row: StatusRow, now: dat
     stored.checked_at = now
 
 
-def unmatched_reports(session: Session, year: int) -> list[UnmatchedReport]:
-    """The year's reports that no registry agency claims (by agency_id, name or title)."""
+def unmatched_reports(session: Session, year: int, region: str | None = None) -> list[UnmatchedReport]:
+    """The year's reports that no registry agency claims (by agency_id, name or title).
+
+    With `region`, only reports from sources of that region (or of no known source) are listed.
+    """
     agencies = list(session.scalars(select(Agency)))
     _, unmatched = _year_candidates(session, year, agencies)
+    if region:
+        prefix = region_sig(region)
+        regions = {s.id: s.region_code or "" for s in session.scalars(select(Source))}
+        unmatched = [
+            c
+            for c in unmatched
+            if c.document.source_id is None or regions.get(c.document.source_id, "").startswith(prefix)
+        ]
     return [
         UnmatchedReport(
             report_id=c.report.id,

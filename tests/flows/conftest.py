@@ -60,3 +60,93 @@ def webhook() -> Iterator[WebhookReceiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class PrefectServer:
+    """A `prefect server start` process on loopback with its own PREFECT_HOME."""
+
+    process: Any
+    api_url: str
+    home: str
+
+    def env(self) -> dict[str, str]:
+        import os
+
+        return {
+            **os.environ,
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_HOME": self.home,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process(process: Any, timeout: float = 10.0) -> None:
+    """SIGTERM the process group, then SIGKILL it if it has not gone in `timeout` seconds."""
+    import os
+    import signal
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        process.wait(timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """`prefect server start` on a free loopback port (a real, separate API process)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    prefect = str(Path(sys.executable).parent / "prefect")
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    log = (home / "server.log").open("wb")
+    process = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    api_url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            tail = (home / "server.log").read_text(errors="replace")[-2000:]
+            pytest.fail(f"prefect server did not start on {api_url}:\n{tail}", pytrace=False)
+        time.sleep(0.5)
+    try:
+        yield PrefectServer(process, api_url, str(home))
+    finally:
+        stop_process(process)
+        log.close()

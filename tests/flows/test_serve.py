@@ -1,0 +1,142 @@
+"""Served mode against a real `prefect server start`: the event starts the ingest, the Automation notifies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from crawler.demo.reportgen import make_spec, render_pdf
+from flows.serve import AUTOMATION_NAME
+from storage import repository
+from storage.db import session_scope
+from storage.objectstore import open_store
+from storage.settings import Settings, get_settings
+from tests.flows.conftest import PrefectServer, stop_process
+
+AGENCY = "银川市西夏区科学技术和工业信息化局"
+EMIT = """
+import json, sys
+from prefect.events import emit_event
+from prefect.events.worker import EventsWorker
+payload = json.loads(sys.argv[1])
+emit_event(
+    event="nianbao.document.stored",
+    resource={"prefect.resource.id": f"nianbao.document.{payload['document_id']}"},
+    payload=payload,
+)
+EventsWorker.drain_all()
+"""
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}", pytrace=False)
+
+
+def api_post(server: PrefectServer, path: str, body: dict[str, Any]) -> Any:
+    response = httpx.post(f"{server.api_url}{path}", json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.fixture
+def served(
+    prefect_server: PrefectServer, settings: Settings, webhook: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`nianbao serve` as a child process on the test's database, store and webhook."""
+    monkeypatch.setenv("NIANBAO_ALERT_URLS", webhook.apprise_url)
+    monkeypatch.setenv("NIANBAO_TASK_RETRY_DELAY", "0.2")
+    get_settings.cache_clear()
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "nianbao"), "serve"],
+        env=prefect_server.env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(
+            lambda: len(api_post(prefect_server, "/deployments/filter", {})) >= 4 or process.poll() is not None,
+            90,
+            "the four deployments",
+        )
+        assert process.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
+        yield process
+    finally:
+        stop_process(process)
+        log.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_document_stored_event_triggers_ingest(
+    prefect_server: PrefectServer, settings: Settings, served: Any, webhook: Any
+) -> None:
+    with session_scope(settings) as session:
+        repository.sync_agencies(session, [{"name": AGENCY, "kind": "department", "region_code": "640105"}])
+    spec = make_spec(41, "gov2021", agency=AGENCY, year=2023)
+    url = "http://xixia.example/P020240128.pdf"
+    info = open_store(settings).put(render_pdf(spec), {"source_url": url}, content_type="application/pdf")
+    with session_scope(settings) as session:
+        document, _ = repository.record_document(
+            session, url=url, sha256=info.sha256, object_key=info.key, content_type="application/pdf"
+        )
+        document_id = document.id
+    deployments = {d["name"] for d in api_post(prefect_server, "/deployments/filter", {})}
+    assert deployments == {"crawl", "ingest", "ingest-pending", "timeliness"}
+    automations = api_post(prefect_server, "/automations/filter", {})
+    assert AUTOMATION_NAME in {a["name"] for a in automations}
+
+    payload = {
+        "document_id": document_id,
+        "source_id": "",
+        "url": url,
+        "sha256": info.sha256,
+        "content_type": "application/pdf",
+    }
+    emitted = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-c", EMIT, json.dumps(payload)], env=prefect_server.env(), check=True, timeout=60
+    )
+
+    def loaded() -> Any:
+        with session_scope(settings) as session:
+            return repository.report_of_document(session, document_id) is not None
+
+    wait_for(loaded, 120, "the report of the emitted document")
+    print(f"\nemit → loaded latency: {time.monotonic() - emitted:.1f} s")
+    with session_scope(settings) as session:
+        report = repository.report_of_document(session, document_id)
+        assert report is not None
+        assert (report.agency_name, report.year, report.format) == (AGENCY, 2023, "gov2021")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_failed_flow_run_is_notified_by_the_automation(
+    prefect_server: PrefectServer, served: Any, webhook: Any
+) -> None:
+    deployment = next(
+        d for d in api_post(prefect_server, "/deployments/filter", {}) if d["name"] == "ingest"
+    )
+    api_post(prefect_server, f"/deployments/{deployment['id']}/create_flow_run", {"parameters": {"document_id": 987654}})
+
+    received = wait_for(lambda: list(webhook.received), 120, "the Automation's notification")
+
+    assert received[0]["title"].startswith("[nianbao] flow run ")
+    assert received[0]["title"].endswith("entered Failed")
+    assert "Flow: ingest" in received[0]["message"]
