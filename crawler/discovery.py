@@ -60,6 +60,7 @@ ATTACHMENT_CONTENT_TYPES: tuple[str, ...] = (
     "application/zip",
 )
 _DOWNLOAD_HINT = re.compile(r"download|downfile|attach|fileid|getfile|file\.jsp|filedown", re.I)
+_DYNAMIC_EXTENSIONS = ("", ".jsp", ".do", ".action", ".php", ".asp", ".aspx", ".ashx", ".cgi")
 _NEXT_TEXTS = ("下一页", "下页", "后一页", "next", "next page", "›", "»")
 _SPACE = re.compile(r"\s+")
 _DATE = re.compile(
@@ -195,17 +196,16 @@ def extract_list_links(html: str, base_url: str, item_selector: str | None = Non
 
 def parse_create_page_html(text: str) -> TrsPaging | None:
     """Read a TRS `createPageHTML(63, 0, "index", "shtml")` call (also the `('page_div', 63, 0, …)` form)."""
-    match = re.search(r"createPageHTML\s*\(([^)]*)\)", text or "")
-    if match is None:
-        return None
-    args = [a.strip().strip("'\"") for a in match.group(1).split(",")]
-    if args and not args[0].isdigit() and len(args) > 2 and args[1].isdigit():
-        args = args[1:]
-    if len(args) < 2 or not args[0].isdigit() or not args[1].isdigit():
-        return None
-    prefix = args[2] if len(args) > 2 and args[2] else "index"
-    ext = args[3] if len(args) > 3 and args[3] else "html"
-    return TrsPaging(total=int(args[0]), current=int(args[1]), prefix=prefix, ext=ext)
+    for match in re.finditer(r"createPageHTML\s*\(([^)]*)\)", text or ""):
+        args = [a.strip().strip("'\"") for a in match.group(1).split(",")]
+        if args and not args[0].isdigit() and len(args) > 2 and args[1].isdigit():
+            args = args[1:]
+        if len(args) < 2 or not args[0].isdigit() or not args[1].isdigit():
+            continue
+        prefix = args[2] if len(args) > 2 and args[2] else "index"
+        ext = args[3] if len(args) > 3 and args[3] else "html"
+        return TrsPaging(total=int(args[0]), current=int(args[1]), prefix=prefix, ext=ext)
+    return None
 
 
 def trs_page_url(list_url: str, index: int, prefix: str = "index", ext: str = "html") -> str:
@@ -356,7 +356,7 @@ def extract_attachment_links(html: str, base_url: str) -> list[AttachmentLink]:
         ext = url_extension(url)
         if ext in ATTACHMENT_EXTENSIONS:
             found.setdefault(url, AttachmentLink(url=url, title=text, certain=True))
-        elif not ext and url not in found:
+        elif ext in _DYNAMIC_EXTENSIONS and url not in found:
             named = any(text.lower().endswith(e) for e in ATTACHMENT_EXTENSIONS)
             if named or _DOWNLOAD_HINT.search(url):
                 found[url] = AttachmentLink(url=url, title=text, certain=False)

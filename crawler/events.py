@@ -20,7 +20,9 @@ def events_enabled() -> bool:
     return bool(os.environ.get("PREFECT_API_URL", "").strip())
 
 
-def document_stored_event(document_id: int, source_id: str | None, url: str, sha256: str, content_type: str) -> dict[str, Any]:
+def document_stored_event(
+    document_id: int, source_id: str | None, url: str, sha256: str, content_type: str
+) -> dict[str, Any]:
     """The keyword arguments of `prefect.events.emit_event` for one stored document."""
     return {
         "event": DOCUMENT_STORED,
@@ -44,8 +46,10 @@ def emit_document_stored(
     try:
         from prefect.events import emit_event
 
-        return emit_event(**document_stored_event(document_id, source_id, url, sha256, content_type)) is not None
-    except Exception as exc:  # noqa: BLE001 - emitting is best effort by design
+        return (
+            emit_event(**document_stored_event(document_id, source_id, url, sha256, content_type)) is not None
+        )
+    except Exception as exc:
         logger.warning("could not emit %s for document %s: %s", DOCUMENT_STORED, document_id, exc)
         return False
 
@@ -58,5 +62,5 @@ def flush_events(timeout: float = 10.0) -> None:
         from prefect.events.worker import EventsWorker
 
         EventsWorker.drain_all(timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - best effort
+    except Exception as exc:
         logger.warning("could not flush Prefect events: %s", exc)

@@ -35,5 +35,7 @@ class RetryBackoffMiddleware:
     async def process_request(self, request: Request) -> None:
         delay = backoff_seconds(int(request.meta.get("retry_times", 0)), self.base, self.cap)
         if delay > 0:
-            logger.info("backing off %.2fs before retry %s of %s", delay, request.meta["retry_times"], request.url)
+            logger.info(
+                "backing off %.2fs before retry %s of %s", delay, request.meta["retry_times"], request.url
+            )
             await asyncio.sleep(delay)

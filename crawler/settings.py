@@ -26,7 +26,11 @@ def download_delay(settings: Settings, source: SourceConfig) -> float:
 def concurrency_per_domain(settings: Settings, source: SourceConfig) -> int:
     """The source's own limit, never above the global one."""
     own = source.politeness.concurrency_per_domain
-    return settings.crawl_concurrency_per_domain if own is None else min(own, settings.crawl_concurrency_per_domain)
+    return (
+        settings.crawl_concurrency_per_domain
+        if own is None
+        else min(own, settings.crawl_concurrency_per_domain)
+    )
 
 
 def scrapy_settings(settings: Settings, source: SourceConfig, *, log_level: str = "INFO") -> dict[str, Any]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from storage import repository
 from storage.settings import Settings
+
+if TYPE_CHECKING:
+    from flows.timeliness.status import StatusRow
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +127,9 @@ def ingest_alert(*, document_id: int, url: str, error: str) -> AlertMessage:
     return AlertMessage(f"ingest:{document_id}:{error[:120]}", "ingest", title, body)
 
 
-ALERTING_STATUSES = ("late", "missing", "changed")
-
-
-def timeliness_alert(row: Any) -> AlertMessage:
+def timeliness_alert(row: StatusRow) -> AlertMessage:
     """An agency-year whose publication status became late, missing or changed (once per change)."""
-    agency = row.agency_name
+    agency = row.agency.name
     detail = {
         "late": f"published {row.published_at:%Y-%m-%d} ({row.published_at_source}), {row.days_late} day(s) late"
         if row.published_at

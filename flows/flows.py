@@ -17,7 +17,13 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.tasks import Task, exponential_backoff
 
-from flows.alerts import ALERTING_STATUSES, crawl_alert, finding_alert, ingest_alert, raise_alert, timeliness_alert
+from flows.alerts import (
+    crawl_alert,
+    finding_alert,
+    ingest_alert,
+    raise_alert,
+    timeliness_alert,
+)
 from flows.ingest import IngestOutcome, Original, load_parsed, locate_original, parse_original, record_failure
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
@@ -119,7 +125,9 @@ def _give_up(settings: Settings, original: Original, exc: BaseException) -> None
     error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
     record_failure(settings, original.document_id, error, retryable=True)
     with session_scope(settings) as session:
-        raise_alert(session, settings, ingest_alert(document_id=original.document_id, url=original.url, error=error))
+        raise_alert(
+            session, settings, ingest_alert(document_id=original.document_id, url=original.url, error=error)
+        )
 
 
 @flow(name="ingest pending", log_prints=True)
@@ -146,7 +154,7 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
 def crawl_source_task(source_id: str) -> dict[str, Any]:
     from crawler.run import crawl_source
 
-    return crawl_source(source_id, settings=get_settings()).to_dict()
+    return crawl_source(source_id, settings=get_settings()).as_dict()
 
 
 @flow(name="crawl", log_prints=True)
@@ -207,7 +215,7 @@ def timeliness_flow(year: int | None = None, today: date | None = None) -> dict[
     with session_scope(settings) as session:
         rows = refresh_timeliness(session, report_year, today=today)
         for row in rows:
-            if row.status in ALERTING_STATUSES and row.previous_status != row.status:
+            if row.needs_alert:
                 raise_alert(session, settings, timeliness_alert(row))
     create_table_artifact(
         key=f"timeliness-{report_year}",

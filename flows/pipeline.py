@@ -75,7 +75,9 @@ def prepare_database() -> None:
     upgrade(get_settings().resolved_database_url)
 
 
-def run_pipeline(source_ids: list[str] | None = None, *, timeliness_year: int | None = None) -> PipelineSummary:
+def run_pipeline(
+    source_ids: list[str] | None = None, *, timeliness_year: int | None = None
+) -> PipelineSummary:
     """Crawl, ingest everything pending, and (optionally) compute timeliness for a year."""
     from flows.flows import crawl_flow, ingest_pending_flow, timeliness_flow
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 from storage.settings import Settings
 
@@ -25,6 +26,7 @@ NOTIFY_BODY = (
 def build_deployments(settings: Settings) -> list[Any]:
     """The four deployments `nianbao serve` runs."""
     from prefect.events import DeploymentEventTrigger
+    from prefect.schedules import Cron
 
     from flows.flows import crawl_flow, ingest_flow, ingest_pending_flow, timeliness_flow
 
@@ -35,13 +37,15 @@ def build_deployments(settings: Settings) -> list[Any]:
         parameters={"document_id": "{{ event.payload.document_id }}"},
     )
     return [
-        crawl_flow.to_deployment(name="crawl", cron=settings.crawl_cron, timezone=settings.timezone),
+        crawl_flow.to_deployment(
+            name="crawl", schedule=Cron(settings.crawl_cron, timezone=settings.timezone)
+        ),
         ingest_flow.to_deployment(name="ingest", triggers=[stored_trigger]),
         ingest_pending_flow.to_deployment(
-            name="ingest-pending", cron=settings.ingest_pending_cron, timezone=settings.timezone
+            name="ingest-pending", schedule=Cron(settings.ingest_pending_cron, timezone=settings.timezone)
         ),
         timeliness_flow.to_deployment(
-            name="timeliness", cron=settings.timeliness_cron, timezone=settings.timezone
+            name="timeliness", schedule=Cron(settings.timeliness_cron, timezone=settings.timezone)
         ),
     ]
 
@@ -84,13 +88,16 @@ def ensure_failure_automation(settings: Settings) -> list[str]:
     from prefect.events.schemas.automations import EventTrigger, Posture
 
     targets = [mapped for url in settings.alert_urls if (mapped := webhook_for(url)) is not None]
-    actions = []
+    actions: list[Any] = []
     for index, (url, body) in enumerate(targets):
-        block = CustomWebhookNotificationBlock(name=f"nianbao-alert-{index}", url=url, json_data=body)
-        block_id = block.save(f"nianbao-alert-{index}", overwrite=True)
+        block = CustomWebhookNotificationBlock(
+            name=f"nianbao-alert-{index}", url=url, json_data=body, headers=None, cookies=None
+        )
+        block_id: UUID = block.save(f"nianbao-alert-{index}", overwrite=True)  # type: ignore[assignment]
         actions.append(SendNotification(block_document_id=block_id, subject=NOTIFY_SUBJECT, body=NOTIFY_BODY))
     try:
-        Automation.read(name=AUTOMATION_NAME).delete()
+        existing: Automation = Automation.read(name=AUTOMATION_NAME)  # type: ignore[assignment]
+        existing.delete()
     except ValueError:
         pass
     if actions:

@@ -40,8 +40,8 @@ def check_balance(values: Values, fmt: str) -> list[Finding]:
                     "error",
                     f"requests/*/{col}",
                     f"一+二 = {left} but （七）总计+四 = {right} in column {col}",
-                    left,
                     right,
+                    left,
                 )
             )
     return out
@@ -129,26 +129,49 @@ _QUOTED_NEW = re.compile(
 _NONE_RECEIVED = re.compile(r"(?:未|没有)(?:收到|受理|接收到?)[^。；;]{0,20}?申请")
 
 
-def check_text_totals(report: Report) -> list[Finding]:
-    """report.text_mismatch: the number of new requests quoted in the text against table 3."""
-    actual = report.value("requests", "new", "total")
+def _table_new_requests(report: Report) -> float | int | None:
+    """New requests by the tables: table 3 一 总计, or the stat2014 收到申请 indicator."""
+    if report.format == "stat2014":
+        for entry in report.statistics.values():
+            if "收到申请" in "".join(str(entry["label"]).split()):
+                value = entry["value"]
+                return value if isinstance(value, (int, float)) else 0
+        return None
     if not any(c.table == "requests" and c.row == "new" and c.col == "total" for c in report.cells):
-        return []
-    text = "".join("\n".join(report.sections.get(k, "") for k in ("overview", "requests")).split())
+        return None
+    return report.value("requests", "new", "total") or 0
+
+
+def _quoted_new_requests(text: str) -> int | None:
+    text = "".join(text.split())
     match = _QUOTED_NEW.search(text)
-    quoted: int | None = int(match.group(1)) if match else (0 if _NONE_RECEIVED.search(text) else None)
-    if quoted is None or not _differs(quoted, actual or 0):
+    if match:
+        return int(match.group(1))
+    return 0 if _NONE_RECEIVED.search(text) else None
+
+
+def check_text_totals(report: Report) -> list[Finding]:
+    """report.text_mismatch: the number of new requests quoted in the text against the tables."""
+    table = _table_new_requests(report)
+    if table is None:
         return []
-    return [
-        Finding(
-            "report.text_mismatch",
-            "warning",
-            "requests/new/total",
-            f"the text quotes {quoted} new requests but table 3 says {actual or 0}",
-            quoted,
-            actual or 0,
-        )
-    ]
+    for key in ("overview", "requests"):
+        quoted = _quoted_new_requests(report.sections.get(key, ""))
+        if quoted is None:
+            continue
+        if not _differs(quoted, table):
+            return []
+        return [
+            Finding(
+                "report.text_mismatch",
+                "warning",
+                f"sections/{key}",
+                f"the text quotes {quoted} new requests but the table says {table}",
+                table,
+                quoted,
+            )
+        ]
+    return []
 
 
 def table_findings(cells: list[Cell], fmt: str) -> list[Finding]:

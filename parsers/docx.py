@@ -14,7 +14,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 def _grid(table: Any, index: int) -> Grid:
     """A python-docx table: a cell object met again (gridSpan / vMerge) is a covered slot."""
-    seen: set[int] = set()
+    seen: dict[int, Any] = {}
     rows: list[GridRow] = []
     for row in table.rows:
         cells: list[str | None] = []
@@ -23,7 +23,7 @@ def _grid(table: Any, index: int) -> Grid:
             if key in seen:
                 cells.append(None)
                 continue
-            seen.add(key)
+            seen[key] = cell._tc  # keeps the element alive so its id is not reused
             cells.append("\n".join(p.text for p in cell.paragraphs))
         rows.append(GridRow(tuple(cells)))
     return Grid(rows, index)

@@ -8,7 +8,7 @@ from collections import Counter
 from parsers.labels import norm
 
 _CJK = "\u4e00-\u9fff"
-_TITLE_END = re.compile(r"(年度报告|年报)")
+_TITLE_AT_END = re.compile(r"(年度报告|年报)[）)》\s]*$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _AGENCY_SUFFIX = re.compile(r"(局|委员会|委|政府|办公室|办|厅|院|中心|处|所|队|站|会|部|署|馆|集团)$")
 _PERIOD = re.compile(r"(?:统计期限|统计数据|数据统计|所列数据)[^。]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
@@ -34,7 +34,7 @@ def find_title(lines: list[str]) -> tuple[str, int]:
     head = lines[:15]
     for i, line in enumerate(head):
         text = _squeeze(line)
-        if len(text) <= 60 and _TITLE_END.search(text) and "信息公开" in text:
+        if len(text) <= 60 and _TITLE_AT_END.search(text) and "信息公开" in text:
             return text, i
     for start in range(len(head)):
         joined = ""
@@ -42,7 +42,7 @@ def find_title(lines: list[str]) -> tuple[str, int]:
             joined = _squeeze(joined + head[end])
             if len(joined) > 60:
                 break
-            if _TITLE_END.search(joined) and "信息公开" in joined:
+            if _TITLE_AT_END.search(joined) and "信息公开" in joined:
                 return joined, end
     return "", -1
 
@@ -76,14 +76,16 @@ def find_agency(title: str, lines: list[str], title_line: int, text: str) -> str
 
 
 def _widen(name: str, text: str) -> str:
-    prefixes = Counter(
-        m.group(1)
-        for m in re.finditer(rf"([{_CJK}]{{1,6}}?(?:省|自治区|市|州|盟|地区))(?={re.escape(name)})", text)
-    )
-    if not prefixes:
-        return name
-    shortest = min(prefixes, key=len)
-    return shortest + name if len(shortest) >= 3 else name
+    """The shortest place prefix (两个字以上 + 市/州/盟/省/地区) the text puts right before `name`."""
+    found: Counter[str] = Counter()
+    for match in re.finditer(re.escape(name), text):
+        window = text[max(0, match.start() - 8) : match.start()]
+        for size in range(3, len(window) + 1):
+            prefix = window[-size:]
+            if re.fullmatch(rf"[{_CJK}]{{2,7}}(?:省|自治区|市|州|盟|地区)", prefix):
+                found[prefix] += 1
+                break
+    return min(found, key=len) + name if found else name
 
 
 def format_signals(text: str) -> dict[str, int]:

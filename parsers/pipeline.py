@@ -127,7 +127,7 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
             fmt = template
         if cells:
             findings = result.findings + _missing(result, fmt)
-    if not cells and not metadata.looks_like_report(title, text):
+    if not cells and not (title and metadata.looks_like_report(title, text)):
         return Report(agency=agency, year=year, format="unknown", title=title, parser=info(), status="not_a_report")
     report = Report(
         agency=agency,

@@ -1,7 +1,7 @@
 """The stat2014 statistics table (统计指标 | 单位 | 统计数), from grids or flattened lines.
 
 Each indicator is keyed by its number path: 一、→ "1", （二）→ "1.2", 3. → "1.2.3"; rows without a
-number (其中：…) hang under the last numbered row as "1.2.3-1", "1.2.3-2". A table with no numbering
+number (其中：…) hang under the last numbered row as "1.2.3.a", "1.2.3.b". A table with no numbering
 at all is keyed by position.
 """
 
@@ -93,16 +93,26 @@ def _add_line(table: StatTable, line: Line) -> bool:
     tokens = line.text.split()
     n = len(table.headers)
     tail = tokens[-n:]
-    if len(tokens) > n and all(is_value(tok) for tok in tail) and not all(tok in NULL_TOKENS for tok in tail):
+    if len(tokens) > n and all(is_value(tok) for tok in tail):
         head = tokens[:-n]
         unit = head.pop() if len(head) > 1 and head[-1] in UNITS else ""
-        table.rows.append(StatRow(" ".join(head), unit, [clean_cell(tok) for tok in tail], line.page))
-        return True
+        if unit or not all(tok in NULL_TOKENS for tok in tail):
+            table.rows.append(StatRow(" ".join(head), unit, [clean_cell(tok) for tok in tail], line.page))
+            return True
     if len(line.text) > 40:
         return False
     if table.rows:
         table.rows[-1].label += line.text.strip()
     return True
+
+
+def _letter(n: int) -> str:
+    """1 → "a", 26 → "z", 27 → "aa"."""
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out
 
 
 def row_paths(labels: list[str]) -> list[str]:
@@ -126,7 +136,7 @@ def row_paths(labels: list[str]) -> list[str]:
             child = 0
         else:
             child += 1
-            paths.append(f"{anchor}-{child}" if anchor else "")
+            paths.append(f"{anchor}.{_letter(child)}" if anchor else "")
             continue
         numbered += 1
         paths.append(anchor)

@@ -163,25 +163,37 @@ class LocalObjectStore:
             Path(tmp_name).unlink(missing_ok=True)
             raise
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Disk failures (full, read-only, permissions) as one-line `ObjectStoreError`s."""
+        try:
+            yield
+        except OSError as exc:
+            raise ObjectStoreError(f"cannot write to {self.describe()}: {exc.strerror or exc}") from None
+
     def put(
         self,
         data: bytes | BinaryIO,
         metadata: Mapping[str, str] | None = None,
         content_type: str = DEFAULT_CONTENT_TYPE,
     ) -> ObjectInfo:
+        """Store the bytes; errors of the caller's stream propagate unchanged, disk errors are ours."""
         meta = normalise_metadata(metadata)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp_dir(), prefix="put-")
+        with self._writing():
+            fd, tmp_name = tempfile.mkstemp(dir=self._tmp_dir(), prefix="put-")
         tmp_path = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as handle:
                 for chunk in _chunks(data):
                     digest.update(chunk)
                     size += len(chunk)
-                    handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
+                    with self._writing():
+                        handle.write(chunk)
+                with self._writing():
+                    handle.flush()
+                    os.fsync(handle.fileno())
             key = key_for(digest.hexdigest())
             path = self.root / key
             if path.exists():
@@ -193,14 +205,13 @@ class LocalObjectStore:
                 "content_type": info.content_type,
                 "metadata": meta,
             }
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # The sidecar first: a data file under its final key always has its metadata beside it.
             payload = json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
-            self._write_atomic(self._sidecar(path), iter([payload]))
-            os.replace(tmp_path, path)
+            with self._writing():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # The sidecar first: a data file under its final key always has its metadata beside it.
+                self._write_atomic(self._sidecar(path), iter([payload]))
+                os.replace(tmp_path, path)
             return info
-        except OSError as exc:
-            raise ObjectStoreError(f"cannot write to {self.describe()}: {exc.strerror or exc}") from None
         finally:
             tmp_path.unlink(missing_ok=True)
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -62,7 +63,9 @@ class Settings(BaseSettings):
     timeliness_cron: str = "0 8 * * *"
     timezone: str = "Asia/Shanghai"
 
-    alert_urls: list[str] = Field(default_factory=list, description="apprise URLs, comma separated in env.")
+    alert_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="apprise URLs, comma separated in env."
+    )
     public_base_url: str = Field(default="", description="Base URL operators use to open originals.")
 
     @classmethod
@@ -79,6 +82,10 @@ class Settings(BaseSettings):
     @field_validator("alert_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().startswith("["):
+            import json
+
+            return json.loads(value)
         if isinstance(value, str):
             return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
         return value

@@ -316,7 +316,12 @@ class WeedServer:
         env = {**os.environ, "WEED_MASTER_VOLUME_GROWTH_COPY_1": "1"}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
             )
         client = self.client(timeout=1.0)
         deadline = time.monotonic() + WEED_START_TIMEOUT
@@ -429,7 +434,14 @@ def object_store(object_store_config: dict[str, Any]) -> Any:
     return open_store(Settings(**object_store_config))
 
 
-SETTINGS_ENV_FIELDS = ("database_url", "object_store", "s3_endpoint", "s3_access_key", "s3_secret_key", "home")
+SETTINGS_ENV_FIELDS = (
+    "database_url",
+    "object_store",
+    "s3_endpoint",
+    "s3_access_key",
+    "s3_secret_key",
+    "home",
+)
 
 
 @pytest.fixture

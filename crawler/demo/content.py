@@ -43,7 +43,9 @@ def seed_body_html(name: str) -> str:
         if rows:
             width = max(len(r) for r in rows)
             body = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(c.strip())}</td>" for c in r + [""] * (width - len(r))) + "</tr>"
+                "<tr>"
+                + "".join(f"<td>{html.escape(c.strip())}</td>" for c in r + [""] * (width - len(r)))
+                + "</tr>"
                 for r in rows
             )
             parts.append(f'<table border="1" cellspacing="0" cellpadding="0">{body}</table>')

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from parsers import templates
-from parsers.model import SECTION_KEYS, Cell, Finding
+from parsers.model import SECTION_KEYS, Cell, Finding, tables_from_cells
 
 FORMATS: tuple[str, ...] = ("gov2021", "gov2019", "stat2014")
 DEFAULT_AGENCY = "银川市西夏区科学技术和工业信息化局"
@@ -333,8 +333,14 @@ def _stat_raw(value: int | float) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
-def _statistics(rng: random.Random) -> tuple[dict[str, dict[str, Any]], list[Cell]]:
-    values = _stat_values(rng)
+STAT2014_BLANKS: tuple[str, ...] = ("1.2.1", "2.2.5")
+
+
+def _statistics(rng: random.Random, blanks: bool) -> tuple[dict[str, dict[str, Any]], list[Cell]]:
+    """Indicator values; with `blanks` the channels an agency does not have print "—"."""
+    values: dict[str, int | float | None] = dict(_stat_values(rng))
+    if blanks:
+        values.update(dict.fromkeys(STAT2014_BLANKS))
     stats: dict[str, dict[str, Any]] = {}
     cells: list[Cell] = []
     for ind in STAT2014_INDICATORS:
@@ -535,7 +541,7 @@ def make_spec(
     year = year if year is not None else DEFAULT_YEARS[fmt]
     statistics: dict[str, dict[str, Any]] = {}
     if fmt == "stat2014":
-        statistics, cells = _statistics(rng)
+        statistics, cells = _statistics(rng, blanks)
     else:
         cells = [*_proactive_cells(rng, fmt, blanks), *_request_cells(rng, fmt, blanks), *_review_cells(rng)]
     published = f"{year + 1}-{rng.choice((1, 1, 2, 3)):02d}-{rng.randint(10, 28):02d}"
@@ -1219,7 +1225,8 @@ def _build_pdf(
 def padding_paragraphs(spec: ReportSpec, count: int) -> list[str]:
     """Extra realistic paragraphs (appended to 一、总体情况) to make a report longer."""
     rng = random.Random(spec.seed * 31 + 7)
-    return [rng.choice(_PADDING) for _ in range(count)]
+    order = rng.sample(_PADDING, len(_PADDING))
+    return [order[i % len(order)] for i in range(count)]
 
 
 def render_pdf(
@@ -1229,12 +1236,20 @@ def render_pdf(
     vertical group labels, or body padding to about `pages_target` pages (extra overview paragraphs)."""
     kwargs: dict[str, Any] = {"split_table": split_table, "vertical_labels": vertical_labels}
     data, pages = _build_pdf(spec, padding=[], **kwargs)
+    if pages >= pages_target:
+        return data
+    # Grow the padding by pages' worth, then shrink it paragraph by paragraph to land on the target.
     count = 0
-    for _ in range(12):
-        if pages_target <= pages:
-            break
+    builds: dict[int, tuple[bytes, int]] = {0: (data, pages)}
+    while pages < pages_target and count < 400:
         count += max(1, (pages_target - pages) * 5)
-        data, pages = _build_pdf(spec, padding=padding_paragraphs(spec, count), **kwargs)
+        builds[count] = data, pages = _build_pdf(spec, padding=padding_paragraphs(spec, count), **kwargs)
+    while pages > pages_target and count > 0 and (count - 1) not in builds:
+        count -= 1
+        builds[count] = _build_pdf(spec, padding=padding_paragraphs(spec, count), **kwargs)
+        if builds[count][1] < pages_target:
+            return data
+        data, pages = builds[count]
     return data
 
 
@@ -1351,16 +1366,28 @@ def _docx_run(
     return run
 
 
+TEXT_WIDTH_CM = 15.6
+
+
 def _docx_table(document: Any, grid: Grid) -> Any:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
     from docx.table import _Cell
 
     table = document.add_table(rows=grid.nrows, cols=grid.ncols)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    total = sum(grid.widths)
+    widths = [Cm(TEXT_WIDTH_CM * w / total) for w in grid.widths]
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     # Collect the <w:tc> elements once: table.cell() rescans the whole table on every call.
     tcs = [list(tr.tc_lst) for tr in table._tbl.tr_lst]
+    for row in tcs:
+        for tc, width in zip(row, widths, strict=True):
+            tc.width = width
     for c in sorted(grid.cells, key=lambda c: (c.row, c.col)):
         cell = _Cell(tcs[c.row][c.col], table)
         if c.rowspan > 1 or c.colspan > 1:
@@ -1394,9 +1421,13 @@ def render_docx(spec: ReportSpec) -> bytes:
     """A Word document: title, sections, tables with merged cells (gridSpan / vMerge)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+    from docx.shared import Cm, Pt
 
     document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.7)
+    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     document.core_properties.title = spec.title
     document.core_properties.author = spec.agency or ""
     title = document.add_paragraph()
@@ -1505,6 +1536,23 @@ def bad_inputs() -> dict[str, tuple[bytes, str]]:
         "scanned_pdf": (render_scanned_pdf(spec), "P020240125000000000004.pdf"),
         "notice": (notice_html(), "t20240105_100001.html"),
         "news": (news_html(), "t20240110_100002.html"),
+    }
+
+
+def spec_to_json(spec: ReportSpec) -> dict[str, Any]:
+    """The ground truth in the shape of the JSON contract (plus the changes and expected findings)."""
+    return {
+        "agency": spec.agency,
+        "year": spec.year,
+        "format": spec.format,
+        "title": spec.title,
+        "published": spec.published,
+        "seed": spec.seed,
+        "sections": dict(spec.sections),
+        "tables": tables_from_cells(spec.cells, spec.statistics),
+        "cells": [c.to_dict() for c in spec.cells],
+        "findings": [f.to_dict() for f in spec.expected_findings],
+        "changes": [list(c) for c in spec.changes],
     }
 
 

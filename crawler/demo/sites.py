@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import partial
+from pathlib import Path
 from urllib.parse import quote
 
 from crawler.demo import content
@@ -86,11 +88,37 @@ class Site:
     resources: dict[str, Resource]
     links: list[Link]
     list_paths: tuple[str, ...]
+    pending: dict[str, Callable[[], Resource]] = field(default_factory=dict)
     flaky: dict[str, int] = field(default_factory=dict)
     dataproxy: Callable[[Mapping[str, str]], Response | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    render_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def respond(self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str]) -> Response:
+    def resource(self, key: str) -> Resource | None:
+        """The resource at `key`, rendering a pending attachment on first use."""
+        res = self.resources.get(key)
+        if res is not None or key not in self.pending:
+            return res
+        with self.render_lock:
+            res = self.resources.get(key)
+            if res is None:
+                res = self.pending[key]()
+                with self.lock:
+                    self.resources.setdefault(key, res)
+                    res = self.resources[key]
+        return res
+
+    def warm(self) -> None:
+        """Render every pending attachment (run in a background thread after start)."""
+        for key in list(self.pending):
+            self.resource(key)
+
+    def serves(self, key: str) -> bool:
+        return key in self.resources or key in self.pending
+
+    def respond(
+        self, method: str, path: str, params: Mapping[str, str], headers: Mapping[str, str]
+    ) -> Response:
         """Answer one request; `params` merges the query string and a POSTed form."""
         if path == HANWEB_PROXY and self.dataproxy is not None:
             answer = self.dataproxy(params)
@@ -98,14 +126,16 @@ class Site:
                 return _error(400, "bad dataproxy parameters")
             if method != "GET":
                 return answer
-            res = Resource(answer.body, XML, _SITE_EPOCH)
-            return _conditional(res, headers, method) or _ok(res, method)
-        key = _resource_key(path, params)
+            listing = Resource(answer.body, XML, _SITE_EPOCH)
+            return _conditional(listing, headers, method) or _ok(listing, method)
+        key = resource_key(path, params)
+        if not self.serves(key):
+            return _error(404, "Not Found")
         with self.lock:
-            res = self.resources.get(key)
-            if res is not None and method == "GET" and self.flaky.get(key, 0) > 0:
+            if method == "GET" and self.flaky.get(key, 0) > 0:
                 self.flaky[key] -= 1
                 return _error(503, "Service Temporarily Unavailable")
+        res = self.resource(key)
         if res is None:
             return _error(404, "Not Found")
         if method == "POST":
@@ -117,7 +147,8 @@ class Site:
             self.resources[path] = res
 
 
-def _resource_key(path: str, params: Mapping[str, str]) -> str:
+def resource_key(path: str, params: Mapping[str, str]) -> str:
+    """The key of `resources` a request path (and its `id` parameter, for downfile.jsp) names."""
     if path == DOWNFILE:
         return f"{DOWNFILE}?id={params.get('id', '')}"
     if path.endswith("/"):
@@ -208,7 +239,7 @@ def _chrome_top(info: SiteInfo, home: str, column: str) -> str:
     return (
         f'<div class="header"><a href="{home}">{_esc(info.name)}</a>'
         f'<ul class="nav"><li><a href="{home}">首页</a></li><li><a href="{column}">政府信息公开年报</a></li>'
-        "<li><a href=\"/hdjl/\">互动交流</a></li></ul></div>\n"
+        '<li><a href="/hdjl/">互动交流</a></li></ul></div>\n'
     )
 
 
@@ -317,8 +348,11 @@ def _home_page(info: SiteInfo, column: str) -> str:
     return _head(info, info.name, None) + body
 
 
-def _attachment_resource(article: Article, attachment: Attachment, variant: int = 0) -> Resource:
-    data = content.attachment_bytes(article, attachment, variant=variant)
+def _attachment_resource(
+    article: Article, attachment: Attachment, variant: int = 0, data: bytes | None = None
+) -> Resource:
+    if data is None:
+        data = content.attachment_bytes(article, attachment, variant=variant)
     ctype = DOCX if attachment.fmt == "docx" else PDF
     headers: tuple[tuple[str, str], ...] = ()
     if attachment.style == "downfile":
@@ -327,35 +361,55 @@ def _attachment_resource(article: Article, attachment: Attachment, variant: int 
     return Resource(data, ctype, utc(article.published), headers)
 
 
-def _build_trs(info: SiteInfo) -> Site:
+def _cached_attachment(article: Article, attachment: Attachment, cache: Path | None) -> Resource:
+    """An attachment's resource, its bytes read from / written to the cache directory when there is one."""
+    if cache is None:
+        return _attachment_resource(article, attachment)
+    path = cache / f"{article.site}-{article.number}-{article.attachments.index(attachment)}.bin"
+    if path.is_file():
+        return _attachment_resource(article, attachment, data=path.read_bytes())
+    res = _attachment_resource(article, attachment)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+    tmp.write_bytes(res.body)
+    tmp.replace(path)
+    return res
+
+
+def _build_trs(info: SiteInfo, cache: Path | None) -> Site:
     items = articles("trs")
     pages = (len(items) + PER_PAGE - 1) // PER_PAGE
     newest = utc(max(a.published for a in items))
     resources: dict[str, Resource] = {}
     links: list[Link] = []
+    pending: dict[str, Callable[[], Resource]] = {}
     list_paths = []
     for page in range(pages):
         chunk = items[page * PER_PAGE : (page + 1) * PER_PAGE]
         path = TRS_COLUMN + _trs_list_name(page)
         list_paths.append(path)
-        resources[path] = Resource(_encode(info, _trs_list_page(info, chunk, page, pages)), html_type("gbk"), newest)
+        resources[path] = Resource(
+            _encode(info, _trs_list_page(info, chunk, page, pages)), html_type("gbk"), newest
+        )
     for a in items:
         path = trs_detail_path(a)
-        resources[path] = Resource(_encode(info, _trs_detail_page(info, a)), html_type("gbk"), utc(a.published))
+        resources[path] = Resource(
+            _encode(info, _trs_detail_page(info, a)), html_type("gbk"), utc(a.published)
+        )
         links.append(Link(path, a))
         folder = path.rsplit("/", 1)[0] + "/"
         for i, att in enumerate(a.attachments):
             apath = folder + trs_attachment_name(a, i, att)
             links.append(Link(apath, a, att))
             if not att.missing:
-                resources[apath] = _attachment_resource(a, att)
+                pending[apath] = partial(_cached_attachment, a, att, cache)
     resources["/index.html"] = Resource(
         _encode(info, _home_page(info, TRS_COLUMN + "index.html")), html_type("gbk"), newest
     )
     robots = "User-agent: *\nDisallow: /private/\nDisallow: /admin/\n"
     resources["/robots.txt"] = Resource(robots.encode(), TEXT, _SITE_EPOCH)
     flaky = {trs_detail_path(a): 2 for a in items if a.flaky}
-    return Site(info, items, resources, links, tuple(list_paths), flaky)
+    return Site(info, items, resources, links, tuple(list_paths), pending=pending, flaky=flaky)
 
 
 # --- Hanweb --------------------------------------------------------------------------------------------
@@ -403,8 +457,7 @@ def _hanweb_column_page(info: SiteInfo) -> str:
         "    dataAfter: '</ul>',\n"
         f"    ajaxParam: {{col: 1, appid: 1, webid: {HANWEB_WEB_ID}, path: '/', columnid: {HANWEB_COLUMN_ID}, "
         f"sourceContentType: 1, unitid: '{HANWEB_UNIT_ID}', webname: '{info.name}', permissiontype: 0}}\n"
-        "  });\n});\n</script>\n</div>\n"
-        + _FOOTER.format(name=_esc(info.name), code=info.site_id_code)
+        "  });\n});\n</script>\n</div>\n" + _FOOTER.format(name=_esc(info.name), code=info.site_id_code)
     )
     return _head(info, f"{info.column_name} {info.name}", None, config) + body
 
@@ -439,7 +492,10 @@ def _dataproxy(items: tuple[Article, ...], info: SiteInfo) -> Callable[[Mapping[
             return None
         if start < 1 or end < start or perpage < 1:
             return None
-        known = params.get("columnid") == HANWEB_COLUMN_ID and params.get("unitid", HANWEB_UNIT_ID) == HANWEB_UNIT_ID
+        known = (
+            params.get("columnid") == HANWEB_COLUMN_ID
+            and params.get("unitid", HANWEB_UNIT_ID) == HANWEB_UNIT_ID
+        )
         chosen = items[start - 1 : end] if known else ()
         total = len(items) if known else 0
         records = "\n".join(f"<record><![CDATA[\n{_hanweb_record(a)}\n]]></record>" for a in chosen)
@@ -459,7 +515,7 @@ def _dataproxy(items: tuple[Article, ...], info: SiteInfo) -> Callable[[Mapping[
     return answer
 
 
-def _build_hanweb(info: SiteInfo) -> Site:
+def _build_hanweb(info: SiteInfo, cache: Path | None) -> Site:
     items = articles("hanweb")
     newest = utc(max(a.published for a in items))
     resources: dict[str, Resource] = {
@@ -468,32 +524,48 @@ def _build_hanweb(info: SiteInfo) -> Site:
         "/robots.txt": Resource(b"User-agent: *\nDisallow: /admin/\n", TEXT, _SITE_EPOCH),
     }
     links: list[Link] = []
+    pending: dict[str, Callable[[], Resource]] = {}
     for a in items:
         path = hanweb_detail_path(a)
-        resources[path] = Resource(_encode(info, _hanweb_detail_page(info, a)), html_type("utf-8"), utc(a.published))
+        resources[path] = Resource(
+            _encode(info, _hanweb_detail_page(info, a)), html_type("utf-8"), utc(a.published)
+        )
         links.append(Link(path, a))
         for i, att in enumerate(a.attachments):
             apath = hanweb_attachment_path(a, i, att)
             links.append(Link(apath, a, att))
             if not att.missing:
-                resources[apath] = _attachment_resource(a, att)
+                pending[apath] = partial(_cached_attachment, a, att, cache)
     flaky = {hanweb_detail_path(a): 2 for a in items if a.flaky}
-    return Site(info, items, resources, links, (HANWEB_COLUMN,), flaky, _dataproxy(items, info))
+    return Site(
+        info,
+        items,
+        resources,
+        links,
+        (HANWEB_COLUMN,),
+        pending=pending,
+        flaky=flaky,
+        dataproxy=_dataproxy(items, info),
+    )
 
 
-def build_site(key: SiteKey) -> Site:
-    """Render every page and file of one site."""
+def build_site(key: SiteKey, cache: Path | None = None) -> Site:
+    """Render every page of one site; attachments render on first use (cached under `cache` if given)."""
     info = SITES[key]
-    return _build_trs(info) if key == "trs" else _build_hanweb(info)
+    return _build_trs(info, cache) if key == "trs" else _build_hanweb(info, cache)
 
 
 def rerender(site: Site, link: Link, variant: int, now: datetime) -> Resource:
     """New bytes for a page or file (a replaced report), Last-Modified `now`."""
-    old = site.resources[link.path]
+    old = site.resource(link.path)
+    if old is None:
+        raise KeyError(link.path)
     if link.attachment is not None:
         res = _attachment_resource(link.article, link.attachment, variant=variant)
     elif site.info.key == "trs":
-        res = Resource(_encode(site.info, _trs_detail_page(site.info, link.article, variant)), old.content_type, now)
+        res = Resource(
+            _encode(site.info, _trs_detail_page(site.info, link.article, variant)), old.content_type, now
+        )
     else:
         res = Resource(
             _encode(site.info, _hanweb_detail_page(site.info, link.article, variant)), old.content_type, now

@@ -21,7 +21,9 @@ def _row_label(table: str, row: str) -> str:
     from parsers import templates as t
 
     labels: dict[str, str] = {key: label for key, label, _ in t.PROACTIVE_ROWS_2019 + t.PROACTIVE_ROWS_2021}
-    labels.update({r.key: r.label for r in t.REQUEST_ROWS_2021 + t.REQUEST_ROWS_2019} if table == "requests" else {})
+    labels.update(
+        {r.key: r.label for r in t.REQUEST_ROWS_2021 + t.REQUEST_ROWS_2019} if table == "requests" else {}
+    )
     labels.update(dict(t.REVIEW_BLOCKS) if table == "review_litigation" else {})
     return labels.get(row, row)
 
@@ -43,7 +45,9 @@ def render_table_view(report: Report) -> str:
         if table == "statistics":
             lines.append("\n统计表 statistics")
             for path, entry in rows.items():
-                lines.append(f"  {path:<10} {entry['label'][:36]:<38} {entry['unit']:<4} {_fmt(entry['value'])}")
+                lines.append(
+                    f"  {path:<10} {entry['label'][:36]:<38} {entry['unit']:<4} {_fmt(entry['value'])}"
+                )
             continue
         lines.append(f"\n{names.get(table, table)}")
         cols: list[str] = []
@@ -56,7 +60,9 @@ def render_table_view(report: Report) -> str:
             lines.append(f"  {label:<18}{row[:16]:<16}{cells}")
     lines.append(f"\nfindings ({len(report.findings)})")
     for finding in report.findings:
-        numbers = f" expected={finding.expected} actual={finding.actual}" if finding.expected is not None else ""
+        numbers = (
+            f" expected={finding.expected} actual={finding.actual}" if finding.expected is not None else ""
+        )
         lines.append(f"  [{finding.severity}] {finding.rule} {finding.where}: {finding.message}{numbers}")
     return "\n".join(lines)
 
@@ -64,7 +70,9 @@ def render_table_view(report: Report) -> str:
 @app.command("parse")
 def parse_command(
     file: Annotated[Path, typer.Argument(help="A report document: PDF, DOCX, HTML or text.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the canonical JSON instead of tables.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the canonical JSON instead of tables.")
+    ] = False,
 ) -> None:
     """Parse one report document and print its tables and findings."""
     if not file.is_file():

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 @app.command()
 def ingest(
     document_id: Annotated[int | None, typer.Argument(help="Ingest this document.")] = None,
-    pending: Annotated[bool, typer.Option("--pending", help="Ingest every stored or retryable document.")] = False,
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Ingest every stored or retryable document.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
 ) -> None:
     """Parse, check and load stored documents into the database."""
@@ -27,7 +29,7 @@ def ingest(
     from flows.pipeline import prepare_database, summarize
 
     prepare_database()
-    outcomes = ingest_pending_flow() if pending else [ingest_flow(document_id)]
+    outcomes = ingest_pending_flow() if document_id is None else [ingest_flow(document_id)]
     for outcome in outcomes:
         line = f"document {outcome.document_id}: {outcome.status}"
         if outcome.status == "parsed":
@@ -76,7 +78,9 @@ def serve() -> None:
     from storage.settings import get_settings
 
     if not os.environ.get("PREFECT_API_URL"):
-        raise CommandError("serve needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
+        raise CommandError(
+            "serve needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
+        )
     from flows.pipeline import prepare_database
 
     prepare_database()

@@ -81,11 +81,10 @@ def strip_title(text: str) -> str:
 
 
 def region_sig(code: str) -> str:
-    """The significant digits of a division code: 640000 → 64, 640100 → 6401, 640105 → 640105."""
+    """The significant digits of a division code: 640000 → 64, 640100 → 6401, 640105 → 640105,
+    640105100 → 640105100 (township), 640105000 → 640105."""
     code = (code or "").strip()
-    if len(code) > 6:
-        return code.rstrip("0") if code[6:].strip("0") else code[:6]
-    for width in (2, 4):
+    for width in (2, 4, 6, 9):
         if code[width:].strip("0") == "":
             return code[:width]
     return code

@@ -195,7 +195,8 @@ def refresh_timeliness(
     `previous_status` on each row is what the table held before (None for a new agency-year). The
     caller commits.
     """
-    all_agencies = list(session.scalars(select(Agency).order_by(Agency.region_code, Agency.name)))
+    # Sorted here, not in SQL, so the order is the same on every database collation.
+    all_agencies = sorted(session.scalars(select(Agency)), key=lambda a: (a.region_code or "", a.name))
     agencies = _region_filter(all_agencies, region)
     by_agency, _ = _year_candidates(session, year, all_agencies)
     agency_ids = [a.id for a in agencies]

@@ -167,7 +167,9 @@ def test_documents_stored_without_events_are_loaded_by_ingest_pending(settings: 
     register_agency(settings)
     ids = [
         store_document(
-            settings, render_pdf(make_spec(20 + n, "gov2021", agency=AGENCY, year=2023)), f"http://x.example/{n}.pdf"
+            settings,
+            render_pdf(make_spec(20 + n, "gov2021", agency=AGENCY, year=2023)),
+            f"http://x.example/{n}.pdf",
         )
         for n in range(2)
     ]

@@ -54,7 +54,11 @@ def api_post(server: PrefectServer, path: str, body: dict[str, Any]) -> Any:
 
 @pytest.fixture
 def served(
-    prefect_server: PrefectServer, settings: Settings, webhook: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect_server: PrefectServer,
+    settings: Settings,
+    webhook: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`nianbao serve` as a child process on the test's database, store and webhook."""
     monkeypatch.setenv("NIANBAO_ALERT_URLS", webhook.apprise_url)
@@ -70,7 +74,9 @@ def served(
     )
     try:
         wait_for(
-            lambda: len(api_post(prefect_server, "/deployments/filter", {})) >= 4 or process.poll() is not None,
+            lambda: (
+                len(api_post(prefect_server, "/deployments/filter", {})) >= 4 or process.poll() is not None
+            ),
             90,
             "the four deployments",
         )
@@ -130,10 +136,12 @@ def test_document_stored_event_triggers_ingest(
 def test_failed_flow_run_is_notified_by_the_automation(
     prefect_server: PrefectServer, served: Any, webhook: Any
 ) -> None:
-    deployment = next(
-        d for d in api_post(prefect_server, "/deployments/filter", {}) if d["name"] == "ingest"
+    deployment = next(d for d in api_post(prefect_server, "/deployments/filter", {}) if d["name"] == "ingest")
+    api_post(
+        prefect_server,
+        f"/deployments/{deployment['id']}/create_flow_run",
+        {"parameters": {"document_id": 987654}},
     )
-    api_post(prefect_server, f"/deployments/{deployment['id']}/create_flow_run", {"parameters": {"document_id": 987654}})
 
     received = wait_for(lambda: list(webhook.received), 120, "the Automation's notification")
 

@@ -100,7 +100,11 @@ def test_publication_date_prefers_pubdate_then_list_then_first_seen() -> None:
     assert listed.at == datetime(2024, 1, 24, 16, 0, tzinfo=UTC)  # midnight Shanghai
     assert shanghai_date(listed.at) == date(2024, 1, 25)
     seen = publication_date(Doc())
-    assert (seen.at, seen.source, seen.upper_bound) == (datetime(2024, 3, 5, 2, 0, tzinfo=UTC), "first_seen", True)
+    assert (seen.at, seen.source, seen.upper_bound) == (
+        datetime(2024, 3, 5, 2, 0, tzinfo=UTC),
+        "first_seen",
+        True,
+    )
 
 
 def test_attachment_takes_its_parent_pages_dates() -> None:
@@ -133,7 +137,12 @@ DEADLINE = date(2024, 1, 31)
         (date(2024, 2, 1), date(2024, 2, 5), None, ("missing", None)),
         (date(2024, 3, 1), date(2024, 1, 20), date(2024, 1, 25), ("on_time", 0)),  # fixed before the deadline
         (date(2024, 3, 1), date(2024, 1, 20), date(2024, 2, 25), ("changed", 0)),
-        (date(2024, 2, 20), date(2024, 1, 20), date(2024, 2, 25), ("on_time", 0)),  # replacement in the future
+        (
+            date(2024, 2, 20),
+            date(2024, 1, 20),
+            date(2024, 2, 25),
+            ("on_time", 0),
+        ),  # replacement in the future
         (date(2024, 3, 1), date(2024, 2, 3), date(2024, 2, 25), ("changed", 3)),
     ],
 )

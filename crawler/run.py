@@ -1,0 +1,274 @@
+"""Crawl one source in a child process and record the crawl run, even when the child dies.
+
+The parent syncs the registry into the database, creates the `crawl_runs` row, starts
+`python -m crawler.runner` (the Twisted reactor cannot restart, so one process per source),
+reads the child's JSON summary and finishes the row with status ok | empty | blocked | failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.registry import Registry, load_registry
+from storage.settings import Settings, get_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOG_TAIL_LINES = 5
+
+
+@dataclass
+class CrawlSummary:
+    """How one crawl of one source ended."""
+
+    source_id: str
+    run_id: int
+    status: str
+    reason: str = ""
+    pages: int = 0
+    links_found: int = 0
+    documents_new: int = 0
+    documents_unchanged: int = 0
+    errors: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self, with_stats: bool = False) -> dict[str, Any]:
+        data = asdict(self)
+        if not with_stats:
+            data.pop("stats")
+        return data
+
+
+def sync_registry(session: Session, registry: Registry) -> None:
+    """Upsert every source and agency of the registry (agency deadlines resolved per region)."""
+    from storage.repository import sync_agencies, upsert_source
+
+    for source in registry.sources:
+        upsert_source(
+            session,
+            id=source.id,
+            name=source.name,
+            region_code=source.region_code,
+            start_urls=list(source.start_urls),
+            config=source.as_config(),
+        )
+    sync_agencies(
+        session,
+        [
+            {
+                "name": agency.name,
+                "aliases": list(agency.aliases),
+                "kind": agency.kind,
+                "region_code": agency.region_code,
+                "deadline_override": registry.deadline_override_for(agency),
+                "source_id": agency.source,
+            }
+            for agency in registry.agencies
+        ],
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """NIANBAO_* variables that reproduce `settings` in a child process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list | tuple):
+            text = ",".join(str(v) for v in value)
+        else:
+            text = str(value)
+        env[f"NIANBAO_{name.upper()}"] = text
+    return env
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = {**os.environ, **settings_env(settings)}
+    paths = [str(PROJECT_ROOT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env.setdefault("PYTHONIOENCODING", "utf-8")
+    return env
+
+
+def runner_command(source_id: str, run_id: int, summary: Path, registry_path: str | Path | None) -> list[str]:
+    command = [sys.executable, "-m", "crawler.runner", "--source", source_id, "--run-id", str(run_id)]
+    command += ["--summary", str(summary)]
+    if registry_path:
+        command += ["--registry", str(registry_path)]
+    return command
+
+
+def describe_exit(returncode: int | None) -> str:
+    if returncode is None:
+        return "timed out"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = str(-returncode)
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
+
+
+def decide_status(
+    summary: Mapping[str, Any] | None, returncode: int | None, log_tail: str = ""
+) -> tuple[str, str]:
+    """(status, reason) of a crawl from the child's summary and exit code."""
+    if summary is None or returncode is None or (returncode != 0 and not summary.get("fatal")):
+        tail = f": {log_tail}" if log_tail else ""
+        return "failed", f"crawler process {describe_exit(returncode)}{tail}"
+    if summary.get("fatal"):
+        return "failed", str(summary["fatal"])
+    if summary.get("blocked"):
+        return "blocked", str(summary["blocked"])
+    if not summary.get("pages"):
+        failures = summary.get("failures") or []
+        first = f": {failures[0]['url']} {failures[0]['reason']}" if failures else ""
+        return "failed", f"no list page could be fetched{first}"
+    if not summary.get("links_found") and not summary.get("not_modified"):
+        before = summary.get("previous_links_found")
+        if before:
+            return "empty", f"no report links found (the previous crawl found {before})"
+        return "empty", "no report links found on the list pages"
+    return "ok", ""
+
+
+def _log_tail(path: Path) -> str:
+    try:
+        lines = [
+            line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()
+        ]
+    except OSError:
+        return ""
+    return " | ".join(
+        line.strip()[-200:] for line in lines[-LOG_TAIL_LINES:] if "ERROR" in line or "Error" in line
+    )
+
+
+def _counts_from_db(session: Session, run_id: int) -> dict[str, int]:
+    from storage.models import Document
+
+    stored = session.scalar(select(func.count()).select_from(Document).where(Document.crawl_run_id == run_id))
+    return {"documents_new": int(stored or 0)}
+
+
+def crawl_source(
+    source_id: str,
+    *,
+    registry_path: str | Path | None = None,
+    settings: Settings | None = None,
+    timeout: float | None = None,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> CrawlSummary:
+    """Crawl one source in a child process; the crawl_runs row is always finished.
+
+    Raises `RegistryError` for an unknown source or a bad registry and `StorageError` when the
+    database is unusable; every crawl outcome (including the child dying) is a `CrawlSummary`.
+    `on_start` receives the child process (tests use it to kill the child midway).
+    """
+    from storage.db import get_engine, session_scope
+    from storage.repository import finish_crawl_run, start_crawl_run
+
+    settings = settings or get_settings()
+    registry_path = registry_path or settings.sources_dir or None
+    registry = load_registry(registry_path)
+    registry.source(source_id)
+    engine = get_engine(settings)
+    with session_scope(engine) as session:
+        sync_registry(session, registry)
+        run_id = start_crawl_run(session, source_id).id
+    log_dir = Path(settings.home) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"crawl-{source_id}-{run_id}.log"
+    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp:
+        summary_path = Path(tmp) / "summary.json"
+        command = runner_command(source_id, run_id, summary_path, registry_path)
+        returncode: int | None
+        with open(log_path, "wb") as log:
+            child = subprocess.Popen(
+                command,
+                env=child_env(settings),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                if on_start is not None:
+                    on_start(child)
+                returncode = child.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+                returncode = None
+            except BaseException:
+                child.kill()
+                child.wait()
+                raise
+        summary: dict[str, Any] | None = None
+        if summary_path.exists():
+            try:
+                summary = json.loads(summary_path.read_text(encoding="utf-8"))
+            except ValueError:
+                summary = None
+    status, reason = decide_status(summary, returncode, _log_tail(log_path))
+    stats = dict(summary or {})
+    stats["log"] = str(log_path)
+    stats["returncode"] = returncode
+    with session_scope(engine) as session:
+        counts = _counts_from_db(session, run_id) if summary is None else {}
+        result = CrawlSummary(
+            source_id=source_id,
+            run_id=run_id,
+            status=status,
+            reason=reason,
+            pages=int(stats.get("pages") or 0),
+            links_found=int(stats.get("links_found") or 0),
+            documents_new=int(counts.get("documents_new", stats.get("documents_new") or 0)),
+            documents_unchanged=int(stats.get("documents_unchanged") or 0),
+            errors=int(stats.get("errors") or 0),
+            stats=stats,
+        )
+        finish_crawl_run(
+            session,
+            run_id,
+            status=result.status,
+            reason=result.reason,
+            pages=result.pages,
+            links_found=result.links_found,
+            documents_new=result.documents_new,
+            documents_unchanged=result.documents_unchanged,
+            errors=result.errors,
+            stats=stats,
+        )
+    return result
+
+
+def crawl_all(
+    source_ids: list[str] | None = None,
+    *,
+    registry_path: str | Path | None = None,
+    settings: Settings | None = None,
+    on_done: Callable[[CrawlSummary], None] | None = None,
+) -> list[CrawlSummary]:
+    """Crawl the given sources (default: every source of the registry), one child each, in order."""
+    settings = settings or get_settings()
+    registry = load_registry(registry_path or settings.sources_dir or None)
+    ids = source_ids or [source.id for source in registry.sources]
+    results = []
+    for source_id in ids:
+        result = crawl_source(source_id, registry_path=registry_path, settings=settings)
+        if on_done is not None:
+            on_done(result)
+        results.append(result)
+    return results

@@ -1,0 +1,1 @@
+"""Scrapy spiders of nianbao (one generic, config-driven spider)."""

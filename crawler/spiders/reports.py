@@ -1,0 +1,468 @@
+"""The one generic spider: from a column's start URL to every annual report page and attachment.
+
+Zero-config by default: report links are recognised by their titles, pagination is detected
+(TRS `createPageHTML`, Hanweb `dataproxy.jsp`, plain 下一页 links) and list dates are read next to
+the links; the source registry overrides what detection gets wrong. See crawler/state.py for how
+the walk stays incremental and crash-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.http import FormRequest, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.discovery import (
+    ATTACHMENT_EXTENSIONS,
+    ListLink,
+    anti_bot_reason,
+    decode_html,
+    extract_attachment_links,
+    extract_list_links,
+    extract_meta,
+    find_next_link,
+    hanweb_dataproxy_url,
+    is_attachment_response,
+    is_report_title,
+    json_get,
+    json_list_links,
+    looks_like_hanweb,
+    page_title,
+    parse_create_page_html,
+    parse_dataproxy,
+    parse_hanweb_params,
+    parse_pub_date,
+    trs_page_url,
+    url_extension,
+)
+from crawler.items import DocumentItem
+from crawler.state import KnownDocument, KnownDocuments, RunContext
+
+logger = logging.getLogger(__name__)
+
+NOT_MODIFIED = 304
+DEFAULT_HANWEB_PERPAGE = 15
+GONE = (404, 410)
+
+
+def _header(response: Response, name: str) -> str:
+    value = response.headers.get(name)
+    return value.decode("latin-1").strip() if value else ""
+
+
+def _validators(response: Response) -> dict[str, str]:
+    found = {"etag": _header(response, "ETag"), "last_modified": _header(response, "Last-Modified")}
+    return {k: v for k, v in found.items() if v}
+
+
+def _conditional_headers(etag: str, last_modified: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+class ReportsSpider(Spider):
+    """Crawls one registry source; the runner passes the run context and the stores."""
+
+    name = "reports"
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        known: KnownDocuments,
+        timezone: str = "Asia/Shanghai",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.known = known
+        self.timezone = timezone
+        self.source = ctx.source
+        self.allowed_domains = list(ctx.source.allowed_domains)
+        self.seen: set[str] = set()
+
+    # -- start ---------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.start_requests_list():
+            yield request
+
+    def start_requests_list(self) -> list[Request]:
+        requests: list[Request] = []
+        if self.ctx.recheck_due:
+            requests.extend(self._recheck_requests())
+        api = self.source.json_api
+        for entry in self.source.start_urls:
+            if self.source.pagination == "json_api" and api is not None:
+                requests.append(self._json_request(entry, api.first_page, 1))
+            else:
+                requests.append(self._list_request(entry, entry=entry, page_no=1, style=None))
+        return requests
+
+    def _recheck_requests(self) -> Iterator[Request]:
+        """Conditional GETs of every stored document, to notice reports replaced at the same URL."""
+        for document in self.known.latest_of_source(self.source.id):
+            self.seen.add(document.url)
+            headers = _conditional_headers(document.etag, document.last_modified)
+            meta: dict[str, Any] = {"role": "recheck", "handle_httpstatus_list": [NOT_MODIFIED]}
+            if document.is_attachment:
+                meta.update(certain=True, title="", parent_url=None, recheck_parent=True)
+                yield Request(
+                    document.url, self.parse_attachment, errback=self.on_error, headers=headers, meta=meta
+                )
+            else:
+                meta["link"] = None
+                yield Request(
+                    document.url, self.parse_detail, errback=self.on_error, headers=headers, meta=meta
+                )
+
+    # -- list pages ----------------------------------------------------------------------------
+
+    def _list_request(self, url: str, *, entry: str, page_no: int, style: str | None) -> Request:
+        headers: dict[str, str] = {}
+        if self.ctx.incremental:
+            validators = self.ctx.previous.list_validators.get(url) or {}
+            headers = _conditional_headers(validators.get("etag", ""), validators.get("last_modified", ""))
+        meta = {"role": "list", "entry": entry, "page_no": page_no, "style": style}
+        meta["handle_httpstatus_list"] = [NOT_MODIFIED]
+        return Request(
+            url, self.parse_list, errback=self.on_error, headers=headers, meta=meta, priority=10 - page_no
+        )
+
+    def _check_blocked(self, response: Response, body: bool = True) -> None:
+        cookies = [c.decode("latin-1") for c in response.headers.getlist("Set-Cookie")]
+        reason = anti_bot_reason(
+            response.status, cookies, response.body[:4096] if body else b"", response.url
+        )
+        if reason:
+            self._block(reason)
+
+    def _block(self, reason: str) -> None:
+        if self.ctx.blocked is None:
+            self.ctx.blocked = reason
+            logger.warning("blocked: %s", reason)
+        raise CloseSpider("blocked")
+
+    def _style(self, html: str, response: Response) -> str:
+        fixed = response.meta.get("style") or self.source.pagination
+        if fixed != "auto":
+            return str(fixed)
+        if self.source.hanweb is not None or looks_like_hanweb(html):
+            return "hanweb"
+        if parse_create_page_html(html) is not None:
+            return "trs"
+        return "next_link"
+
+    def _remember_validators(self, response: Response) -> None:
+        validators = _validators(response)
+        if validators:
+            self.ctx.list_validators[response.url] = validators
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        self._check_blocked(response)
+        self.ctx.pages += 1
+        entry = str(response.meta["entry"])
+        page_no = int(response.meta["page_no"])
+        if response.status == NOT_MODIFIED:
+            self.ctx.not_modified += 1
+            params = self.ctx.previous.hanweb.get(response.url)
+            if params:
+                self.ctx.hanweb[response.url] = params
+                yield self._dataproxy_request(entry, params, 1, 1)
+            return
+        self._remember_validators(response)
+        html, _ = decode_html(response.body, _header(response, "Content-Type"))
+        style = self._style(html, response)
+        if style == "hanweb" and page_no == 1:
+            params = self._hanweb_params(html, response.url)
+            if params.get("columnid"):
+                self.ctx.hanweb[response.url] = params
+                inline, _ = parse_dataproxy(html, response.url)
+                _, _, requests = self._follow(inline)
+                yield from requests
+                yield self._dataproxy_request(entry, params, 1, 1)
+                return
+            style = "next_link"
+        links = extract_list_links(html, response.url, self.source.list_item_selector)
+        all_known, reports, requests = self._follow(links)
+        yield from requests
+        if self._may_stop(all_known, reports, response.url) or page_no >= self.source.max_pages:
+            return
+        next_url = self._next_list_url(style, html, response.url, entry, page_no)
+        if next_url:
+            yield self._list_request(next_url, entry=entry, page_no=page_no + 1, style=style)
+
+    def _next_list_url(self, style: str, html: str, url: str, entry: str, page_no: int) -> str | None:
+        if style == "trs":
+            paging = parse_create_page_html(html)
+            if paging is not None:
+                return (
+                    trs_page_url(entry, page_no, paging.prefix, paging.ext)
+                    if page_no < paging.total
+                    else None
+                )
+        return find_next_link(html, url)
+
+    def _may_stop(self, all_known: bool, reports: int, url: str) -> bool:
+        """Stop paginating at a list page whose report links are all stored (after an `ok` run only)."""
+        if self.ctx.incremental and reports > 0 and all_known:
+            logger.info("every report link on %s is known: stop paginating", url)
+            return True
+        return False
+
+    # -- Hanweb --------------------------------------------------------------------------------
+
+    def _hanweb_params(self, html: str, url: str) -> dict[str, str]:
+        params = parse_hanweb_params(html, url)
+        config = self.source.hanweb
+        if config is not None:
+            for key in ("columnid", "unitid", "webid"):
+                if getattr(config, key):
+                    params[key] = getattr(config, key)
+            if config.perpage:
+                params["perpage"] = str(config.perpage)
+        params.setdefault("perpage", str(DEFAULT_HANWEB_PERPAGE))
+        return params
+
+    def _dataproxy_request(self, entry: str, params: dict[str, str], start: int, page_no: int) -> Request:
+        perpage = int(params.get("perpage") or DEFAULT_HANWEB_PERPAGE)
+        end = start + perpage - 1
+        url = hanweb_dataproxy_url(entry, params, start, end)
+        meta = {"role": "list", "entry": entry, "page_no": page_no, "params": params, "start": start}
+        meta["handle_httpstatus_list"] = [NOT_MODIFIED]
+        method = self.source.hanweb.method if self.source.hanweb is not None else "GET"
+        if method == "POST":
+            base, _, _ = url.partition("?")
+            query = f"startrecord={start}&endrecord={end}&perpage={perpage}"
+            form = {k: v for k, v in params.items() if k in ("columnid", "unitid", "webid")}
+            return FormRequest(
+                f"{base}?{query}",
+                formdata=form,
+                callback=self.parse_dataproxy,
+                errback=self.on_error,
+                meta=meta,
+            )
+        return Request(url, self.parse_dataproxy, errback=self.on_error, meta=meta, priority=10 - page_no)
+
+    def parse_dataproxy(self, response: Response) -> Iterator[Any]:
+        self._check_blocked(response)
+        self.ctx.pages += 1
+        if response.status == NOT_MODIFIED:
+            self.ctx.not_modified += 1
+            return
+        text, _ = decode_html(response.body, _header(response, "Content-Type"))
+        links, total = parse_dataproxy(text, response.url)
+        all_known, reports, requests = self._follow(links)
+        yield from requests
+        page_no = int(response.meta["page_no"])
+        params: dict[str, str] = response.meta["params"]
+        perpage = int(params.get("perpage") or DEFAULT_HANWEB_PERPAGE)
+        start = int(response.meta["start"]) + perpage
+        more = start <= total if total is not None else len(links) >= perpage
+        if not more or self._may_stop(all_known, reports, response.url) or page_no >= self.source.max_pages:
+            return
+        yield self._dataproxy_request(str(response.meta["entry"]), params, start, page_no + 1)
+
+    # -- JSON list APIs ------------------------------------------------------------------------
+
+    def _json_request(self, entry: str, page: int, page_no: int) -> Request:
+        assert self.source.json_api is not None
+        url = self.source.json_api.url_template.replace("{page}", str(page))
+        meta = {"role": "list", "entry": entry, "page": page, "page_no": page_no}
+        return Request(url, self.parse_json, errback=self.on_error, meta=meta, priority=10 - page_no)
+
+    def parse_json(self, response: Response) -> Iterator[Any]:
+        api = self.source.json_api
+        assert api is not None
+        self._check_blocked(response)
+        self.ctx.pages += 1
+        try:
+            data = json.loads(decode_html(response.body, _header(response, "Content-Type"))[0])
+        except ValueError as exc:
+            self.ctx.fail(response.url, f"list API answered invalid JSON: {exc}", response.status)
+            return
+        links = json_list_links(data, response.url, api.items, api.title, api.url, api.date)
+        all_known, reports, requests = self._follow(links)
+        yield from requests
+        page_no = int(response.meta["page_no"])
+        total = json_get(data, api.total_pages) if api.total_pages else None
+        last = int(total) if isinstance(total, int | str) and str(total).isdigit() else None
+        page = int(response.meta["page"])
+        more = bool(links) and (last is None or page < last)
+        if more and not self._may_stop(all_known, reports, response.url) and page_no < self.source.max_pages:
+            yield self._json_request(str(response.meta["entry"]), page + 1, page_no + 1)
+
+    # -- following report links ----------------------------------------------------------------
+
+    def _allowed(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    def _follow(self, links: Iterable[ListLink]) -> tuple[bool, int, list[Request]]:
+        """Requests for unknown report links; (all report links known?, report links, requests)."""
+        source = self.source
+        reports = [k for k in links if is_report_title(k.title, source.title_include, source.title_exclude)]
+        all_known = True
+        requests: list[Request] = []
+        for link in reports:
+            if link.url in self.seen:
+                continue
+            self.seen.add(link.url)
+            self.ctx.links_found += 1
+            if not self._allowed(link.url):
+                self.ctx.offsite.append(link.url)
+                continue
+            known = self.known.get(link.url)
+            if known is None:
+                all_known = False
+                requests.append(self._detail_request(link))
+            else:
+                self.ctx.documents_unchanged += 1
+                requests.extend(self._missing_attachments(known))
+        return all_known, len(reports), requests
+
+    def _detail_request(self, link: ListLink) -> Request:
+        meta = {"role": "detail", "link": link}
+        return Request(link.url, self.parse_detail, errback=self.on_error, meta=meta, priority=20)
+
+    def _missing_attachments(self, page: KnownDocument) -> Iterator[Request]:
+        """Attachments of a stored page that are not stored yet (a crash between page and file)."""
+        pending = [(url, True) for url in page.attachments] + [(url, False) for url in page.probes]
+        for url, certain in pending:
+            if url in self.seen:
+                continue
+            self.seen.add(url)
+            if self.known.get(url) is None:
+                yield self._attachment_request(url, "", page.url, certain=certain)
+
+    def _attachment_request(self, url: str, title: str, parent_url: str | None, *, certain: bool) -> Request:
+        meta = {"role": "attachment", "title": title, "parent_url": parent_url, "certain": certain}
+        return Request(url, self.parse_attachment, errback=self.on_error, meta=meta, priority=30)
+
+    # -- detail pages and attachments ----------------------------------------------------------
+
+    def _is_file(self, response: Response) -> bool:
+        content_type = _header(response, "Content-Type").lower()
+        if content_type.startswith(("text/html", "application/xhtml")):
+            return False
+        disposition = _header(response, "Content-Disposition")
+        return (
+            is_attachment_response(content_type, disposition)
+            or url_extension(response.url) in ATTACHMENT_EXTENSIONS
+        )
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        self._check_blocked(response, body=False)
+        link: ListLink | None = response.meta.get("link")
+        if response.status == NOT_MODIFIED:
+            self.ctx.not_modified += 1
+            return
+        if self._is_file(response):
+            yield from self.parse_attachment(response)
+            return
+        self._check_blocked(response)
+        self.ctx.detail_downloads += 1
+        html, encoding = decode_html(response.body, _header(response, "Content-Type"))
+        meta: dict[str, Any] = extract_meta(html)
+        title = page_title(html, meta) or (link.title if link else "")
+        attachments = [a for a in extract_attachment_links(html, response.url) if self._allowed(a.url)]
+        meta.update(
+            kind="page",
+            encoding=encoding,
+            list_title=link.title if link else "",
+            attachments=[a.url for a in attachments if a.certain],
+            attachment_probes=[a.url for a in attachments if not a.certain],
+        )
+        yield DocumentItem(
+            kind="page",
+            url=response.url,
+            body=response.body,
+            content_type=_header(response, "Content-Type") or f"text/html; charset={encoding}",
+            fetched_at=datetime.now(UTC),
+            title=title,
+            list_date=link.list_date if link else None,
+            page_pub_date=parse_pub_date(meta.get("PubDate"), self.timezone),
+            meta=meta,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+        )
+        for attachment in attachments:
+            if attachment.url in self.seen:
+                continue
+            self.seen.add(attachment.url)
+            if self.known.get(attachment.url) is not None:
+                self.ctx.documents_unchanged += 1
+                continue
+            yield self._attachment_request(
+                attachment.url, attachment.title, response.url, certain=attachment.certain
+            )
+
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        self._check_blocked(response, body=False)
+        if response.status == NOT_MODIFIED:
+            self.ctx.not_modified += 1
+            return
+        meta = response.meta
+        parent_url: str | None = meta.get("parent_url")
+        if meta.get("recheck_parent"):
+            parent_url = self.known.parent_url_of(response.url)
+        content_type = _header(response, "Content-Type")
+        disposition = _header(response, "Content-Disposition")
+        if not meta.get("certain", True) and not is_attachment_response(content_type, disposition):
+            self.ctx.not_attachments.append(response.url)
+            if parent_url:
+                self.known.note_attachment(parent_url, response.url, "not_attachments")
+            return
+        self.ctx.attachment_downloads += 1
+        link: ListLink | None = meta.get("link")
+        title = str(meta.get("title") or (link.title if link else ""))
+        yield DocumentItem(
+            kind="attachment",
+            url=response.url,
+            body=response.body,
+            content_type=content_type or "application/octet-stream",
+            fetched_at=datetime.now(UTC),
+            title=title,
+            list_date=link.list_date if link else None,
+            meta={"kind": "attachment", "link_title": title, "content_disposition": disposition},
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+            parent_url=parent_url,
+        )
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def on_error(self, failure: Failure) -> None:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        url = request.url
+        if failure.check(HttpError):
+            response: Response = failure.value.response  # type: ignore[union-attr]
+            cookies = [c.decode("latin-1") for c in response.headers.getlist("Set-Cookie")]
+            reason = anti_bot_reason(response.status, cookies, response.body[:4096], url)
+            if reason:
+                self._block(reason)
+            self.ctx.fail(url, f"HTTP {response.status}", response.status)
+            parent_url = request.meta.get("parent_url")
+            if response.status in GONE and request.meta.get("role") == "attachment" and parent_url:
+                self.known.note_attachment(parent_url, url, "missing_attachments")
+            return
+        if failure.check(IgnoreRequest):
+            message = str(failure.value)
+            if "robots.txt" in message:
+                self.ctx.robots_disallowed.append(url)
+            else:
+                self.ctx.offsite.append(url)
+            return
+        self.ctx.fail(url, f"{type(failure.value).__name__}: {failure.getErrorMessage()}")
