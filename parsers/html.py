@@ -17,7 +17,23 @@ from parsers.errors import CorruptDocument
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _BLOCK = frozenset(
-    {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article", "tr", "center", "blockquote"}
+    {
+        "p",
+        "div",
+        "br",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "section",
+        "article",
+        "tr",
+        "center",
+        "blockquote",
+    }
 )
 _DROP = ("script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "select", "button")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")

@@ -55,5 +55,5 @@ _NUMBERING = re.compile(r"^(\(?[一二三四五六七八九十]+[)、]|\d+[.、]
 
 
 def strip_numbering(label: str) -> str:
-    """"(三)不予公开" → "不予公开", "1.属于国家秘密" → "属于国家秘密" (on normalised text)."""
+    """ "(三)不予公开" → "不予公开", "1.属于国家秘密" → "属于国家秘密" (on normalised text)."""
     return _NUMBERING.sub("", label, count=1)

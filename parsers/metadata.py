@@ -11,11 +11,27 @@ _CJK = "\u4e00-\u9fff"
 _TITLE_AT_END = re.compile(r"(年度报告|年报)[）)》\s]*$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _AGENCY_SUFFIX = re.compile(r"(局|委员会|委|政府|办公室|办|厅|院|中心|处|所|队|站|会|部|署|馆|集团)$")
-_PERIOD = re.compile(r"(?:统计期限|统计数据|数据统计|所列数据)[^。]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_PERIOD = re.compile(
+    r"(?:统计期限|统计数据|数据统计|所列数据)[^。]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日"
+)
 
 FORMAT_SIGNALS: dict[str, tuple[str, ...]] = {
-    "gov2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年收费金额", "逾期不补正", "逾期未按收费通知"),
-    "gov2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "采购项目数量", "采购总金额"),
+    "gov2021": (
+        "本年制发件数",
+        "本年废止件数",
+        "现行有效件数",
+        "本年收费金额",
+        "逾期不补正",
+        "逾期未按收费通知",
+    ),
+    "gov2019": (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "采购项目数量",
+        "采购总金额",
+    ),
     "stat2014": ("统计指标", "政府信息公开情况统计表"),
 }
 
@@ -64,7 +80,7 @@ def find_agency(title: str, lines: list[str], title_line: int, text: str) -> str
     name = ""
     match = _YEAR.search(title)
     if match:
-        name = title[: match.start()].strip(" 《》\"“”")
+        name = title[: match.start()].strip(' 《》"“”')
     if not name and title_line > 0:
         above = _squeeze(lines[title_line - 1])
         if len(above) <= 30 and _AGENCY_SUFFIX.search(above):

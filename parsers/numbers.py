@@ -7,7 +7,9 @@ import re
 NULL_TOKENS = frozenset({"", "/", "／", "—", "——", "－", "-", "--", "–", "无", "\\", "＼"})
 _UNIT = r"(?:万元|元|件|条|个|项|次|篇|人次|人|家|份|起)"
 _NUMBER = re.compile(rf"^([+\-－−]?)(\d[\d,，]*)(?:[.．](\d+))?{_UNIT}?$")
-_FOOTER = re.compile(r"^[-－—–]\s*\d{1,3}\s*[-－—–]$|^第\s*\d+\s*页(\s*[，,]?\s*共\s*\d+\s*页)?$|^\d{1,3}\s*/\s*\d{1,3}$")
+_FOOTER = re.compile(
+    r"^[-－—–]\s*\d{1,3}\s*[-－—–]$|^第\s*\d+\s*页(\s*[，,]?\s*共\s*\d+\s*页)?$|^\d{1,3}\s*/\s*\d{1,3}$"
+)
 
 
 def is_footer(text: str) -> bool:

@@ -42,7 +42,9 @@ def choose_format(signals: dict[str, int], year: int | None, has_statistics: boo
 
 def _missing(result: TableResult, fmt: str) -> list[Finding]:
     expected: dict[str, list[str]] = {
-        "proactive": [key for key, _, _ in (t.PROACTIVE_ROWS_2019 if fmt == "gov2019" else t.PROACTIVE_ROWS_2021)],
+        "proactive": [
+            key for key, _, _ in (t.PROACTIVE_ROWS_2019 if fmt == "gov2019" else t.PROACTIVE_ROWS_2021)
+        ],
         "requests": [row.key for row in t.request_rows(fmt)],
         "review_litigation": [key for key, _ in t.REVIEW_BLOCKS],
     }
@@ -53,7 +55,9 @@ def _missing(result: TableResult, fmt: str) -> list[Finding]:
             out.append(Finding("report.missing_table", "warning", table, f"table {table} not found"))
             continue
         out.extend(
-            Finding("report.missing_row", "warning", f"{table}/{row}", f"row {row} of table {table} not printed")
+            Finding(
+                "report.missing_row", "warning", f"{table}/{row}", f"row {row} of table {table} not printed"
+            )
             for row in rows
             if row not in found
         )
@@ -79,7 +83,11 @@ def _metadata_findings(report: Report, text: str, mixed: bool) -> list[Finding]:
             )
         )
     wanted = expected_format(report.year)
-    if report.format in _FORMAT_AGE and wanted in _FORMAT_AGE and _FORMAT_AGE[report.format] < _FORMAT_AGE[wanted]:
+    if (
+        report.format in _FORMAT_AGE
+        and wanted in _FORMAT_AGE
+        and _FORMAT_AGE[report.format] < _FORMAT_AGE[wanted]
+    ):
         out.append(
             Finding(
                 "report.format_outdated",
@@ -89,7 +97,9 @@ def _metadata_findings(report: Report, text: str, mixed: bool) -> list[Finding]:
             )
         )
     if mixed:
-        out.append(Finding("report.format_mixed", "warning", "format", "tables of both gov2019 and gov2021 formats"))
+        out.append(
+            Finding("report.format_mixed", "warning", "format", "tables of both gov2019 and gov2021 formats")
+        )
     if report.format in ("gov2019", "gov2021"):
         out.extend(
             Finding("report.missing_section", "warning", f"sections/{key}", f"section {key} not found")
@@ -120,7 +130,9 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
     if fmt == "stat2014" and stat_table is not None:
         cells, statistics = stat2014.statistics(stat_table, year)
     else:
-        template = fmt if fmt != "unknown" else ("gov2019" if expected_format(year) == "gov2019" else "gov2021")
+        template = (
+            fmt if fmt != "unknown" else ("gov2019" if expected_format(year) == "gov2019" else "gov2021")
+        )
         result = match_tables(document_candidates(doc), template)
         cells = result.cells
         if cells and fmt == "unknown":
@@ -128,7 +140,9 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
         if cells:
             findings = result.findings + _missing(result, fmt)
     if not cells and not (title and metadata.looks_like_report(title, text)):
-        return Report(agency=agency, year=year, format="unknown", title=title, parser=info(), status="not_a_report")
+        return Report(
+            agency=agency, year=year, format="unknown", title=title, parser=info(), status="not_a_report"
+        )
     report = Report(
         agency=agency,
         year=year,
@@ -140,7 +154,9 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
         statistics=statistics,
     )
     if fmt == "stat2014" and not cells:
-        findings.append(Finding("report.missing_table", "warning", "statistics", "statistics table not found"))
+        findings.append(
+            Finding("report.missing_table", "warning", "statistics", "statistics table not found")
+        )
     if fmt == "unknown" and not cells:
         findings.append(Finding("report.missing_table", "warning", "tables", "no standard table found"))
     report.findings = (

@@ -18,7 +18,8 @@ from parsers.numbers import NULL_TOKENS, clean_cell, is_footer, is_value, parse_
 from parsers.sections import chinese_number
 
 UNITS = frozenset(
-    {"条", "件", "次", "篇", "个", "人", "人次", "万元", "元", "项", "家", "份", "期", "场", "天", "%"} | NULL_TOKENS
+    {"条", "件", "次", "篇", "个", "人", "人次", "万元", "元", "项", "家", "份", "期", "场", "天", "%"}
+    | NULL_TOKENS
 )
 _L1 = re.compile(r"^([一二三四五六七八九十]{1,3})[、.．]")
 _L2 = re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]")

@@ -153,7 +153,9 @@ def _fit(values: tuple[str, ...], n: int, align: str) -> tuple[list[str | None],
     return (pad + placed if align == "right" else placed + pad), extra
 
 
-def _emit(table: str, row: str, cols: tuple[str, ...], candidate: Candidate, align: str, out: TableResult) -> None:
+def _emit(
+    table: str, row: str, cols: tuple[str, ...], candidate: Candidate, align: str, out: TableResult
+) -> None:
     placed, extra = _fit(candidate.values, len(cols), align)
     missing = [col for col, raw in zip(cols, placed, strict=True) if raw is None]
     for col, raw in zip(cols, placed, strict=True):

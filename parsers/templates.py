@@ -65,7 +65,9 @@ _REQUEST_TAIL: tuple[Row, ...] = (
 REQUEST_ROWS_2021: tuple[Row, ...] = (
     *_REQUEST_HEAD,
     Row("other_no_correction", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", _OTHER),
-    Row("other_fee_unpaid", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", _OTHER),
+    Row(
+        "other_fee_unpaid", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", _OTHER
+    ),
     Row("other", "3.其他", _OTHER),
     *_REQUEST_TAIL,
 )

@@ -312,6 +312,8 @@ class WeedServer:
             "-volume.preStopSeconds=0",
             "-volume.max=0",
             "-master.volumeSizeLimitMB=1024",
+            "-master.resumeState=false",
+            "-master.electionTimeout=1s",
         ]
         env = {**os.environ, "WEED_MASTER_VOLUME_GROWTH_COPY_1": "1"}
         with self.log_path.open("ab") as log:

@@ -40,6 +40,7 @@ import ipaddress
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -333,6 +334,8 @@ class Portal:
         return res.sha256
 
     def stop(self) -> None:
+        for site in self.sites.values():
+            site.stopped.set()
         for server in self.servers.values():
             server.shutdown()
             server.server_close()
@@ -383,7 +386,7 @@ def start_portal(
             server.server_close()
         raise
     for key, server in servers.items():
-        threading.Thread(target=server.serve_forever, name=f"demo-portal-{key}", daemon=True).start()
+        threading.Thread(target=partial(server.serve_forever, poll_interval=0.05), name=f"demo-portal-{key}", daemon=True).start()
         threading.Thread(target=sites[key].warm, name=f"demo-portal-warm-{key}", daemon=True).start()
     return portal
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -93,6 +93,7 @@ class Site:
     dataproxy: Callable[[Mapping[str, str]], Response | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     render_lock: threading.Lock = field(default_factory=threading.Lock)
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     def resource(self, key: str) -> Resource | None:
         """The resource at `key`, rendering a pending attachment on first use."""
@@ -109,8 +110,10 @@ class Site:
         return res
 
     def warm(self) -> None:
-        """Render every pending attachment (run in a background thread after start)."""
+        """Render every pending attachment (run in a background thread after start) until stopped."""
         for key in list(self.pending):
+            if self.stopped.is_set():
+                return
             self.resource(key)
 
     def serves(self, key: str) -> bool:
@@ -348,11 +351,17 @@ def _home_page(info: SiteInfo, column: str) -> str:
     return _head(info, info.name, None) + body
 
 
+@lru_cache(maxsize=256)
+def _rendered(article: Article, attachment: Attachment, variant: int) -> bytes:
+    """Attachment bytes, shared by every portal of the process (they are a pure function of the article)."""
+    return content.attachment_bytes(article, attachment, variant=variant)
+
+
 def _attachment_resource(
     article: Article, attachment: Attachment, variant: int = 0, data: bytes | None = None
 ) -> Resource:
     if data is None:
-        data = content.attachment_bytes(article, attachment, variant=variant)
+        data = _rendered(article, attachment, variant)
     ctype = DOCX if attachment.fmt == "docx" else PDF
     headers: tuple[tuple[str, str], ...] = ()
     if attachment.style == "downfile":

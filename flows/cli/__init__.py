@@ -7,7 +7,7 @@ import importlib
 from flows.cli.app import CommandError, app, fail
 
 # Each module registers its commands on `app` when imported; keep the list sorted.
-COMMAND_MODULES: tuple[str, ...] = ("db", "documents", "parse", "pipeline", "store", "timeliness")
+COMMAND_MODULES: tuple[str, ...] = ("crawl", "db", "documents", "parse", "pipeline", "sources", "store", "timeliness")
 
 
 def main() -> None:

@@ -45,7 +45,11 @@ def _run(name: str, fn: Callable[[bytes], int], docs: list[bytes], out: mp.Queue
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     print(f"rendering {n} generated reports (6 pages target) …", file=sys.stderr)
-    templates = [g.render_pdf(g.make_spec(seed, fmt), pages_target=6) for seed in range(10) for fmt in ("gov2021", "gov2019")]
+    templates = [
+        g.render_pdf(g.make_spec(seed, fmt), pages_target=6)
+        for seed in range(10)
+        for fmt in ("gov2021", "gov2019")
+    ]
     docs = [templates[i % len(templates)] for i in range(n)]
     ctx = mp.get_context("fork")
     results = []

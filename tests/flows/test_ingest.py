@@ -199,11 +199,16 @@ def test_error_finding_alerts_once_at_the_webhook(
     ingest_flow(document_id)
 
     errors = [f for f in outcome.findings if f["severity"] == "error"]
-    assert [f["rule"] for f in errors] == ["requests.balance"]
-    assert len(webhook.received) == 1
-    alert = webhook.received[0]
-    assert alert["title"] == f"[nianbao] {AGENCY} 2023年报: requests.balance"
-    assert f"expected {int(errors[0]['expected'])}, actual {int(errors[0]['actual'])}" in alert["message"]
+    assert sorted((f["rule"], f["where"]) for f in errors) == sorted(
+        (f.rule, f.where) for f in broken.expected_findings
+    )
+    assert {f["rule"] for f in errors} == {"requests.balance"}
+    assert len(webhook.received) == len(errors)
+    titles = {alert["title"] for alert in webhook.received}
+    assert titles == {f"[nianbao] {AGENCY} 2023年报: requests.balance"}
+    first = errors[0]
+    alert = next(a for a in webhook.received if first["where"] in a["message"])
+    assert f"expected {int(first['expected'])}, actual {int(first['actual'])}" in alert["message"]
     assert "http://xixia.example/unbalanced.pdf" in alert["message"]
 
 

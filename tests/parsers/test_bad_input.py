@@ -28,7 +28,11 @@ BAD = g.bad_inputs()
         ("empty", EmptyDocument, "empty document (0 bytes of content)"),
         ("truncated_pdf", TruncatedDocument, "truncated PDF (no %%EOF end marker)"),
         ("encrypted_pdf", EncryptedDocument, "encrypted PDF (password required)"),
-        ("html_error_as_pdf", WrongKind, "named or typed as PDF but the bytes are an HTML page (no %PDF header)"),
+        (
+            "html_error_as_pdf",
+            WrongKind,
+            "named or typed as PDF but the bytes are an HTML page (no %PDF header)",
+        ),
         ("zip", UnsupportedKind, "ZIP archive with 2 files, not a report document"),
     ],
 )

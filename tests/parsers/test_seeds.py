@@ -73,7 +73,9 @@ def _cells(report: Report, table: str) -> dict[tuple[str, str], Any]:
     return {(c.row, c.col): c.value for c in report.cells if c.table == table}
 
 
-def _assert_zero_requests(report: Report, rows: list[str], missing: set[tuple[str, str]] = frozenset()) -> None:
+def _assert_zero_requests(
+    report: Report, rows: list[str], missing: set[tuple[str, str]] = frozenset()
+) -> None:
     cols = [key for key, _ in t.REQUEST_COLUMNS]
     expected = {(r, c): 0 for r in rows for c in cols if (r, c) not in missing}
     assert _cells(report, "requests") == expected
@@ -155,12 +157,20 @@ def test_seed_003_stat2014_statistics() -> None:
 
 def test_seed_004_gov2021_cells_lost_in_extraction() -> None:
     report = _parse("004")
-    assert (report.agency, report.year, report.format) == ("银川市西夏区科学技术和工业信息化局", 2023, "gov2021")
+    assert (report.agency, report.year, report.format) == (
+        "银川市西夏区科学技术和工业信息化局",
+        2023,
+        "gov2021",
+    )
     assert report.title == "西夏区科学技术和工业信息化局2023年政府信息公开工作年度报告"
     assert set(report.sections) == set(SECTION_KEYS)
     assert report.tables["proactive"] == GOV2021_T2_004
     # Three rows print only six numbers (the 自然人 column was swallowed by the label in extraction).
-    lost = {("partly_granted", "natural_person"), ("total", "natural_person"), ("carried_forward", "natural_person")}
+    lost = {
+        ("partly_granted", "natural_person"),
+        ("total", "natural_person"),
+        ("carried_forward", "natural_person"),
+    }
     _assert_zero_requests(report, [r.key for r in t.REQUEST_ROWS_2021], lost)
     assert len([c for c in report.cells if c.table == "requests"]) == 25 * 7 - 3
     _assert_zero_review(report)
@@ -174,6 +184,17 @@ def test_seed_004_gov2021_cells_lost_in_extraction() -> None:
 @pytest.mark.parametrize("name", ["000", "001", "002", "003", "004"])
 def test_seed_json_contract(name: str) -> None:
     data = _parse(name).to_json()
-    assert set(data) == {"agency", "year", "format", "status", "title", "sections", "tables", "cells", "findings", "parser"}
+    assert set(data) == {
+        "agency",
+        "year",
+        "format",
+        "status",
+        "title",
+        "sections",
+        "tables",
+        "cells",
+        "findings",
+        "parser",
+    }
     assert data["parser"]["source_kind"] == "text"
     assert all(set(cell) == {"table", "row", "col", "value", "raw", "page"} for cell in data["cells"])

@@ -47,7 +47,14 @@ def test_gbk_html_with_rowspan_colspan_and_chrome() -> None:
     licensing = next(c for c in report.cells if c.row == "licensing")
     assert (licensing.value, licensing.raw) == (251000, "251000元")
     assert "首页" not in "".join(report.sections.values())
-    assert set(report.sections) == {"overview", "proactive", "requests", "review_litigation", "problems", "other"}
+    assert set(report.sections) == {
+        "overview",
+        "proactive",
+        "requests",
+        "review_litigation",
+        "problems",
+        "other",
+    }
 
 
 def test_decode_prefers_http_header_then_meta() -> None:
@@ -60,7 +67,17 @@ def test_decode_prefers_http_header_then_meta() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("0", 0), ("1,234", 1234), ("12.50", 12.5), ("251000元", 251000), ("-3", -3), ("－2", -2), ("/", None), ("—", None), ("", None)],
+    [
+        ("0", 0),
+        ("1,234", 1234),
+        ("12.50", 12.5),
+        ("251000元", 251000),
+        ("-3", -3),
+        ("－2", -2),
+        ("/", None),
+        ("—", None),
+        ("", None),
+    ],
 )
 def test_parse_value(raw: str, value: float | None) -> None:
     assert parse_value(raw) == value
@@ -81,7 +98,14 @@ def test_title_broken_over_lines_and_agency_widened() -> None:
 def test_sections_with_bracketed_numbering() -> None:
     lines = ["（一）概述", "a", "（二）主动公开政府信息情况", "b", "（三）收到和处理政府信息公开申请情况", "c",
              "（四）政府信息公开行政复议、行政诉讼情况", "（五）存在的主要问题及改进情况", "（六）其他需要报告的事项"]  # fmt: skip
-    assert list(split_sections(lines)) == ["overview", "proactive", "requests", "review_litigation", "problems", "other"]
+    assert list(split_sections(lines)) == [
+        "overview",
+        "proactive",
+        "requests",
+        "review_litigation",
+        "problems",
+        "other",
+    ]
 
 
 def _requests(fmt: str, **changes: int) -> list[Cell]:
@@ -139,14 +163,20 @@ def test_row_total_rule() -> None:
 
 
 def test_block_total_rule() -> None:
-    got = [(f.rule, f.where, f.expected, f.actual) for f in table_findings(_review(suit_direct__total=5), "gov2021")]
+    got = [
+        (f.rule, f.where, f.expected, f.actual)
+        for f in table_findings(_review(suit_direct__total=5), "gov2021")
+    ]
     assert got == [("review_litigation.block_total", "review_litigation/suit_direct/total", 4, 5)]
 
 
 def test_blank_cells_count_as_zero_but_absent_cells_skip_the_rule() -> None:
     cells = [c for c in _review() if not (c.row == "review" and c.col == "upheld")]
     assert table_findings(cells, "gov2021") == []
-    blank = [Cell(c.table, c.row, c.col, None, "/") if (c.row, c.col) == ("review", "upheld") else c for c in _review()]
+    blank = [
+        Cell(c.table, c.row, c.col, None, "/") if (c.row, c.col) == ("review", "upheld") else c
+        for c in _review()
+    ]
     got = [(f.where, f.expected, f.actual) for f in table_findings(blank, "gov2021")]
     assert got == [("review_litigation/review/total", 3, 4)]
 
@@ -173,6 +203,8 @@ def test_metadata_rules_on_a_small_report() -> None:
 
 
 def test_format_mixed() -> None:
-    mixed = OUTDATED + "信息内容 本年制发件数 本年废止件数 现行有效件数\n信息内容 本年收费金额（单位：万元）\n"
+    mixed = (
+        OUTDATED + "信息内容 本年制发件数 本年废止件数 现行有效件数\n信息内容 本年收费金额（单位：万元）\n"
+    )
     rules = [f.rule for f in parse(mixed.encode()).findings]
     assert "report.format_mixed" in rules

@@ -170,7 +170,7 @@ def test_break_total_sum_keeps_text_in_step_with_the_table() -> None:
 def test_break_text_mismatch_changes_only_the_quoted_total(fmt: str) -> None:
     spec = reportgen.make_spec(21, fmt)
     broken = reportgen.break_identity(spec, "report.text_mismatch")
-    assert broken.cells == spec.cells and violations(broken) == violations(spec)
+    assert broken.cells == spec.cells and broken.statistics == spec.statistics
     table_total = (
         spec.statistics["3.1"]["value"] if fmt == "stat2014" else _value(spec, "requests", "new", "total")
     )
@@ -238,8 +238,21 @@ def test_pdf_split_table_and_vertical_labels() -> None:
     first = next(i for i, p in enumerate(pages) if _row_line(spec, "new") in p)
     last = next(i for i, p in enumerate(pages) if _row_line(spec, "carried_forward") in p)
     assert last > first
-    assert "三、本年度办理结果" not in "".join(pages)
-    assert "三、本年度办理结果" in "".join(_pdf_pages(reportgen.render_pdf(spec)))
+    assert _is_subsequence("三、本年度办理结果", _single_char_heads(pages))
+    assert not _is_subsequence(
+        "三、本年度办理结果", _single_char_heads(_pdf_pages(reportgen.render_pdf(spec)))
+    )
+
+
+def _single_char_heads(pages: list[str]) -> str:
+    """First characters of lines that start with a lone character: a vertical label read downwards."""
+    lines = [line for page in pages for line in page.splitlines() if line]
+    return "".join(line[0] for line in lines if len(line) == 1 or line[1] == " ")
+
+
+def _is_subsequence(needle: str, haystack: str) -> bool:
+    it = iter(haystack)
+    return all(ch in it for ch in needle)
 
 
 def test_docx_has_tables_with_merged_cells() -> None:

@@ -1,0 +1,48 @@
+"""`nianbao crawl [--source ID] [--json]`: crawl sources, one child process each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from flows.cli.app import app, fail, progress
+
+
+@app.command()
+def crawl(
+    source: list[str] = typer.Option(None, "--source", help="Source id (repeatable); default: every source."),
+    registry: Path | None = typer.Option(None, "--registry", help="Registry file or directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary as the last line."),
+) -> None:
+    """Crawl the registry's sources and archive every report page and attachment found."""
+    from crawler.registry import RegistryError
+    from crawler.run import CrawlSummary, crawl_all
+    from storage.errors import StorageError
+
+    def report(result: CrawlSummary) -> None:
+        reason = f" ({result.reason})" if result.reason else ""
+        progress(
+            f"crawl {result.source_id}: {result.status}{reason}; pages={result.pages} "
+            f"links={result.links_found} new={result.documents_new} "
+            f"unchanged={result.documents_unchanged} errors={result.errors}"
+        )
+
+    try:
+        results = crawl_all(list(source or []) or None, registry_path=registry, on_done=report)
+    except (RegistryError, StorageError) as exc:
+        fail(str(exc))
+    if as_json:
+        totals = {
+            key: sum(getattr(r, key) for r in results)
+            for key in ("pages", "links_found", "documents_new", "documents_unchanged", "errors")
+        }
+        statuses = {
+            status: sum(1 for r in results if r.status == status) for status in {r.status for r in results}
+        }
+        summary = {"sources": [r.as_dict() for r in results], **totals, "statuses": statuses}
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+    failed = [r.source_id for r in results if r.status == "failed"]
+    if failed:
+        fail(f"crawl failed for {', '.join(failed)}")
