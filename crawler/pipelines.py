@@ -25,14 +25,18 @@ from storage.objectstore import ObjectStore
 from storage.repository import latest_document, record_document
 
 logger = logging.getLogger(__name__)
+STORING_FAILED = "storing failed"
 
 
 def object_metadata(item: DocumentItem, source_id: str) -> dict[str, str]:
-    """The object metadata of DESIGN.md: source URL (ASCII), fetch time, content type, source id."""
+    """The object metadata of DESIGN.md: source URL (ASCII), fetch time, source id.
+
+    The content type is the object's own Content-Type (a `content-type` metadata key would clash
+    with that header on S3).
+    """
     return {
         "source-url": ascii_url(item.url),
         "fetched-at": item.fetched_at.isoformat(),
-        "content-type": item.content_type,
         "source-id": source_id,
     }
 
@@ -82,7 +86,7 @@ class ArchivePipeline:
                 )
                 document_id = document.id
         except StorageError as exc:
-            self.ctx.fail(item.url, f"storing failed: {exc}")
+            self.ctx.fail(item.url, f"{STORING_FAILED}: {exc}")
             raise DropItem(f"storing {item.url} failed: {exc}") from None
         if created:
             self.ctx.documents_new += 1

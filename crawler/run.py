@@ -132,6 +132,11 @@ def decide_status(
         return "failed", str(summary["fatal"])
     if summary.get("blocked"):
         return "blocked", str(summary["blocked"])
+    storing = [
+        f for f in summary.get("failures") or [] if str(f.get("reason", "")).startswith("storing failed")
+    ]
+    if storing:
+        return "failed", f"{storing[0]['reason']} ({storing[0]['url']})"
     if not summary.get("pages"):
         failures = summary.get("failures") or []
         first = f": {failures[0]['url']} {failures[0]['reason']}" if failures else ""

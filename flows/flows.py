@@ -73,11 +73,13 @@ def load_task(original: Original, parsed: ParsedReport) -> IngestOutcome:
 def alert_findings_task(outcome: IngestOutcome) -> int:
     """Alert once per error finding of the loaded report; returns how many were newly raised."""
     settings = get_settings()
+    errors = [finding for finding in outcome.findings if finding["severity"] == "error"]
+    if not errors:
+        return 0
+    link = _original_link(settings, outcome.document_id)
     raised = 0
     with session_scope(settings) as session:
-        for finding in outcome.findings:
-            if finding["severity"] != "error":
-                continue
+        for finding in errors:
             message = finding_alert(
                 sha256=outcome.sha256,
                 agency=outcome.agency or "未识别机关",
@@ -88,7 +90,7 @@ def alert_findings_task(outcome: IngestOutcome) -> int:
                 expected=finding.get("expected"),
                 actual=finding.get("actual"),
                 url=outcome.url,
-                original_link=_original_link(settings, outcome.document_id),
+                original_link=link,
             )
             raised += raise_alert(session, settings, message).recorded
     return raised

@@ -266,7 +266,9 @@ def mark_document(
 ) -> Document:
     """Set a document's status after an ingest attempt (`error` is kept as `last_error`)."""
     if status not in DOCUMENT_STATUSES:
-        raise StorageError(f"unknown document status {status!r}; expected one of {', '.join(DOCUMENT_STATUSES)}")
+        raise StorageError(
+            f"unknown document status {status!r}; expected one of {', '.join(DOCUMENT_STATUSES)}"
+        )
     document = get_document(session, document_id)
     document.status = status
     document.last_error = error

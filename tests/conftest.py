@@ -21,6 +21,7 @@ the `weed` binary are skipped with a reason when missing, unless NIANBAO_TEST_RE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -40,7 +41,7 @@ import pytest
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WEED_START_TIMEOUT = 60.0
-WEED_STOP_TIMEOUT = 3.0
+WEED_STOP_TIMEOUT = 1.0
 WEED_PORT_NAMES = (
     "master.port",
     "master.port.grpc",
@@ -359,10 +360,8 @@ class WeedServer:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=30)
         self._remove_sockets()
 

@@ -473,3 +473,21 @@ def test_session_scope_commits_or_rolls_back(db_url: str) -> None:
     with session_scope(Settings(database_url=db_url)) as session:
         assert session.scalars(select(Source.id)).all() == ["nx-yinchuan"]
     assert get_engine(Settings(database_url=db_url)) is get_engine(Settings(database_url=db_url))
+
+
+def test_archive_and_record_an_original(settings: Settings) -> None:
+    """What the crawler does: store the bytes, record the row; `get_settings()` sees the test services."""
+    from storage.objectstore import open_store
+    from storage.settings import get_settings
+
+    assert get_settings().resolved_database_url == settings.resolved_database_url
+    store = open_store()
+    info = store.put(b"%PDF-1.7 2023", metadata={"source-url": URL}, content_type="application/pdf")
+    with session_scope() as session:
+        document, created = _record(session, info.sha256, content_type=info.content_type, size=info.size)
+    assert created is True
+    with session_scope(settings) as session:
+        (pending,) = repo.pending_documents(session)
+        assert (pending.id, pending.object_key) == (document.id, info.key)
+    assert store.get(pending.object_key) == b"%PDF-1.7 2023"
+    assert store.stat(pending.object_key).metadata == {"source-url": URL}
