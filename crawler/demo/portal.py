@@ -145,7 +145,10 @@ class Expected:
         return tuple(d for d in self.items if d.role == "broken")
 
     def by_url(self, url: str) -> ExpectedDocument:
-        return next(d for d in self.items if d.url == url)
+        for item in self.items:
+            if item.url == url:
+                return item
+        raise KeyError(url)
 
     def deadline(self, agency: str, year: int) -> date:
         """The statutory deadline of an agency-year (no regional overrides in the demo registry)."""

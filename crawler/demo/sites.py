@@ -129,7 +129,8 @@ class Site:
                 return _error(400, "bad dataproxy parameters")
             if method != "GET":
                 return answer
-            listing = Resource(answer.body, XML, _SITE_EPOCH)
+            newest = utc(max(a.published for a in self.items))
+            listing = Resource(answer.body, XML, newest)
             return _conditional(listing, headers, method) or _ok(listing, method)
         key = resource_key(path, params)
         if not self.serves(key):

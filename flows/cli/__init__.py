@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 from flows.cli.app import CommandError, app, fail
 
+__all__ = ["COMMAND_MODULES", "CommandError", "app", "fail", "main"]
+
 # Each module registers its commands on `app` when imported; keep the list sorted.
-COMMAND_MODULES: tuple[str, ...] = ("crawl", "db", "documents", "parse", "pipeline", "sources", "store", "timeliness")
+COMMAND_MODULES: tuple[str, ...] = (
+    "crawl",
+    "db",
+    "documents",
+    "parse",
+    "pipeline",
+    "sources",
+    "store",
+    "timeliness",
+)
+
+
+def load_commands() -> None:
+    """Import every command module so its commands register on `app`."""
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"flows.cli.{name}")
 
 
 def main() -> None:
     """Console-script entry point: one-line errors, never a traceback for expected failures."""
+    from storage.errors import StorageError
     from storage.settings import SettingsError
 
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"flows.cli.{name}")
+    load_commands()
     try:
-        app()
-    except (CommandError, SettingsError) as exc:
-        fail(str(exc))
+        app(standalone_mode=True)
+    except (CommandError, SettingsError, StorageError) as exc:
+        print(f"nianbao: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -173,3 +173,26 @@ def test_sqlite_parent_directory_is_created(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{path}")
     engine.dispose()
     assert path.is_file()
+
+
+@pytest.mark.postgres
+def test_lost_database_in_a_session_is_a_one_line_database_error(pg_databases: Any) -> None:
+    from storage.db import session_scope
+
+    url = pg_databases.create()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        pg_databases.drop(url)
+        with pytest.raises(DatabaseError) as caught, session_scope(engine) as session:
+            session.execute(text("SELECT count(*) FROM documents"))
+    finally:
+        engine.dispose()
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    message = str(caught.value)
+    assert message.startswith(
+        f"database {parsed.database} on {parsed.host or 'localhost'}:{parsed.port or 5432} ("
+    )
+    assert "\n" not in message
