@@ -77,6 +77,7 @@ from crawler.demo.sites import (
     Response,
     Site,
     build_site,
+    html_type,
     rerender,
     resource_key,
 )
@@ -190,10 +191,8 @@ def _expected_item(site: Site, link: Link, base: str) -> ExpectedDocument:
         role, reason = "decoy", "title_excluded"
     elif att is not None and att.missing:
         role, reason = "broken", "not_found"
-    if att is None:
-        ctype = "text/html; charset=GBK" if site.info.encoding == "gbk" else "text/html; charset=UTF-8"
-    else:
-        ctype = DOCX if att.fmt == "docx" else PDF
+    attachment_type = DOCX if att is not None and att.fmt == "docx" else PDF
+    ctype = html_type(site.info.encoding) if att is None else attachment_type
     return ExpectedDocument(
         url=base + link.path.lstrip("/"),
         kind="page" if att is None else "attachment",

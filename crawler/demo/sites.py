@@ -1,6 +1,7 @@
 """The two demo sites as maps from URL path to response bytes, plus the dynamic Hanweb list proxy.
 
-`build_site(key)` renders every page and file of one site up front; `Site.respond()` answers one request
+`build_site(key)` renders every page of one site up front (attachments on first use or by the background
+`Site.warm()`, memoised per process); `Site.respond()` answers one request
 (conditional GETs, the flaky page, the Hanweb `dataproxy.jsp`). No sockets here: the server lives in
 `crawler.demo.portal`.
 """
