@@ -105,7 +105,7 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             format=parsed.format,
             report_status=parsed.status,
         )
-        if parsed.status == "not_a_report":
+        if parsed.status == "not_a_report" or _is_cover_page(session, document, parsed):
             repository.mark_document(session, document.id, "not_a_report")
             outcome.status = "not_a_report"
             return outcome
@@ -155,6 +155,16 @@ def record_failure(settings: Settings, document_id: int, error: str, *, retryabl
     """Write the failure back to the document row (status, attempts, last error)."""
     with session_scope(settings) as session:
         repository.mark_document(session, document_id, "failed", error=error, retryable=retryable)
+
+
+def _is_cover_page(session: Session, document: models.Document, parsed: ParsedReport) -> bool:
+    """A detail page without a single table cell whose report is in its archived attachments."""
+    if parsed.cells or parsed.status != "parsed":
+        return False
+    child = session.scalar(
+        select(models.Document.id).where(models.Document.parent_id == document.id).limit(1)
+    )
+    return child is not None
 
 
 def _agency_candidates(

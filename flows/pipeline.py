@@ -101,7 +101,7 @@ def run_demo(home: Path) -> PipelineSummary:
     demo_dir.mkdir(parents=True, exist_ok=True)
     ports_file = demo_dir / "ports.json"
     ports = _saved_ports(ports_file)
-    portal = _start_on_saved_ports(start_portal, ports)
+    portal = _start_on_saved_ports(start_portal, ports, demo_dir)
     try:
         ports_file.write_text(json.dumps(_ports_of(portal)))
         registry_dir = demo_dir / "sources"
@@ -130,9 +130,11 @@ def _ports_of(portal: Any) -> dict[str, int]:
     return {"trs": urlsplit(portal.trs_url).port or 0, "hanweb": urlsplit(portal.hanweb_url).port or 0}
 
 
-def _start_on_saved_ports(start_portal: Any, ports: dict[str, int]) -> Any:
+def _start_on_saved_ports(start_portal: Any, ports: dict[str, int], state_dir: Path) -> Any:
     """Reuse last run's ports so document URLs stay the same and a second demo finds nothing new."""
     if ports:
         with suppress(OSError):
-            return start_portal(port_trs=ports.get("trs", 0), port_hanweb=ports.get("hanweb", 0))
-    return start_portal()
+            return start_portal(
+                state_dir=state_dir, port_trs=ports.get("trs", 0), port_hanweb=ports.get("hanweb", 0)
+            )
+    return start_portal(state_dir=state_dir)

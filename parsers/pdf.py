@@ -1,8 +1,12 @@
-"""PDF with a text layer: one pass over each page's objects.
+"""PDF with a text layer: characters, words and ruled tables of each page.
 
-Words are extracted once per page; table finding (the expensive part) runs only on pages that have
-ruling lines or rectangles. Text inside a table's bbox is left to the table. Pages are closed as soon
-as they are read so memory stays flat. A document with no characters at all needs OCR.
+Two engines fill the same `Document`. PDFium (parsers/pdf_pdfium.py) reads each page's characters and
+ruling lines in C++ and hands them to pdfplumber's own word grouping and table finder; pdfplumber
+(pdfminer) interprets the content streams in Python and is the reference and the fallback for any file
+the PDFium path does not reproduce (damaged, encrypted, rotated, no text at all). Words are grouped
+once per page; table finding runs only on pages with ruling lines or rectangles, and text inside a
+table's bbox is left to the table. Pages are closed as soon as they are read so memory stays flat.
+A document with no characters at all needs OCR.
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ TABLE_SETTINGS: dict[str, Any] = {
     "join_tolerance": 3,
     "intersection_tolerance": 3,
 }
+WORD_SETTINGS: dict[str, Any] = {"x_tolerance": 1.5, "y_tolerance": 2}
 LINE_TOLERANCE = 3.0
+PAGE_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
+
+
+def _check_end_marker(data: bytes) -> None:
+    if b"%%EOF" not in data[-2048:]:
+        raise TruncatedDocument("truncated PDF (no %%EOF end marker)")
 
 
 def _open(data: bytes) -> Any:
@@ -31,8 +42,7 @@ def _open(data: bytes) -> Any:
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfplumber.utils.exceptions import PdfminerException
 
-    if b"%%EOF" not in data[-2048:]:
-        raise TruncatedDocument("truncated PDF (no %%EOF end marker)")
+    _check_end_marker(data)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
         _ = pdf.pages
@@ -74,13 +84,10 @@ def _inside(word: dict[str, Any], bbox: tuple[float, float, float, float]) -> bo
     return x0 <= cx <= x1 and top <= cy <= bottom
 
 
-def read_page(page: Any, page_number: int, table_index: int) -> tuple[list[Line | Grid], int]:
-    """Lines and grids of one page in top-to-bottom order, and how many characters it has."""
-    chars = page.chars
-    if not chars:
-        return [], 0
-    words = page.extract_words(x_tolerance=1.5, y_tolerance=2)
-    tables = page.find_tables(TABLE_SETTINGS) if (page.rects or page.lines) else []
+def place_blocks(
+    words: list[dict[str, Any]], tables: list[Any], page_number: int, table_index: int
+) -> list[Line | Grid]:
+    """Lines (words outside every table) and grids (pdfplumber tables) of one page, top to bottom."""
     placed: list[tuple[float, Line | Grid]] = []
     for table in tables:
         rows = [GridRow(tuple(cell for cell in row), page_number) for row in table.extract()]
@@ -90,19 +97,50 @@ def read_page(page: Any, page_number: int, table_index: int) -> tuple[list[Line 
     free = [w for w in words if not any(_inside(w, b) for b in bboxes)]
     placed.extend(_lines(free, page_number))
     placed.sort(key=lambda p: p[0])
-    return [block for _, block in placed], len(chars)
+    return [block for _, block in placed]
 
 
-def read_pdf(data: bytes, settings: ParseSettings | None = None) -> Document:
-    settings = settings or ParseSettings()
-    started = time.perf_counter()
+def read_page(page: Any, page_number: int, table_index: int) -> tuple[list[Line | Grid], int]:
+    """Lines and grids of one pdfplumber page in top-to-bottom order, and how many characters it has."""
+    chars = page.chars
+    if not chars:
+        return [], 0
+    words = page.extract_words(**WORD_SETTINGS)
+    tables = page.find_tables(TABLE_SETTINGS) if (page.rects or page.lines) else []
+    return place_blocks(words, tables, page_number, table_index), len(chars)
+
+
+def read_content(content: Any, page_number: int, table_index: int) -> tuple[list[Line | Grid], int]:
+    """The same as `read_page` for a PDFium `PageContent`: pdfplumber's word grouping and table finder
+    run on PDFium's chars and edges."""
+    from pdfplumber.table import TableFinder, TableSettings
+    from pdfplumber.utils import extract_words
+
+    if not content.chars:
+        return [], 0
+    words = extract_words(content.chars, **WORD_SETTINGS)
+    tables = TableFinder(content, TableSettings.resolve(TABLE_SETTINGS)).tables if content.ruled else []
+    return place_blocks(words, tables, page_number, table_index), len(content.chars)
+
+
+def _check_size(pages: int, settings: ParseSettings) -> None:
+    if pages > settings.max_pages:
+        raise ParseTimeout(f"PDF has {pages} pages, more than the limit of {settings.max_pages}")
+
+
+def _check_time(started: float, budget: float, number: int, pages: int) -> None:
+    if time.perf_counter() - started > budget:
+        raise ParseTimeout(f"PDF parse exceeded {budget:.0f} s at page {number} of {pages}")
+
+
+def read_pdf_pdfplumber(data: bytes, settings: ParseSettings, started: float) -> Document:
+    """The reference reader: pdfplumber (pdfminer) on every page."""
     pdf = _open(data)
     try:
         pages = pdf.pages
         if not pages:
             raise TruncatedDocument("PDF without pages")
-        if len(pages) > settings.max_pages:
-            raise ParseTimeout(f"PDF has {len(pages)} pages, more than the limit of {settings.max_pages}")
+        _check_size(len(pages), settings)
         budget = settings.budget(len(pages))
         blocks: list[Line | Grid] = []
         total_chars = 0
@@ -110,16 +148,68 @@ def read_pdf(data: bytes, settings: ParseSettings | None = None) -> Document:
         for number, page in enumerate(pages, start=1):
             try:
                 page_blocks, n_chars = read_page(page, number, tables)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except PAGE_ERRORS as exc:
                 raise CorruptDocument(f"damaged PDF page {number}: {type(exc).__name__}") from exc
             finally:
                 page.close()
             tables += sum(1 for b in page_blocks if isinstance(b, Grid))
             blocks.extend(page_blocks)
             total_chars += n_chars
-            elapsed = time.perf_counter() - started
-            if elapsed > budget:
-                raise ParseTimeout(f"PDF parse exceeded {budget:.0f} s at page {number} of {len(pages)}")
+            _check_time(started, budget, number, len(pages))
         return Document(kind="pdf", blocks=blocks, pages=len(pages), has_text_layer=total_chars > 0)
     finally:
         pdf.close()
+
+
+def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float) -> Document:
+    """The fast reader: PDFium chars and edges; raises PdfiumUnavailable where pdfplumber must read.
+
+    A document without any character goes to pdfplumber too, so `needs_ocr` is decided by the
+    reference reader."""
+    from parsers.pdf_pdfium import PdfiumUnavailable, document_lock, open_document, page_content
+
+    _check_end_marker(data)
+    with document_lock():
+        pdf = open_document(data)
+        try:
+            count = len(pdf)
+            if count == 0:
+                raise PdfiumUnavailable("no pages")
+            _check_size(count, settings)
+            budget = settings.budget(count)
+            blocks: list[Line | Grid] = []
+            total_chars = 0
+            tables = 0
+            for number in range(1, count + 1):
+                content = page_content(pdf, number - 1)
+                try:
+                    page_blocks, n_chars = read_content(content, number, tables)
+                except PAGE_ERRORS as exc:
+                    raise PdfiumUnavailable(f"page {number}: {type(exc).__name__}") from exc
+                tables += sum(1 for b in page_blocks if isinstance(b, Grid))
+                blocks.extend(page_blocks)
+                total_chars += n_chars
+                _check_time(started, budget, number, count)
+        finally:
+            pdf.close()
+    if total_chars == 0:
+        raise PdfiumUnavailable("no characters")
+    return Document(kind="pdf", blocks=blocks, pages=count, has_text_layer=True)
+
+
+def read_pdf(data: bytes, settings: ParseSettings | None = None) -> Document:
+    """The PDF's lines and grids by `settings.pdf_engine`: "auto" tries PDFium and falls back to
+    pdfplumber, "pdfium" never falls back (a file it cannot read is a CorruptDocument), "pdfplumber"
+    is the reference reader alone."""
+    settings = settings or ParseSettings()
+    started = time.perf_counter()
+    if settings.pdf_engine == "pdfplumber":
+        return read_pdf_pdfplumber(data, settings, started)
+    from parsers.pdf_pdfium import PdfiumUnavailable
+
+    try:
+        return read_pdf_pdfium(data, settings, started)
+    except PdfiumUnavailable as exc:
+        if settings.pdf_engine == "pdfium":
+            raise CorruptDocument(f"PDFium cannot read this PDF: {exc}") from exc
+    return read_pdf_pdfplumber(data, settings, started)

@@ -5,14 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import subprocess
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from lxml import html as lxml_html
 
 from flows.timeliness import (
@@ -26,6 +22,7 @@ from flows.timeliness import (
     render_table,
     summary,
 )
+from tests.browser import dump_dom
 
 EDU = AgencyRef(1, "银川市西夏区教育局", "department", "640105")
 ODD = AgencyRef(2, '某局, "测试" 单位', "department", "640105")
@@ -226,42 +223,9 @@ def test_html_is_self_contained() -> None:
     assert "as of 2024-04-10" in page
 
 
-def chromium_binary() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
 def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
-    binary = chromium_binary()
-    if binary is None:
-        if os.environ.get("NIANBAO_TEST_REQUIRE_SERVICES", "").strip() not in {"", "0", "false", "no"}:
-            pytest.fail(
-                "chromium not found (apt-get install -y chromium); NIANBAO_TEST_REQUIRE_SERVICES is set"
-            )
-        pytest.skip("chromium not found: apt-get install -y chromium to run the browser rendering test")
     page = tmp_path / "timeliness.html"
     page.write_text(render_html(ROWS, UNMATCHED), encoding="utf-8")
-    result = subprocess.run(
-        [
-            binary,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr.decode(errors="replace")[-2000:]
-    tree = lxml_html.fromstring(result.stdout.decode("utf-8"))
+    dom = dump_dom(page.as_uri(), tmp_path / "profile")
+    tree = lxml_html.fromstring(dom)
     _assert_heatmap(tree)
