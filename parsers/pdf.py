@@ -161,11 +161,11 @@ def read_pdf_pdfplumber(data: bytes, settings: ParseSettings, started: float) ->
         pdf.close()
 
 
-def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float) -> Document:
+def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fallback: bool) -> Document:
     """The fast reader: PDFium chars and edges; raises PdfiumUnavailable where pdfplumber must read.
 
-    A document without any character goes to pdfplumber too, so `needs_ocr` is decided by the
-    reference reader."""
+    With `fallback`, a document without any character goes to pdfplumber too, so `needs_ocr` is
+    decided by the reference reader."""
     from parsers.pdf_pdfium import PdfiumUnavailable, document_lock, open_document, page_content
 
     _check_end_marker(data)
@@ -192,9 +192,9 @@ def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float) -> Doc
                 _check_time(started, budget, number, count)
         finally:
             pdf.close()
-    if total_chars == 0:
+    if total_chars == 0 and fallback:
         raise PdfiumUnavailable("no characters")
-    return Document(kind="pdf", blocks=blocks, pages=count, has_text_layer=True)
+    return Document(kind="pdf", blocks=blocks, pages=count, has_text_layer=total_chars > 0)
 
 
 def read_pdf(data: bytes, settings: ParseSettings | None = None) -> Document:
@@ -208,7 +208,7 @@ def read_pdf(data: bytes, settings: ParseSettings | None = None) -> Document:
     from parsers.pdf_pdfium import PdfiumUnavailable
 
     try:
-        return read_pdf_pdfium(data, settings, started)
+        return read_pdf_pdfium(data, settings, started, fallback=settings.pdf_engine == "auto")
     except PdfiumUnavailable as exc:
         if settings.pdf_engine == "pdfium":
             raise CorruptDocument(f"PDFium cannot read this PDF: {exc}") from exc

@@ -21,7 +21,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_USER_AGENT = "nianbao/0.1 (+https://github.com/nianbao/nianbao; government transparency research crawler)"
+DEFAULT_USER_AGENT = (
+    "nianbao/0.1 (+https://github.com/nianbao/nianbao; government transparency research crawler)"
+)
 
 
 class SettingsError(ValueError):
@@ -40,7 +42,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path("var"), description="Directory for the embedded defaults.")
     database_url: str = Field(default="", description="SQLAlchemy URL; default sqlite:///<home>/nianbao.db")
-    object_store: str = Field(default="", description="s3://bucket[/prefix] or a directory; default <home>/objects")
+    object_store: str = Field(
+        default="", description="s3://bucket[/prefix] or a directory; default <home>/objects"
+    )
     s3_endpoint: str = Field(default="", description="host:port of the S3 API, e.g. 127.0.0.1:8333")
     s3_access_key: str = ""
     s3_secret_key: str = ""
@@ -52,11 +56,15 @@ class Settings(BaseSettings):
     crawl_download_delay: float = Field(default=1.0, ge=0)
     crawl_obey_robots: bool = True
     crawl_timeout: int = Field(default=30, ge=1)
-    sources_dir: str = Field(default="", description="Directory of source YAML files; default: the shipped ones.")
+    sources_dir: str = Field(
+        default="", description="Directory of source YAML files; default: the shipped ones."
+    )
 
     task_retries: int = Field(default=3, ge=0, description="Retries of I/O tasks (object store, database).")
     task_retry_delay: float = Field(default=2.0, ge=0, description="Base seconds of the exponential backoff.")
-    max_ingest_attempts: int = Field(default=3, ge=1, description="Ingests of a failed document before giving up.")
+    max_ingest_attempts: int = Field(
+        default=3, ge=1, description="Ingests of a failed document before giving up."
+    )
 
     crawl_cron: str = "0 3 * * *"
     ingest_pending_cron: str = "*/30 * * * *"
@@ -94,7 +102,9 @@ class Settings(BaseSettings):
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError(f"NIANBAO_DATABASE_URL must be sqlite:/// or postgresql+psycopg://, got {value!r}")
+            raise ValueError(
+                f"NIANBAO_DATABASE_URL must be sqlite:/// or postgresql+psycopg://, got {value!r}"
+            )
         return value
 
     @field_validator("object_store")

@@ -13,13 +13,8 @@ import re
 from functools import cache
 from importlib import resources
 
-from reportlab import rl_config
-
 from crawler.demo import reportgen
 from crawler.demo.catalog import Article, Attachment
-
-# Repeatable PDFs: no creation timestamp or random document id, so every start serves the same bytes.
-rl_config.invariant = 1
 
 _HEADING = re.compile(r"^#+\s*")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")

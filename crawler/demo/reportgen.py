@@ -24,8 +24,9 @@ import html
 import io
 import random
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from parsers import templates
@@ -114,8 +115,35 @@ def _partition(rng: random.Random, total: int, parts: int) -> list[int]:
     return [bounds[i + 1] - bounds[i] for i in range(parts)]
 
 
-def _proactive_cells(rng: random.Random, fmt: str, blanks: bool) -> list[Cell]:
-    """Table 2: random non-zero counts; regulations print "/" when `blanks` (departments make none)."""
+def _chained_in_force(
+    issued: int, repealed: int, before: int | None, target: int | None
+) -> tuple[int, int, int | None]:
+    """(issued, repealed, in_force) agreeing with last year's in_force `before` and/or a fixed `target`.
+
+    in_force = before + issued − repealed; the draws move (more issued, fewer or more repealed), never
+    the identity. None for in_force means "keep the free draw".
+    """
+    if before is None:
+        return issued, repealed, target
+    if target is None:
+        repealed = min(repealed, before + issued)
+        return issued, repealed, before + issued - repealed
+    issued = max(issued, target - before)
+    return issued, before + issued - target, target
+
+
+def _proactive_cells(
+    rng: random.Random,
+    fmt: str,
+    blanks: bool,
+    previous_in_force: Mapping[str, int] | None = None,
+    in_force: Mapping[str, int] | None = None,
+) -> list[Cell]:
+    """Table 2: random non-zero counts; regulations print "/" when `blanks` (departments make none).
+
+    gov2021: `previous_in_force` (last year's 现行有效件数 per row) makes this year's in_force follow it;
+    `in_force` fixes this year's value (what next year's report needs).
+    """
     cells: list[Cell] = []
     rows = templates.PROACTIVE_ROWS_2019 if fmt == "gov2019" else templates.PROACTIVE_ROWS_2021
     for key, _label, cols in rows:
@@ -125,8 +153,15 @@ def _proactive_cells(rng: random.Random, fmt: str, blanks: bool) -> list[Cell]:
         if fmt == "gov2021":
             if key in ("regulations", "normative_documents"):
                 issued, repealed = rng.randint(1, 12), rng.randint(1, 6)
-                in_force = rng.randint(repealed + issued, 80)
-                values: dict[str, int] = {"issued": issued, "repealed": repealed, "in_force": in_force}
+                count = rng.randint(repealed + issued, 80)
+                issued, repealed, chained = _chained_in_force(
+                    issued,
+                    repealed,
+                    (previous_in_force or {}).get(key),
+                    (in_force or {}).get(key),
+                )
+                count = count if chained is None else chained
+                values: dict[str, int] = {"issued": issued, "repealed": repealed, "in_force": count}
                 cells.extend(_int_cell("proactive", key, c, values[c]) for c in cols)
             elif key == "fees":
                 amount = rng.randint(1, 9999) / 100
@@ -154,8 +189,18 @@ def _proactive_cells(rng: random.Random, fmt: str, blanks: bool) -> list[Cell]:
     return cells
 
 
-def _request_cells(rng: random.Random, fmt: str, blanks: bool) -> list[Cell]:
-    """Table 3: random results; （七） = Σ results, 一 = （七） + 四 − 二; 总计 column = Σ applicants."""
+def _request_cells(
+    rng: random.Random,
+    fmt: str,
+    blanks: bool,
+    carried_over: Mapping[str, int] | None = None,
+    carried_forward: Mapping[str, int] | None = None,
+) -> list[Cell]:
+    """Table 3: random results; （七） = Σ results, 一 = （七） + 四 − 二; 总计 column = Σ applicants.
+
+    `carried_over` (二, last year's 四) and `carried_forward` (四, what next year's report carries over)
+    fix those rows per applicant column; the results grow when 一 would otherwise be negative.
+    """
     rows = templates.request_rows(fmt)
     results = templates.result_rows(fmt)
     blank_row = "withheld_state_secret" if blanks else ""
@@ -167,6 +212,13 @@ def _request_cells(rng: random.Random, fmt: str, blanks: bool) -> list[Cell]:
         total = sum(grid[key][col] for key in results)
         forward = rng.randint(1, top)
         back = rng.randint(1, min(top, total + forward))
+        if carried_forward is not None:
+            forward = carried_forward[col]
+        if carried_over is not None:
+            back = carried_over[col]
+        if total + forward < back:
+            grid["granted"][col] += back - forward - total
+            total = back - forward
         grid["total"][col] = total
         grid["carried_forward"][col] = forward
         grid["carried_over"][col] = back
@@ -521,6 +573,31 @@ def preamble(spec: ReportSpec) -> str:
 # Spec construction
 
 
+def _check_columns(name: str, given: Mapping[str, int] | None) -> None:
+    """A per-column mapping must name every applicant column with a count ≥ 0 (and a consistent total)."""
+    if given is None:
+        return
+    missing = [c for c in templates.APPLICANT_COLUMNS if c not in given]
+    if missing:
+        raise ValueError(f"{name} lacks the columns {', '.join(missing)}")
+    if any(given[c] < 0 for c in templates.APPLICANT_COLUMNS):
+        raise ValueError(f"{name} has a negative count")
+    if "total" in given and given["total"] != sum(given[c] for c in templates.APPLICANT_COLUMNS):
+        raise ValueError(f"{name}: total {given['total']} is not the sum of the applicant columns")
+
+
+def request_row(spec: ReportSpec, row: str) -> dict[str, int]:
+    """One row of table 3 per column (blanks as 0), e.g. `carried_forward` to chain the next year."""
+    return {col: int(spec.number("requests", row, col)) for col, _label in templates.REQUEST_COLUMNS}
+
+
+def in_force_counts(spec: ReportSpec) -> dict[str, int] | None:
+    """gov2021: 现行有效件数 per row (blanks as 0), to chain the next year; None for other formats."""
+    if spec.format != "gov2021":
+        return None
+    return {row: int(spec.number("proactive", row, "in_force")) for row in ("regulations", "normative_documents")}
+
+
 def _title(agency: str | None, year: int, fmt: str) -> str:
     kind = "政府信息公开工作年度报告"
     return f"{agency or ''}{year}年{kind}"
@@ -533,17 +610,37 @@ def make_spec(
     agency: str | None = DEFAULT_AGENCY,
     year: int | None = None,
     blanks: bool = False,
+    carried_over: Mapping[str, int] | None = None,
+    carried_forward: Mapping[str, int] | None = None,
+    previous_in_force: Mapping[str, int] | None = None,
+    in_force: Mapping[str, int] | None = None,
 ) -> ReportSpec:
-    """A random report with non-zero, consistent numbers (deterministic for a seed)."""
+    """A random report with non-zero, consistent numbers (deterministic for a seed).
+
+    Chaining a series of years (every argument per key, None = draw freely, as before):
+    - `carried_over`: 二、上年结转 per applicant column (last year's 四、结转下年度继续办理); a
+      "total" entry, if present, must be their sum.
+    - `carried_forward`: 四 per applicant column, when next year's report is fixed already.
+    - `previous_in_force` (gov2021): last year's 现行有效件数 per row (regulations,
+      normative_documents), so that in_force = previous + issued − repealed.
+    - `in_force` (gov2021): this year's 现行有效件数 per row, when next year's report is fixed.
+    The other draws adjust; the in-report identities always hold.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}, expected one of {', '.join(FORMATS)}")
+    for name, given in (("carried_over", carried_over), ("carried_forward", carried_forward)):
+        _check_columns(name, given)
     rng = random.Random(seed)
     year = year if year is not None else DEFAULT_YEARS[fmt]
     statistics: dict[str, dict[str, Any]] = {}
     if fmt == "stat2014":
         statistics, cells = _statistics(rng, blanks)
     else:
-        cells = [*_proactive_cells(rng, fmt, blanks), *_request_cells(rng, fmt, blanks), *_review_cells(rng)]
+        cells = [
+            *_proactive_cells(rng, fmt, blanks, previous_in_force, in_force),
+            *_request_cells(rng, fmt, blanks, carried_over, carried_forward),
+            *_review_cells(rng),
+        ]
     published = f"{year + 1}-{rng.choice((1, 1, 2, 3)):02d}-{rng.randint(10, 28):02d}"
     spec = ReportSpec(
         agency=agency,
@@ -1214,6 +1311,7 @@ def _build_pdf(
         author=spec.agency or "",
         creator="Microsoft® Word 2016",
         encrypt=encrypt,
+        invariant=True,
     )
     story = _pdf_story(
         spec, doc.width, split_table=split_table, vertical_labels=vertical_labels, padding=padding
@@ -1335,11 +1433,30 @@ def _scan_pages(spec: ReportSpec) -> list[Any]:
     return [p.rotate(0.4, fillcolor=250) for p in pages]
 
 
+def document_time(spec: ReportSpec) -> datetime:
+    """The fixed creation time written into a file's metadata: its publication day (repeatable bytes)."""
+    try:
+        day = date.fromisoformat(spec.published)
+    except ValueError:
+        day = date(spec.year + 1, 1, 1)
+    return datetime(day.year, day.month, day.day, 9, 30, tzinfo=UTC)
+
+
 def render_scanned_pdf(spec: ReportSpec) -> bytes:
     """An image-only PDF as a scanner produces it: JPEG pages at 150 dpi, no text layer."""
     pages = _scan_pages(spec)
     buf = io.BytesIO()
-    pages[0].save(buf, "PDF", resolution=150.0, save_all=True, append_images=pages[1:], quality=70)
+    when = document_time(spec).timetuple()
+    pages[0].save(
+        buf,
+        "PDF",
+        resolution=150.0,
+        save_all=True,
+        append_images=pages[1:],
+        quality=70,
+        creationDate=when,
+        modDate=when,
+    )
     return buf.getvalue()
 
 
@@ -1458,9 +1575,25 @@ def render_docx(spec: ReportSpec) -> bytes:
         _docx_run(caption, appendix_title(spec), 18, east="方正小标宋简体")
         _docx_table(document, statistics_grid(spec))
     _docx_footer(document)
+    when = document_time(spec)
+    document.core_properties.created = document.core_properties.modified = when.replace(tzinfo=None)
+    document.core_properties.last_printed = when.replace(tzinfo=None)
     buf = io.BytesIO()
     document.save(buf)
-    return buf.getvalue()
+    return _fixed_zip_times(buf.getvalue(), when)
+
+
+def _fixed_zip_times(data: bytes, when: datetime) -> bytes:
+    """The same ZIP with every member dated `when` (python-docx stamps the current time)."""
+    stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, source.read(info))
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------
