@@ -166,9 +166,16 @@ def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fal
 
     With `fallback`, a document without any character goes to pdfplumber too, so `needs_ocr` is
     decided by the reference reader."""
-    from parsers.pdf_pdfium import PdfiumUnavailable, document_lock, open_document, page_content
+    from parsers.pdf_pdfium import (
+        PdfiumUnavailable,
+        document_lock,
+        font_descents,
+        open_document,
+        page_content,
+    )
 
     _check_end_marker(data)
+    descents = font_descents(data)
     with document_lock():
         pdf = open_document(data)
         try:
@@ -181,7 +188,7 @@ def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fal
             total_chars = 0
             tables = 0
             for number in range(1, count + 1):
-                content = page_content(pdf, number - 1)
+                content = page_content(pdf, number - 1, descents)
                 try:
                     page_blocks, n_chars = read_content(content, number, tables)
                 except PAGE_ERRORS as exc:

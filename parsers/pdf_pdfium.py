@@ -12,6 +12,7 @@ reads the file with pdfplumber instead.
 from __future__ import annotations
 
 import ctypes
+import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,77 +65,128 @@ def _page_height(page: Any) -> float:
     return float(mediabox[3])
 
 
-class _FontCache:
-    """Per font: descent per point of size, and glyph advance widths (PDFium calls are per char).
+def font_descents(data: bytes) -> dict[str, float | None]:
+    """pdfminer's descent (per point of size) of every page font by its BaseFont name; None where two
+    fonts of one name disagree or the font is Type3. PDFium fills a missing descriptor Descent from the
+    font program, pdfminer takes 0, and the char boxes must be pdfminer's. Reading the fonts parses
+    the cross-reference table and the page tree, not any content stream, so it is cheap; a file
+    pdfminer cannot open ends here, and the pdfplumber reader then reports why."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfinterp import PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import dict_value
+    from pdfminer.psparser import literal_name
 
-    Keyed by the font handle's address, so one cache lives only as long as its page."""
-
-    def __init__(self) -> None:
-        self.descent: dict[int, float] = {}
-        self.width: dict[tuple[int, int], float] = {}
-        self._value = ctypes.c_float()
-
-    def font_of(self, text_object: Any) -> tuple[Any, int]:
-        font = pdfium_c.FPDFTextObj_GetFont(text_object)
-        key = ctypes.cast(font, ctypes.c_void_p).value or 0
-        if key not in self.descent:
-            ok = pdfium_c.FPDFFont_GetDescent(font, 1000.0, ctypes.byref(self._value))
-            self.descent[key] = self._value.value / 1000.0 if ok else 0.0
-        return font, key
-
-    def advance(self, font: Any, key: int, code: int) -> float | None:
-        """Width of the glyph at size 1 (None when the font cannot map the character back)."""
-        wkey = (key, code)
-        if wkey not in self.width:
-            ok = pdfium_c.FPDFFont_GetGlyphWidth(font, code, 1000.0, ctypes.byref(self._value))
-            self.width[wkey] = self._value.value / 1000.0 if ok else -1.0
-        width = self.width[wkey]
-        return None if width < 0 else width
+    out: dict[str, float | None] = {}
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        manager = PDFResourceManager()
+        seen: set[object] = set()
+        for page in PDFPage.create_pages(document):
+            fonts = dict_value(dict_value(page.resources).get("Font", {}))
+            for ref in fonts.values():
+                key = getattr(ref, "objid", None) or id(ref)
+                if key in seen:
+                    continue
+                seen.add(key)
+                spec = dict_value(ref)
+                name = literal_name(spec.get("BaseFont", "unknown"))
+                subtype = literal_name(spec.get("Subtype", ""))
+                descent = None if subtype == "Type3" else manager.get_font(None, spec).get_descent()
+                out[name] = descent if out.get(name, descent) == descent else None
+    except Exception as exc:
+        raise PdfiumUnavailable(f"pdfminer cannot read the fonts: {type(exc).__name__}") from exc
+    return out
 
 
-def page_chars(page: Any, height: float, fonts: _FontCache) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _TextObject:
+    """What every char of one text object shares: scale, font handle and pdfminer descent."""
+
+    scale_x: float
+    scale_y: float
+    font: Any
+    font_key: int
+    descent: float
+
+
+def _pointer(handle: Any) -> int:
+    return ctypes.c_void_p.from_buffer(handle).value or 0
+
+
+def _text_object(handle: Any, descents: dict[str, float | None]) -> _TextObject:
+    matrix = pdfium_c.FS_MATRIX()
+    pdfium_c.FPDFPageObj_GetMatrix(handle, ctypes.byref(matrix))
+    if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
+        raise PdfiumUnavailable("rotated or mirrored text")
+    font = pdfium_c.FPDFTextObj_GetFont(handle)
+    buffer = ctypes.create_string_buffer(256)
+    length = pdfium_c.FPDFFont_GetBaseFontName(font, buffer, len(buffer))
+    name = buffer.raw[: max(0, length - 1)].decode("latin-1")
+    descent = descents.get(name)
+    if descent is None:
+        raise PdfiumUnavailable(f"font {name!r} without a known descent")
+    return _TextObject(matrix.a, matrix.d, font, _pointer(font), descent)
+
+
+def _page_text(raw: Any, count: int) -> str | None:
+    """All characters of the text page in one call, or None when the UTF-16 does not line up
+    one code unit per character (characters outside the BMP)."""
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = pdfium_c.FPDFText_GetText(raw, 0, count, buffer)
+    text = bytes(buffer)[: max(0, written - 1) * 2].decode("utf-16-le", errors="surrogatepass")
+    return text if len(text) == count and not any(0xD800 <= ord(ch) < 0xE000 for ch in text) else None
+
+
+def page_chars(page: Any, height: float, descents: dict[str, float | None]) -> list[dict[str, Any]]:
     """Every printed character with pdfminer's box: x from origin and advance, y from descent + size."""
     textpage = page.get_textpage()
     try:
         raw = textpage.raw
+        count = pdfium_c.FPDFText_CountChars(raw)
+        text = _page_text(raw, count)
         ox, oy = ctypes.c_double(), ctypes.c_double()
-        matrix = pdfium_c.FS_MATRIX()
-        loose = pdfium_c.FS_RECTF()
+        origin_x, origin_y = ctypes.byref(ox), ctypes.byref(oy)
+        size_value = ctypes.c_float()
+        width_value = ctypes.c_float()
+        objects: dict[int, tuple[_TextObject, float]] = {}
+        widths: dict[tuple[int, int], float] = {}
         chars: list[dict[str, Any]] = []
-        last_object: Any = None
-        font: Any = None
-        font_key = 0
-        for i in range(pdfium_c.FPDFText_CountChars(raw)):
-            if pdfium_c.FPDFText_IsGenerated(raw, i):
+        last_key = -1
+        current: _TextObject | None = None
+        size = 0.0
+        for i in range(count):
+            handle = pdfium_c.FPDFText_GetTextObject(raw, i)
+            if not handle:
                 continue
-            code = pdfium_c.FPDFText_GetUnicode(raw, i)
+            key = _pointer(handle)
+            if key != last_key:
+                if key not in objects:
+                    pdfium_c.FPDFTextObj_GetFontSize(handle, ctypes.byref(size_value))
+                    objects[key] = _text_object(handle, descents), size_value.value
+                current, size = objects[key]
+                last_key = key
+            assert current is not None
+            code = ord(text[i]) if text is not None else pdfium_c.FPDFText_GetUnicode(raw, i)
             if code in _UNMAPPED:
                 raise PdfiumUnavailable("a glyph without a Unicode mapping")
-            pdfium_c.FPDFText_GetMatrix(raw, i, ctypes.byref(matrix))
-            if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
-                raise PdfiumUnavailable("rotated or mirrored text")
-            text_object = pdfium_c.FPDFText_GetTextObject(raw, i)
-            object_key = ctypes.cast(text_object, ctypes.c_void_p).value
-            if object_key != last_object:
-                font, font_key = fonts.font_of(text_object)
-                last_object = object_key
-            size = pdfium_c.FPDFText_GetFontSize(raw, i)
-            pdfium_c.FPDFText_GetCharOrigin(raw, i, ctypes.byref(ox), ctypes.byref(oy))
-            advance = fonts.advance(font, font_key, code)
+            wkey = (current.font_key, code)
+            if wkey not in widths:
+                ok = pdfium_c.FPDFFont_GetGlyphWidth(current.font, code, 1000.0, ctypes.byref(width_value))
+                if not ok:
+                    raise PdfiumUnavailable("a glyph without a width")
+                widths[wkey] = width_value.value / 1000.0
+            pdfium_c.FPDFText_GetCharOrigin(raw, i, origin_x, origin_y)
             x0 = ox.value
-            if advance is None:
-                pdfium_c.FPDFText_GetLooseCharBox(raw, i, ctypes.byref(loose))
-                x1 = loose.right
-            else:
-                x1 = x0 + advance * size * matrix.a
-            y0 = oy.value + fonts.descent[font_key] * size * matrix.d
-            top = height - (y0 + size * matrix.d)
+            y0 = oy.value + current.descent * size * current.scale_y
             bottom = height - y0
+            top = bottom - size * current.scale_y
             chars.append(
                 {
                     "text": chr(code),
                     "x0": x0,
-                    "x1": x1,
+                    "x1": x0 + widths[wkey] * size * current.scale_x,
                     "top": top,
                     "bottom": bottom,
                     "doctop": top,
@@ -277,13 +329,13 @@ def page_edges(page: Any, height: float) -> tuple[list[dict[str, Any]], bool]:
     return edges, bool(found["line"] or found["rect"])
 
 
-def page_content(pdf: Any, index: int) -> PageContent:
+def page_content(pdf: Any, index: int, descents: dict[str, float | None]) -> PageContent:
     """One page's chars and edges; the page is closed before returning so memory stays flat."""
     page = pdf[index]
     try:
         height = _page_height(page)
         edges, ruled = page_edges(page, height)
-        return PageContent(height, page_chars(page, height, _FontCache()), edges, ruled)
+        return PageContent(height, page_chars(page, height, descents), edges, ruled)
     finally:
         page.close()
 

@@ -7,8 +7,11 @@ the sites print them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from types import MappingProxyType
 from typing import Literal
 
 SiteKey = Literal["trs", "hanweb"]
@@ -122,7 +125,9 @@ class Article:
     `year` and `report_format` are set for annual reports only. `body`: "report" (the report as HTML
     tables from the generator), "seed" (a real report text from content/seeds/), "note" (a short note
     pointing to the attachments), "prose" (a non-report article). `flaky`: the first two GETs answer 503.
-    `robots_decoy`: listed, but under a path robots.txt disallows.
+    `robots_decoy`: listed, but under a path robots.txt disallows. `carry_over_break` (column, delta):
+    二、上年结转 of that applicant column is last year's 四 + delta (the 总计 column follows);
+    `identity_break`: a rule of `reportgen.break_identity` the report breaks. Both are deliberate defects.
     """
 
     site: SiteKey
@@ -138,6 +143,8 @@ class Article:
     attachments: tuple[Attachment, ...] = ()
     flaky: bool = False
     robots_decoy: bool = False
+    carry_over_break: tuple[str, int] | None = None
+    identity_break: str | None = None
 
     @property
     def is_report(self) -> bool:
@@ -244,6 +251,17 @@ _SEEDS: dict[int, tuple[str, str]] = {
     61616: ("003_3992432264c18549.txt", "金凤区科技局2018年政府信息公开工作年度报告"),
     61818: ("001_aa7db4a174067874.txt", "沙坡头区科学技术局2020年政府信息公开工作年度报告"),
 }
+# The seeds' 二、上年结转 and 四、结转下年度继续办理 are zero in every column; the gov2021 ones print these
+# 第二十条第（一）项 rows as (本年制发, 本年废止, 现行有效), which the neighbouring generated years chain to.
+SEED_IN_FORCE: dict[int, dict[str, tuple[int, int, int]]] = {
+    2829010: {"regulations": (0, 0, 0), "normative_documents": (0, 0, 0)},
+    61111: {"regulations": (0, 0, 0), "normative_documents": (0, 1, 0)},
+}
+# The portal's only deliberate defects; every other report agrees with itself and with its agency's
+# report of the year before. 银川市卫生健康委员会 2023 carries over 3 more natural-person requests than
+# its 2022 report carried forward; 银川市西夏区教育局 2019 breaks 一+二 = （七）+四 in its own table.
+CARRY_OVER_BREAKS: dict[int, tuple[str, int]] = {62121: ("natural_person", 3)}
+IDENTITY_BREAKS: dict[int, str] = {1811313: "requests.balance"}
 _FLAKY = frozenset({2608904})  # answers 503 twice, then 200
 _ROBOTS_DECOY = frozenset({2823722})  # 西夏区民政局 2023: listed, but under /private/
 _FORMAT_OVERRIDE = {2292120: "gov2019"}  # a 2021 report in the 2019 format
@@ -328,6 +346,8 @@ def _report(site: SiteKey, row: _ReportRow) -> Article:
         attachments=_attachments(site, title, year, attachment),
         flaky=number in _FLAKY,
         robots_decoy=number in _ROBOTS_DECOY,
+        carry_over_break=CARRY_OVER_BREAKS.get(number),
+        identity_break=IDENTITY_BREAKS.get(number),
     )
 
 
@@ -347,6 +367,20 @@ def articles(site: SiteKey) -> tuple[Article, ...]:
     """The site's articles, newest first (the order of the list pages)."""
     items = [_report(site, row) for row in _REPORTS[site]] + [_other(site, *row) for row in _OTHERS[site]]
     return tuple(sorted(items, key=lambda a: (a.published, a.number), reverse=True))
+
+
+@cache
+def report_series(agency: str) -> Mapping[int, Article]:
+    """An agency's report articles by year, over both sites (the robots decoy included: it exists)."""
+    series: dict[int, Article] = {}
+    for site in _REPORTS:
+        for row in _REPORTS[site]:
+            if row[1] == agency:
+                article = _report(site, row)
+                if article.year in series:
+                    raise ValueError(f"two reports of {agency} for {article.year}")
+                series[row[2]] = article
+    return MappingProxyType(dict(sorted(series.items())))
 
 
 def deadline_for(agency: Agency, year: int) -> date:

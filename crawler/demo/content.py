@@ -10,11 +10,16 @@ from __future__ import annotations
 import html
 import random
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
 
 from crawler.demo import reportgen
-from crawler.demo.catalog import Article, Attachment
+from crawler.demo.catalog import SEED_IN_FORCE, Article, Attachment, articles, report_series
+from parsers import templates
+from parsers.history import IN_FORCE_ROWS
 
 _HEADING = re.compile(r"^#+\s*")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -114,13 +119,136 @@ def prose_body_html(article: Article) -> str:
     return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class Printed:
+    """What an agency-year's report prints that the next year's report must agree with."""
+
+    carried_forward: Mapping[str, int] | None  # 四、结转下年度继续办理 per column; None: no table 3
+    in_force: Mapping[str, int] | None  # gov2021 现行有效件数 per row; None otherwise
+    issued_minus_repealed: Mapping[str, int] | None = None  # gov2021 本年制发 − 本年废止 per row
+
+
+@dataclass(frozen=True)
+class Defect:
+    """A deliberate defect of the portal: the agency-year, the rule, and the `where` of each finding."""
+
+    agency: str
+    year: int
+    rule: str
+    where: tuple[str, ...]
+
+
+_ZERO_COLUMNS: Mapping[str, int] = MappingProxyType(dict.fromkeys(templates.APPLICANT_COLUMNS, 0))
+
+
+@cache
+def printed(article: Article) -> Printed:
+    """The chained figures of a report article: from the seed table for seeds, else from its spec."""
+    if article.body == "seed":
+        rows = SEED_IN_FORCE.get(article.number)
+        return Printed(
+            carried_forward={**_ZERO_COLUMNS, "total": 0} if article.report_format != "stat2014" else None,
+            in_force={k: v[2] for k, v in rows.items()} if rows else None,
+            issued_minus_repealed={k: v[0] - v[1] for k, v in rows.items()} if rows else None,
+        )
+    spec = _spec(article)
+    has_table = spec.format != "stat2014"
+    return Printed(
+        carried_forward=reportgen.request_row(spec, "carried_forward") if has_table else None,
+        in_force=reportgen.in_force_counts(spec),
+        issued_minus_repealed=(
+            {
+                row: int(spec.number("proactive", row, "issued") - spec.number("proactive", row, "repealed"))
+                for row in IN_FORCE_ROWS
+            }
+            if spec.format == "gov2021"
+            else None
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The `make_spec` arguments of one report article (None: drawn freely)."""
+
+    carried_over: Mapping[str, int] | None = None
+    carried_forward: Mapping[str, int] | None = None
+    previous_in_force: Mapping[str, int] | None = None
+    in_force: Mapping[str, int] | None = None
+
+
+def chain_arguments(article: Article) -> Chain:
+    """`make_spec` arguments that make a generated report agree with its agency's neighbouring years.
+
+    The year before fixes 二、上年结转 (and gov2021 现行有效 via in_force(t−1)); a seed text the year
+    after fixes 四 and 现行有效 (seeds cannot change). A `carry_over_break` adds its delta to one column.
+    """
+    if article.year is None:
+        raise ValueError(f"article {article.number} is not a report")
+    series = report_series(article.agency)
+    before, after = series.get(article.year - 1), series.get(article.year + 1)
+    chain = Chain()
+    if before is not None:
+        last = printed(before)
+        if last.carried_forward is not None and article.report_format != "stat2014":
+            carried = {col: last.carried_forward[col] for col in templates.APPLICANT_COLUMNS}
+            if article.carry_over_break is not None:
+                col, delta = article.carry_over_break
+                carried[col] += delta
+            chain = replace(chain, carried_over=carried)
+        if last.in_force is not None and article.report_format == "gov2021":
+            chain = replace(chain, previous_in_force=last.in_force)
+    if after is not None and after.body == "seed" and article.report_format != "stat2014":
+        chain = replace(chain, carried_forward=_ZERO_COLUMNS)
+        following = printed(after)
+        if article.report_format == "gov2021" and following.in_force and following.issued_minus_repealed:
+            needed = {
+                row: following.in_force[row] - following.issued_minus_repealed[row] for row in IN_FORCE_ROWS
+            }
+            chain = replace(chain, in_force=needed)
+    return chain
+
+
+@cache
 def _spec(article: Article, *, variant: int = 0) -> reportgen.ReportSpec:
-    """The generator's spec of a report article; `variant` > 0 gives other numbers (a replaced report)."""
+    """The generator's spec of a report article; `variant` > 0 gives other numbers (a replaced report).
+
+    Chained to the agency's neighbouring years (`chain_arguments`); an `identity_break` is applied.
+    """
     if article.year is None or article.report_format is None:
         raise ValueError(f"article {article.number} is not a report")
-    return reportgen.make_spec(
-        article.number + 7919 * variant, article.report_format, agency=article.agency, year=article.year
+    chain = chain_arguments(article)
+    spec = reportgen.make_spec(
+        article.number + 7919 * variant,
+        article.report_format,
+        agency=article.agency,
+        year=article.year,
+        carried_over=chain.carried_over,
+        carried_forward=chain.carried_forward,
+        previous_in_force=chain.previous_in_force,
+        in_force=chain.in_force,
     )
+    if article.identity_break is not None:
+        spec = reportgen.break_identity(spec, article.identity_break)
+    return spec
+
+
+def defects() -> tuple[Defect, ...]:
+    """Every deliberate defect of the portal with the findings a correct checker reports for it."""
+    found: list[Defect] = []
+    for site in ("trs", "hanweb"):
+        for article in articles(site):
+            if article.year is None:
+                continue
+            if article.carry_over_break is not None:
+                col, _delta = article.carry_over_break
+                wheres = (f"requests/carried_over/{col}", "requests/carried_over/total")
+                found.append(Defect(article.agency, article.year, "history.carry_over", wheres))
+            if article.identity_break is not None:
+                spec = _spec(article)
+                where = tuple(f.where for f in spec.expected_findings)
+                found.append(Defect(article.agency, article.year, article.identity_break, where))
+    return tuple(sorted(found, key=lambda d: (d.agency, d.year, d.rule)))
 
 
 _BODY_START = '<div class="TRS_Editor">\n'

@@ -595,7 +595,9 @@ def in_force_counts(spec: ReportSpec) -> dict[str, int] | None:
     """gov2021: 现行有效件数 per row (blanks as 0), to chain the next year; None for other formats."""
     if spec.format != "gov2021":
         return None
-    return {row: int(spec.number("proactive", row, "in_force")) for row in ("regulations", "normative_documents")}
+    return {
+        row: int(spec.number("proactive", row, "in_force")) for row in ("regulations", "normative_documents")
+    }
 
 
 def _title(agency: str | None, year: int, fmt: str) -> str:

@@ -29,7 +29,10 @@ def crawl(
             f"unchanged={result.documents_unchanged} errors={result.errors}"
         )
 
+    from flows.pipeline import prepare_database
+
     try:
+        prepare_database()
         results = crawl_all(list(source or []) or None, registry_path=registry, on_done=report)
     except (RegistryError, StorageError) as exc:
         fail(str(exc))

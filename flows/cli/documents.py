@@ -25,6 +25,9 @@ def documents(
     from storage.db import session_scope
     from storage.settings import get_settings
 
+    from flows.pipeline import prepare_database
+
+    prepare_database()
     with session_scope(get_settings()) as session:
         query = select(models.Document).order_by(models.Document.id.desc()).limit(limit)
         if status:

@@ -63,6 +63,7 @@ def timeliness_command(
         summary,
         unmatched_reports,
     )
+    from flows.pipeline import prepare_database
     from storage.db import session_scope
     from storage.errors import StorageError
     from storage.settings import SettingsError, get_settings
@@ -72,6 +73,7 @@ def timeliness_command(
             raise CommandError(f"--format {output_format!r}: expected one of {', '.join(FORMATS)}")
         years = parse_years(year)
         as_of = parse_today(today)
+        prepare_database()
         with session_scope(get_settings()) as session:
             rows = [r for y in years for r in refresh_timeliness(session, y, today=as_of, region=region)]
             unmatched = [u for y in years for u in unmatched_reports(session, y, region=region)]

@@ -1,0 +1,80 @@
+"""deploy/ without a Docker engine: the files parse, the deployments load, the image's install works."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_compose_file_has_every_service_with_health_checks_and_volumes() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert set(services) == {"postgres", "seaweedfs", "prefect-server", "nianbao"}
+    for name in ("postgres", "seaweedfs", "prefect-server"):
+        assert services[name]["healthcheck"]["test"], name
+    assert services["nianbao"]["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "seaweedfs": {"condition": "service_healthy"},
+        "prefect-server": {"condition": "service_healthy"},
+    }
+    env = services["nianbao"]["environment"]
+    assert env["NIANBAO_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert env["NIANBAO_OBJECT_STORE"] == "s3://nianbao-originals"
+    assert env["PREFECT_API_URL"] == "http://prefect-server:4200/api"
+    assert "asyncpg" in services["prefect-server"]["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
+    assert set(compose["volumes"]) == {"pgdata", "objects", "nianbao-home"}
+    for mounted in ("initdb", "seaweedfs-s3.json"):
+        assert (ROOT / "deploy" / mounted).exists()
+
+
+def test_prefect_yaml_deployments_load_their_flows() -> None:
+    from prefect.flows import load_flow_from_entrypoint
+
+    spec = yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text(encoding="utf-8"))
+    loaded = {
+        d["name"]: load_flow_from_entrypoint(str(ROOT / d["entrypoint"])).name for d in spec["deployments"]
+    }
+    assert loaded == {
+        "crawl": "crawl",
+        "ingest": "ingest",
+        "ingest-pending": "ingest pending",
+        "timeliness": "timeliness",
+    }
+    ingest = next(d for d in spec["deployments"] if d["name"] == "ingest")
+    assert ingest["triggers"][0]["expect"] == ["nianbao.document.stored"]
+    assert ingest["triggers"][0]["parameters"] == {"document_id": "{{ event.payload.document_id }}"}
+
+
+@pytest.mark.slow
+def test_the_images_install_command_works_in_a_fresh_venv(tmp_path: Path) -> None:
+    """`pip install -c constraints.txt .` (the Dockerfile's), non-editable: package data must ship."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "-c", "constraints.txt", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    probe = (
+        "import importlib.resources as r;"
+        "print(sorted(p.name for p in (r.files('crawler') / 'sources').iterdir() if p.name.endswith('.yaml')));"
+        "print(any(p.name.endswith('.py') for p in (r.files('storage') / 'migrations' / 'versions').iterdir()));"
+        "print(len([p for p in (r.files('crawler') / 'demo' / 'content' / 'seeds').iterdir()]))"
+    )
+    shown = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.split("\n")[:3] == ["['ningxia.yaml']", "True", "5"]
+    help_text = subprocess.run(
+        [str(venv / "bin" / "nianbao"), "--help"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert "demo" in help_text.stdout
