@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +29,9 @@ _LOCK = threading.Lock()
 """PDFium is not thread-safe: one document at a time per process."""
 
 _UNMAPPED = {0, 0xFFFD, 0xFFFE, 0xFFFF}
+_MAYBE_GENERATED = {0x20, 0x0D, 0x0A, 0x2D, 0x02}
+"""PDFium inserts spaces, line breaks and hyphens of its own (some carry a text object)."""
+SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
 
 
 class PdfiumUnavailable(Exception):
@@ -37,6 +42,7 @@ class PdfiumUnavailable(Exception):
 class PageContent:
     """One page as pdfplumber would see it: chars, ruling edges, and whether it has lines/rects."""
 
+    width: float
     height: float
     chars: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
@@ -44,7 +50,7 @@ class PageContent:
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
-        return (0.0, 0.0, 0.0, self.height)
+        return (0.0, 0.0, self.width, self.height)
 
 
 def open_document(data: bytes) -> Any:
@@ -55,14 +61,19 @@ def open_document(data: bytes) -> Any:
         raise PdfiumUnavailable(f"PDFium cannot open the file: {exc}") from exc
 
 
-def _page_height(page: Any) -> float:
-    """The page height, when the page is laid out the way pdfplumber's coordinates assume."""
+def _page_size(page: Any) -> tuple[float, float]:
+    """Width and height, when the page is laid out the way pdfplumber's coordinates assume."""
     if page.get_rotation() != 0:
         raise PdfiumUnavailable("rotated page")
     mediabox = page.get_mediabox()
     if page.get_cropbox() != mediabox or mediabox[0] != 0 or mediabox[1] != 0:
         raise PdfiumUnavailable("page box with an offset or a crop")
-    return float(mediabox[3])
+    return float(mediabox[2]), float(mediabox[3])
+
+
+def _base_name(name: str) -> str:
+    """A font name without its subset tag ("BAAAAA+WenQuanYiZenHei" → "WenQuanYiZenHei")."""
+    return SUBSET_TAG.sub("", name)
 
 
 def font_descents(data: bytes) -> dict[str, float | None]:
@@ -91,7 +102,7 @@ def font_descents(data: bytes) -> dict[str, float | None]:
                     continue
                 seen.add(key)
                 spec = dict_value(ref)
-                name = literal_name(spec.get("BaseFont", "unknown"))
+                name = _base_name(literal_name(spec.get("BaseFont", "unknown")))
                 subtype = literal_name(spec.get("Subtype", ""))
                 descent = None if subtype == "Type3" else manager.get_font(None, spec).get_descent()
                 out[name] = descent if out.get(name, descent) == descent else None
@@ -100,34 +111,78 @@ def font_descents(data: bytes) -> dict[str, float | None]:
     return out
 
 
+def _typed(name: str, restype: Any, *argtypes: Any) -> Any:
+    """A PDFium function re-declared on plain addresses: the hot per-character calls then skip
+    pypdfium2's pointer types, which cost more than the calls themselves."""
+    address = ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value
+    if address is None:
+        raise ImportError(f"PDFium has no {name}")
+    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
+
+
+_vp, _int = ctypes.c_void_p, ctypes.c_int
+_get_text_object = _typed("FPDFText_GetTextObject", _vp, _vp, _int)
+_get_char_origin = _typed("FPDFText_GetCharOrigin", _int, _vp, _int, _vp, _vp)
+_is_generated = _typed("FPDFText_IsGenerated", _int, _vp, _int)
+_get_unicode = _typed("FPDFText_GetUnicode", ctypes.c_uint, _vp, _int)
+
+
 @dataclass(frozen=True)
 class _TextObject:
-    """What every char of one text object shares: scale, font handle and pdfminer descent."""
+    """What every char of one text object shares: its font and its scale in x, in y and of the
+    descent (font size × matrix)."""
 
-    scale_x: float
-    scale_y: float
     font: Any
     font_key: int
+    advance_scale: float
+    height: float
     descent: float
 
 
-def _pointer(handle: Any) -> int:
-    return ctypes.c_void_p.from_buffer(handle).value or 0
+class _Fonts:
+    """Per font handle of one page: pdfminer's descent (by base name) and the glyph advances."""
+
+    def __init__(self, descents: dict[str, float | None]) -> None:
+        self.descents = descents
+        self.by_handle: dict[int, float] = {}
+        self.widths: dict[tuple[int, int], float] = {}
+        self._width = ctypes.c_float()
+
+    def descent(self, font: Any, key: int) -> float:
+        if key not in self.by_handle:
+            buffer = ctypes.create_string_buffer(256)
+            length = pdfium_c.FPDFFont_GetBaseFontName(font, buffer, len(buffer))
+            name = _base_name(buffer.raw[: max(0, length - 1)].decode("latin-1"))
+            descent = self.descents.get(name)
+            if descent is None:
+                raise PdfiumUnavailable(f"font {name!r} without a known descent")
+            self.by_handle[key] = descent
+        return self.by_handle[key]
+
+    def advance(self, obj: _TextObject, code: int) -> float:
+        """The glyph's advance width at size 1."""
+        key = (obj.font_key, code)
+        if key not in self.widths:
+            if not pdfium_c.FPDFFont_GetGlyphWidth(obj.font, code, 1000.0, ctypes.byref(self._width)):
+                raise PdfiumUnavailable("a glyph without a width")
+            self.widths[key] = self._width.value / 1000.0
+        return self.widths[key]
 
 
-def _text_object(handle: Any, descents: dict[str, float | None]) -> _TextObject:
+def _text_object(raw: Any, index: int, fonts: _Fonts) -> _TextObject:
+    handle = pdfium_c.FPDFText_GetTextObject(raw, index)
     matrix = pdfium_c.FS_MATRIX()
     pdfium_c.FPDFPageObj_GetMatrix(handle, ctypes.byref(matrix))
     if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
         raise PdfiumUnavailable("rotated or mirrored text")
+    size = ctypes.c_float()
+    pdfium_c.FPDFTextObj_GetFontSize(handle, ctypes.byref(size))
     font = pdfium_c.FPDFTextObj_GetFont(handle)
-    buffer = ctypes.create_string_buffer(256)
-    length = pdfium_c.FPDFFont_GetBaseFontName(font, buffer, len(buffer))
-    name = buffer.raw[: max(0, length - 1)].decode("latin-1")
-    descent = descents.get(name)
-    if descent is None:
-        raise PdfiumUnavailable(f"font {name!r} without a known descent")
-    return _TextObject(matrix.a, matrix.d, font, _pointer(font), descent)
+    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    descent = fonts.descent(font, key)
+    return _TextObject(
+        font, key, size.value * matrix.a, size.value * matrix.d, descent * size.value * matrix.d
+    )
 
 
 def _page_text(raw: Any, count: int) -> str | None:
@@ -144,54 +199,45 @@ def page_chars(page: Any, height: float, descents: dict[str, float | None]) -> l
     textpage = page.get_textpage()
     try:
         raw = textpage.raw
+        address = ctypes.cast(raw, ctypes.c_void_p).value
         count = pdfium_c.FPDFText_CountChars(raw)
         text = _page_text(raw, count)
         ox, oy = ctypes.c_double(), ctypes.c_double()
-        origin_x, origin_y = ctypes.byref(ox), ctypes.byref(oy)
-        size_value = ctypes.c_float()
-        width_value = ctypes.c_float()
-        objects: dict[int, tuple[_TextObject, float]] = {}
-        widths: dict[tuple[int, int], float] = {}
+        origin_x, origin_y = ctypes.addressof(ox), ctypes.addressof(oy)
+        fonts = _Fonts(descents)
+        objects: dict[int, _TextObject] = {}
         chars: list[dict[str, Any]] = []
-        last_key = -1
-        current: _TextObject | None = None
-        size = 0.0
+        last_key: int | None = None
+        obj: _TextObject | None = None
         for i in range(count):
-            handle = pdfium_c.FPDFText_GetTextObject(raw, i)
-            if not handle:
+            key = _get_text_object(address, i)
+            if not key:
                 continue
-            key = _pointer(handle)
             if key != last_key:
                 if key not in objects:
-                    pdfium_c.FPDFTextObj_GetFontSize(handle, ctypes.byref(size_value))
-                    objects[key] = _text_object(handle, descents), size_value.value
-                current, size = objects[key]
+                    objects[key] = _text_object(raw, i, fonts)
+                obj = objects[key]
                 last_key = key
-            assert current is not None
-            code = ord(text[i]) if text is not None else pdfium_c.FPDFText_GetUnicode(raw, i)
+            assert obj is not None
+            code = ord(text[i]) if text is not None else _get_unicode(address, i)
+            if code in _MAYBE_GENERATED and _is_generated(address, i):
+                continue
             if code in _UNMAPPED:
                 raise PdfiumUnavailable("a glyph without a Unicode mapping")
-            wkey = (current.font_key, code)
-            if wkey not in widths:
-                ok = pdfium_c.FPDFFont_GetGlyphWidth(current.font, code, 1000.0, ctypes.byref(width_value))
-                if not ok:
-                    raise PdfiumUnavailable("a glyph without a width")
-                widths[wkey] = width_value.value / 1000.0
-            pdfium_c.FPDFText_GetCharOrigin(raw, i, origin_x, origin_y)
+            advance = fonts.advance(obj, code)
+            _get_char_origin(address, i, origin_x, origin_y)
             x0 = ox.value
-            y0 = oy.value + current.descent * size * current.scale_y
-            bottom = height - y0
-            top = bottom - size * current.scale_y
+            bottom = height - oy.value - obj.descent
+            top = bottom - obj.height
             chars.append(
                 {
                     "text": chr(code),
                     "x0": x0,
-                    "x1": x0 + widths[wkey] * size * current.scale_x,
+                    "x1": x0 + advance * obj.advance_scale,
                     "top": top,
                     "bottom": bottom,
                     "doctop": top,
                     "upright": True,
-                    "size": size,
                 }
             )
         return chars
@@ -275,7 +321,7 @@ def _classify(subpath: list[SegmentOp], height: float) -> tuple[str, list[dict[s
             return "rect", _rect_edges(_box(height, x0, y0, x2, y2))
     flipped = [(px, height - py) for px, py in pts]
     edges = []
-    for (ax, at), (bx, bt) in zip(flipped, flipped[1:], strict=False):
+    for (ax, at), (bx, bt) in itertools.pairwise(flipped):
         orientation = "v" if ax == bx else ("h" if at == bt else None)
         edges.append(
             {
@@ -331,11 +377,16 @@ def page_edges(page: Any, height: float) -> tuple[list[dict[str, Any]], bool]:
 
 def page_content(pdf: Any, index: int, descents: dict[str, float | None]) -> PageContent:
     """One page's chars and edges; the page is closed before returning so memory stays flat."""
-    page = pdf[index]
     try:
-        height = _page_height(page)
+        page = pdf[index]
+    except pdfium.PdfiumError as exc:
+        raise PdfiumUnavailable(f"PDFium cannot load page {index + 1}") from exc
+    try:
+        width, height = _page_size(page)
         edges, ruled = page_edges(page, height)
-        return PageContent(height, page_chars(page, height, descents), edges, ruled)
+        return PageContent(width, height, page_chars(page, height, descents), edges, ruled)
+    except pdfium.PdfiumError as exc:
+        raise PdfiumUnavailable(f"PDFium cannot read page {index + 1}: {exc}") from exc
     finally:
         page.close()
 

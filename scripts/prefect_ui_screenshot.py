@@ -72,7 +72,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="nianbao-ui-"))
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(work / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_API_URL": api_url,
+    }
     env.pop("PREFECT_API_URL", None)
     server = subprocess.Popen(
         [str(bindir / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],

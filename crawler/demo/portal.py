@@ -37,6 +37,12 @@ Timeliness of report year 2023 (statutory deadlines: departments 31 Jan, governm
 missing 西夏区民政局 (its 2023 report is the robots decoy), 西夏区住房和城乡建设局 (never publishes),
 金凤区科学技术局 (only 2018 stat2014 seed, on time under the old rule, and 2019, 10 days late), 沙坡头区科学技术局
 (only 2020). `Expected.status(agency, year, today)` gives every agency-year.
+
+Numbers: every agency's reports form a consistent series (this year's 二、上年结转 = last year's
+四、结转下年度继续办理 per column; gov2021 现行有效 = last year's + 本年制发 − 本年废止; the seed texts'
+zeros included), and a page and its attachment of the same agency-year print the same numbers. The only
+error findings a correct pipeline reports are `Expected.defects`: 银川市卫生健康委员会 2023
+history.carry_over (natural persons and 总计) and 银川市西夏区教育局 2019 requests.balance.
 """
 
 from __future__ import annotations
@@ -67,6 +73,7 @@ from crawler.demo.catalog import (
     SiteKey,
     deadline_for,
 )
+from crawler.demo.content import Defect, defects
 from crawler.demo.sites import (
     DOCX,
     HANWEB_COLUMN,
@@ -132,6 +139,12 @@ class Expected:
     items: tuple[ExpectedDocument, ...]
     agencies: tuple[Agency, ...]
     published: Mapping[tuple[str, int], date | None]
+    defects: tuple[Defect, ...] = ()
+
+    @property
+    def defect_findings(self) -> frozenset[tuple[str, int, str, str]]:
+        """(agency, year, rule, where) of every error finding a correct pipeline reports on the demo."""
+        return frozenset((d.agency, d.year, d.rule, where) for d in self.defects for where in d.where)
 
     @property
     def documents(self) -> tuple[ExpectedDocument, ...]:
@@ -178,7 +191,7 @@ def _expected(sites: Mapping[SiteKey, Site], base: Mapping[SiteKey, str]) -> Exp
             if art.is_report and link.attachment is None and art.year is not None:
                 known = published.get((art.agency, art.year))
                 published[(art.agency, art.year)] = min(known, art.pub_date) if known else art.pub_date
-    return Expected(tuple(items), AGENCIES, published)
+    return Expected(tuple(items), AGENCIES, published, defects())
 
 
 def _expected_item(site: Site, link: Link, base: str) -> ExpectedDocument:

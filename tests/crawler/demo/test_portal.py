@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import subprocess
 import sys
@@ -17,8 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+import parsers
 from crawler.demo.catalog import PUBDATE_FORMATS
-from crawler.demo.portal import Portal, start_portal, write_demo_registry
+from crawler.demo.content import Defect
+from crawler.demo.portal import ExpectedDocument, Portal, start_portal, write_demo_registry
+from parsers.history import compare_years
+from parsers.model import Report
 
 Fetched = tuple[int, Message, bytes]
 PROXY = "module/web/jpage/dataproxy.jsp"
@@ -392,17 +398,6 @@ def test_registry_points_at_the_portal(portal: Portal, tmp_path: Path) -> None:
     assert {a.name for a in portal.expected.agencies} == set(agencies)
 
 
-def test_same_bytes_every_start(portal: Portal) -> None:
-    with start_portal() as other:
-        for mine in portal.expected.items:
-            if mine.role == "broken" or mine.kind == "attachment":
-                continue
-            theirs = mine.url.replace(portal.trs_url, other.trs_url).replace(
-                portal.hanweb_url, other.hanweb_url
-            )
-            assert portal.sha256(mine.url) == other.sha256(theirs), mine.url
-
-
 def test_module_serves_until_interrupted() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "crawler.demo.portal"],
@@ -434,18 +429,124 @@ def test_state_dir_caches_rendered_attachments(tmp_path: Path) -> None:
         ] == (b"%PDF-1.4 cached")
 
 
-def test_text_pdf_bytes_do_not_depend_on_the_process(portal: Portal) -> None:
-    doc = next(
-        d
-        for d in portal.expected.documents
-        if d.content_type == "application/pdf" and "扫描件" not in d.label
+SHA_SCRIPT = """
+import json
+from crawler.demo.portal import start_portal
+with start_portal() as p:
+    base = {"trs": p.trs_url, "hanweb": p.hanweb_url}
+    print(json.dumps({
+        d.site + ":" + d.url.removeprefix(base[d.site]): p.sha256(d.url)
+        for d in p.expected.items if d.role != "broken"
+    }))
+"""
+
+
+def served_hashes(portal: Portal) -> dict[str, str]:
+    """site:path → sha256 of every URL of the ground truth that answers (pages, files, decoys)."""
+    base = {"trs": portal.trs_url, "hanweb": portal.hanweb_url}
+    return {
+        f"{d.site}:{d.url.removeprefix(base[d.site])}": portal.sha256(d.url)
+        for d in portal.expected.items
+        if d.role != "broken"
+    }
+
+
+def test_every_url_serves_the_same_bytes_in_fresh_processes(portal: Portal) -> None:
+    """Pages, PDFs, DOCX and scans: no clock, time zone or process state leaks into the bytes."""
+    runs = []
+    for zone in ("UTC", "Asia/Shanghai"):
+        env = {**os.environ, "TZ": zone}
+        out = subprocess.run(
+            [sys.executable, "-c", SHA_SCRIPT],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+            env=env,
+            timeout=300,
+        )
+        runs.append(json.loads(out.stdout))
+    mine = served_hashes(portal)
+    assert len(mine) == 110
+    assert runs[0] == runs[1] == mine
+
+
+def test_defects_are_exactly_the_deliberate_ones(portal: Portal) -> None:
+    assert portal.expected.defects == (
+        Defect(
+            "银川市卫生健康委员会",
+            2023,
+            "history.carry_over",
+            ("requests/carried_over/natural_person", "requests/carried_over/total"),
+        ),
+        Defect(
+            "银川市西夏区教育局", 2019, "requests.balance", ("requests/*/natural_person", "requests/*/total")
+        ),
     )
-    script = (
-        "from crawler.demo.portal import start_portal\n"
-        "with start_portal() as p:\n"
-        f"    print(p.sha256(p.trs_url + {doc.url.removeprefix(portal.trs_url)!r}))\n"
+    assert len(portal.expected.defect_findings) == 4
+
+
+ParsedDoc = tuple[ExpectedDocument, Report]
+
+
+def parsed_documents(portal: Portal) -> dict[tuple[str, int], list[ParsedDoc]]:
+    """Every stored document that parses into tables, by agency-year, in publication order."""
+    found: dict[tuple[str, int], list[ParsedDoc]] = {}
+    for doc in sorted(portal.expected.documents, key=lambda d: (d.pub_date, d.kind)):
+        status, _headers, body = fetch_ok(doc.url)
+        assert status == 200, doc.url
+        try:
+            report = parsers.parse(body, filename=doc.url.rsplit("/", 1)[-1], content_type=doc.content_type)
+        except parsers.ParseError:
+            continue
+        if report.cells and doc.year is not None:
+            found.setdefault((doc.agency, doc.year), []).append((doc, report))
+    return found
+
+
+def test_parsed_demo_reports_find_exactly_the_deliberate_defects(portal: Portal) -> None:
+    """Parse everything as the pipeline does, check each report and each agency's consecutive years."""
+    found = parsed_documents(portal)
+    assert len(found) == 45  # 48 agency-years: not the robots decoy (never stored), not the 2 scans
+    both = [key for key, docs in found.items() if len(docs) > 1]
+    assert sorted(both) == [("银川市人民政府", 2021), ("银川市西夏区人民政府", 2021)]
+    errors: list[tuple[str, int, str, str]] = []
+    history_warnings: list[tuple[str, int, str, str]] = []
+    for (agency, year), docs in found.items():
+        values = [{(c.table, c.row, c.col): c.value for c in report.cells} for _doc, report in docs]
+        assert all(v == values[0] for v in values), (agency, year)  # the page and its file agree
+        previous = found.get((agency, year - 1))
+        for _doc, report in docs:
+            findings = list(report.findings)
+            if previous is not None:
+                findings += compare_years(previous[0][1], report)
+            for f in findings:
+                if f.severity == "error":
+                    errors.append((agency, year, f.rule, f.where))
+                elif f.rule.startswith("history."):
+                    history_warnings.append((agency, year, f.rule, f.where))
+    assert sorted(errors) == sorted(portal.expected.defect_findings)
+    assert history_warnings == []
+    compared = sum(1 for agency, year in found if (agency, year - 1) in found)
+    assert compared == 33  # the carry-over rule really ran across the series
+
+
+def test_seed_neighbours_chain_to_the_seed_zeros(portal: Portal) -> None:
+    """Generated years next to a real report text agree with its zeros (the seeds cannot change)."""
+    found = parsed_documents(portal)
+
+    def cell(agency: str, year: int, table: str, row: str, col: str) -> float | int | None:
+        report = found[(agency, year)][0][1]
+        (value,) = [c.value for c in report.cells if (c.table, c.row, c.col) == (table, row, col)]
+        return value
+
+    xk, yk = "银川市西夏区科学技术和工业信息化局", "银川市科学技术局"
+    assert cell(xk, 2022, "requests", "carried_forward", "total") == 0
+    assert cell(xk, 2022, "proactive", "normative_documents", "in_force") == 0
+    assert cell(xk, 2023, "requests", "carried_over", "total") == 0  # the seed
+    assert cell(xk, 2024, "requests", "carried_over", "total") == 0
+    assert cell(yk, 2019, "requests", "carried_forward", "total") == 0
+    assert cell(yk, 2022, "requests", "carried_over", "total") == 0
+    assert cell(yk, 2023, "requests", "carried_over", "total") == cell(
+        yk, 2022, "requests", "carried_forward", "total"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO, timeout=120
-    )
-    assert out.stdout.strip() == portal.sha256(doc.url)

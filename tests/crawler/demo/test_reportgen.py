@@ -370,3 +370,81 @@ def test_committed_libreoffice_fixtures_match_the_generator() -> None:
             assert "LibreOffice" in pdf.metadata.get("Producer", "")
             text = "".join("".join((p.extract_text() or "").split()) for p in pdf.pages)
         assert spec.title in text
+
+
+CARRIED = {
+    "natural_person": 12,
+    "commercial": 0,
+    "research": 3,
+    "social_welfare": 1,
+    "legal_service": 0,
+    "other_org": 2,
+}
+
+
+@pytest.mark.parametrize("fmt", GOV)
+def test_chained_spec_prints_last_years_carried_forward_and_keeps_the_other_draws(fmt: str) -> None:
+    for seed in range(40):
+        free = reportgen.make_spec(seed, fmt)
+        chained = reportgen.make_spec(seed, fmt, carried_over=CARRIED)
+        assert reportgen.request_row(chained, "carried_over") == {**CARRIED, "total": 18}
+        assert violations(chained) == set(), seed
+        moved = {(c.row, c.col) for c in chained.cells if c not in free.cells}
+        assert {row for row, _col in moved} <= {"carried_over", "new"}, seed
+
+
+def test_carried_over_larger_than_the_year_grows_the_results_not_the_identity() -> None:
+    huge = {**CARRIED, "natural_person": 5000}
+    spec = reportgen.make_spec(3, "gov2021", carried_over=huge, carried_forward=dict.fromkeys(CARRIED, 0))
+    assert violations(spec) == set()
+    assert reportgen.request_row(spec, "new")["natural_person"] == 0
+    assert reportgen.request_row(spec, "total")["natural_person"] == 5000
+    assert reportgen.request_row(spec, "carried_forward")["total"] == 0
+    assert all(v >= 0 for v in reportgen.request_row(spec, "new").values())
+
+
+def test_in_force_follows_last_year_and_meets_a_fixed_value() -> None:
+    before = {"regulations": 40, "normative_documents": 3}
+    for seed in range(40):
+        spec = reportgen.make_spec(seed, "gov2021", previous_in_force=before)
+        counts = reportgen.in_force_counts(spec)
+        assert counts is not None
+        for row, last in before.items():
+            issued, repealed = (_value(spec, "proactive", row, c) for c in ("issued", "repealed"))
+            assert counts[row] == last + issued - repealed >= 0, seed
+            assert issued >= 1 and repealed >= 0
+        fixed = reportgen.make_spec(seed, "gov2021", previous_in_force=before, in_force={"regulations": 0})
+        assert _value(fixed, "proactive", "regulations", "in_force") == 0
+        assert _value(fixed, "proactive", "regulations", "repealed") == 40 + _value(
+            fixed, "proactive", "regulations", "issued"
+        )
+    assert reportgen.in_force_counts(reportgen.make_spec(1, "gov2019")) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"natural_person": 1}, "lacks the columns"),
+        ({**CARRIED, "research": -1}, "negative"),
+        ({**CARRIED, "total": 1}, "not the sum"),
+    ],
+)
+def test_chained_columns_are_validated(given: dict[str, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        reportgen.make_spec(1, "gov2021", carried_over=given)
+
+
+@pytest.mark.parametrize("render", ["pdf", "docx", "scanned_pdf"])
+def test_rendered_files_carry_the_publication_time_not_the_clock(render: str) -> None:
+    spec = reportgen.make_spec(11, "gov2021")
+    data = reportgen.RENDERERS[render](spec)
+    assert data == reportgen.RENDERERS[render](spec)
+    assert spec.published == "2024-01-14"
+    if render == "docx":
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            assert {info.date_time for info in zf.infolist()} == {(2024, 1, 14, 9, 30, 0)}
+        assert docx.Document(io.BytesIO(data)).core_properties.created.year == 2024
+    elif render == "scanned_pdf":
+        assert b"/CreationDate (D:20240114093000" in data
+    else:
+        assert b"/CreationDate (D:20000101000000" in data  # reportlab's invariant date

@@ -1,0 +1,217 @@
+"""The PDFium reader (parsers/pdf_pdfium.py) against the pdfplumber reader it replaces.
+
+Both engines must give the same chars and ruling edges page by page, the same intermediate document
+(lines and grid cells, page numbers included), and so the same report cells and findings. Files the
+PDFium path does not reproduce (encrypted, rotated page or text, no text layer) are read by pdfplumber
+under the default "auto" engine, and refused under a forced "pdfium" engine.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+import pypdfium2 as pdfium
+import pytest
+
+from crawler.demo import reportgen as g
+from parsers import ParseSettings, parse
+from parsers.errors import CorruptDocument, EncryptedDocument
+from parsers.model import Report
+from parsers.pdf import read_pdf
+from parsers.pdf_pdfium import font_descents, page_content
+
+LIBREOFFICE = Path(__file__).resolve().parents[1] / "fixtures" / "libreoffice"
+PLUMBER = ParseSettings(pdf_engine="pdfplumber")
+PDFIUM = ParseSettings(pdf_engine="pdfium")
+
+
+def _generated(seed: int, fmt: str, **kwargs: Any) -> Callable[[], tuple[bytes, g.ReportSpec | None]]:
+    blanks = kwargs.pop("blanks", False)
+    rule = kwargs.pop("broken", None)
+
+    def make() -> tuple[bytes, g.ReportSpec | None]:
+        spec = g.make_spec(seed, fmt, blanks=blanks)
+        if rule:
+            spec = g.break_identity(spec, rule)
+        return g.render_pdf(spec, **kwargs), spec
+
+    return make
+
+
+def _fixture(name: str) -> Callable[[], tuple[bytes, g.ReportSpec | None]]:
+    return lambda: ((LIBREOFFICE / name).read_bytes(), None)
+
+
+PDFS: dict[str, Callable[[], tuple[bytes, g.ReportSpec | None]]] = {
+    "gov2021": _generated(41, "gov2021"),
+    "gov2019_blanks": _generated(42, "gov2019", blanks=True),
+    "stat2014": _generated(43, "stat2014"),
+    "gov2021_split_vertical": _generated(44, "gov2021", split_table=True, vertical_labels=True),
+    "gov2019_split_vertical": _generated(45, "gov2019", split_table=True, vertical_labels=True),
+    "gov2019_six_pages": _generated(46, "gov2019", pages_target=6),
+    "gov2019_broken_balance": _generated(47, "gov2019", broken="requests.balance", split_table=True),
+    "lo_gov2019": _fixture("lo_gov2019.pdf"),
+    "lo_gov2021": _fixture("lo_gov2021.pdf"),
+    "lo_stat2014": _fixture("lo_stat2014.pdf"),
+}
+
+
+def _rows(objects: list[dict[str, Any]], names: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Objects as (strings…, x0, x1, top, bottom), ordered by the strings and rounded position."""
+    rows = [(*(str(o[n]) for n in names), o["x0"], o["x1"], o["top"], o["bottom"]) for o in objects]
+    k = len(names)
+    return sorted(rows, key=lambda r: (*r[:k], round(r[k + 2], 1), round(r[k], 1), round(r[k + 1], 1)))
+
+
+def _char_rows(chars: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return _rows(chars, ("text",))
+
+
+def _edge_rows(edges: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return _rows(edges, ("orientation", "object_type"))
+
+
+def _close(ours: list[tuple[Any, ...]], theirs: list[tuple[Any, ...]]) -> bool:
+    """Same rows, numbers equal to 0.01 pt (PDFium computes in float32, pdfminer in float64)."""
+    return len(ours) == len(theirs) and all(
+        a[i] == b[i] if isinstance(a[i], str) else abs(a[i] - b[i]) < 0.01
+        for a, b in zip(ours, theirs, strict=True)
+        for i in range(len(a))
+    )
+
+
+def _summary(report: Report) -> tuple[Any, ...]:
+    return (
+        report.status,
+        report.format,
+        report.year,
+        report.agency,
+        report.title,
+        report.sections,
+        [(c.table, c.row, c.col, c.value, c.raw, c.page) for c in report.cells],
+        [(f.rule, f.severity, f.where, f.message, f.expected, f.actual) for f in report.findings],
+        report.statistics,
+        report.parser.pages,
+    )
+
+
+@pytest.mark.parametrize("name", list(PDFS))
+def test_chars_and_edges_match_pdfplumber(name: str) -> None:
+    data, _ = PDFS[name]()
+    descents = font_descents(data)
+    pdf = pdfium.PdfDocument(data)
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as reference:
+            assert len(pdf) == len(reference.pages)
+            for index, page in enumerate(reference.pages):
+                content = page_content(pdf, index, descents)
+                assert content.chars, f"page {index + 1} has no characters"
+                assert _close(_char_rows(content.chars), _char_rows(page.chars)), f"chars of page {index + 1}"
+                assert _close(_edge_rows(content.edges), _edge_rows(page.edges)), f"edges of page {index + 1}"
+                assert content.ruled == bool(page.lines or page.rects)
+    finally:
+        pdf.close()
+
+
+@pytest.mark.parametrize("name", list(PDFS))
+def test_engines_give_the_same_document_and_report(name: str) -> None:
+    data, spec = PDFS[name]()
+    fast, reference = read_pdf(data, PDFIUM), read_pdf(data, PLUMBER)
+    assert fast.grids, "no table grid found"
+    assert (fast.blocks, fast.pages, fast.has_text_layer) == (
+        reference.blocks,
+        reference.pages,
+        reference.has_text_layer,
+    )
+    ours, theirs = parse(data, settings=PDFIUM), parse(data, settings=PLUMBER)
+    assert _summary(ours) == _summary(theirs)
+    assert ours.status == "parsed"
+    assert ours.cells
+    if spec is not None:
+        assert {(c.table, c.row, c.col): (c.value, c.raw) for c in ours.cells} == {
+            (c.table, c.row, c.col): (c.value, c.raw) for c in spec.cells
+        }
+        assert sorted((f.rule, f.where, f.expected, f.actual) for f in ours.findings) == sorted(
+            (f.rule, f.where, f.expected, f.actual) for f in spec.expected_findings
+        )
+
+
+def test_vertical_labels_come_out_joined_by_both_engines() -> None:
+    data, _ = PDFS["gov2021_split_vertical"]()
+    cells = {c for grid in read_pdf(data, PDFIUM).grids for row in grid.rows for c in row.cells if c}
+    assert "自\n然\n人" in cells
+    assert "总\n计" in cells
+
+
+def test_default_engine_is_auto_and_uses_pdfium() -> None:
+    data, _ = PDFS["gov2021"]()
+    assert ParseSettings().pdf_engine == "auto"
+    assert read_pdf(data).blocks == read_pdf(data, PDFIUM).blocks
+
+
+def _canvas_pdf(draw: Callable[[Any], None]) -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    g._register_font()
+    buf = io.BytesIO()
+    canvas = Canvas(buf, pagesize=A4)
+    draw(canvas)
+    canvas.showPage()
+    canvas.save()
+    return buf.getvalue()
+
+
+def _rotated_page(canvas: Any) -> None:
+    canvas.setPageRotation(90)
+    canvas.setFont(g.FONT, 14)
+    canvas.drawString(72, 700, "某某县人民政府2023年政府信息公开工作年度报告")
+    canvas.drawString(72, 670, "收到申请 12 件")
+    canvas.grid([72, 200, 300], [600, 620, 640])
+
+
+def _rotated_text(canvas: Any) -> None:
+    canvas.setFont(g.FONT, 14)
+    canvas.drawString(72, 700, "某某县人民政府2023年政府信息公开工作年度报告")
+    canvas.saveState()
+    canvas.translate(300, 400)
+    canvas.rotate(90)
+    canvas.drawString(0, 0, "竖排文字")
+    canvas.restoreState()
+
+
+@pytest.mark.parametrize(
+    ("draw", "reason"),
+    [(_rotated_page, "rotated page"), (_rotated_text, "rotated or mirrored text")],
+)
+def test_auto_falls_back_to_pdfplumber_where_pdfium_does_not_reproduce(
+    draw: Callable[[Any], None], reason: str
+) -> None:
+    data = _canvas_pdf(draw)
+    with pytest.raises(CorruptDocument) as caught:
+        read_pdf(data, PDFIUM)
+    assert str(caught.value) == f"PDFium cannot read this PDF: {reason}"
+    auto, reference = read_pdf(data), read_pdf(data, PLUMBER)
+    assert auto.blocks == reference.blocks
+    assert any("年度报告" in line.text for line in auto.lines)
+
+
+def test_encrypted_pdf_keeps_its_error_under_auto_and_pdfium_refuses_it() -> None:
+    data, _ = g.bad_inputs()["encrypted_pdf"]
+    with pytest.raises(EncryptedDocument) as caught:
+        read_pdf(data)
+    assert str(caught.value) == "encrypted PDF (password required)"
+    with pytest.raises(CorruptDocument, match=r"^PDFium cannot read this PDF: PDFium cannot open the file"):
+        read_pdf(data, PDFIUM)
+
+
+def test_scanned_pdf_needs_ocr_under_every_engine() -> None:
+    data, filename = g.bad_inputs()["scanned_pdf"]
+    for settings in (ParseSettings(), PDFIUM, PLUMBER):
+        document = read_pdf(data, settings)
+        assert document.has_text_layer is False and document.blocks == []
+        assert parse(data, filename=filename, settings=settings).status == "needs_ocr"
