@@ -71,26 +71,36 @@ def load_task(original: Original, parsed: ParsedReport) -> IngestOutcome:
 
 @task(name="send alerts")
 def alert_findings_task(outcome: IngestOutcome) -> int:
-    """Alert once per error finding of the loaded report; returns how many were newly raised."""
+    """Alert once per error finding of the loaded report (and of next year's, re-checked against it)."""
     settings = get_settings()
-    errors = [finding for finding in outcome.findings if finding["severity"] == "error"]
+    own = [
+        {
+            **f,
+            "document_id": outcome.document_id,
+            "url": outcome.url,
+            "sha256": outcome.sha256,
+            "year": outcome.year,
+        }
+        for f in outcome.findings
+    ]
+    errors = [f for f in [*own, *outcome.followup_findings] if f["severity"] == "error"]
     if not errors:
         return 0
-    link = _original_link(settings, outcome.document_id)
+    links = {doc_id: _original_link(settings, doc_id) for doc_id in {f["document_id"] for f in errors}}
     raised = 0
     with session_scope(settings) as session:
         for finding in errors:
             message = finding_alert(
-                sha256=outcome.sha256,
+                sha256=finding["sha256"],
                 agency=outcome.agency or "未识别机关",
-                year=outcome.year,
+                year=finding["year"],
                 rule=finding["rule"],
                 where=finding["where"],
                 message=finding["message"],
                 expected=finding.get("expected"),
                 actual=finding.get("actual"),
-                url=outcome.url,
-                original_link=link,
+                url=finding["url"],
+                original_link=links[finding["document_id"]],
             )
             raised += raise_alert(session, settings, message).recorded
     return raised

@@ -53,11 +53,13 @@ class IngestOutcome:
     report_status: str = ""
     error: str = ""
     findings: list[dict[str, Any]] = field(default_factory=list)
+    followup_findings: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
 
     def findings_by_severity(self) -> dict[str, int]:
+        """Counts of this report's findings and of those it caused on next year's report."""
         counts: dict[str, int] = {}
-        for finding in self.findings:
+        for finding in [*self.findings, *self.followup_findings]:
             counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
         return counts
 
@@ -141,12 +143,16 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             row.agency_name = agency.name
         repository.mark_document(session, document.id, "parsed")
         session.flush()
+        followups: list[dict[str, Any]] = []
+        if agency is not None and year is not None:
+            followups = _recheck_following_year(session, agency.id, year, parsed)
 
         outcome.report_id = row.id
         outcome.agency = agency.name if agency is not None else parsed.agency
         outcome.agency_matched = agency is not None
         outcome.year = year
         outcome.findings = [f.to_dict() for f in findings]
+        outcome.followup_findings = followups
         outcome.totals = _totals(parsed)
         return outcome
 
@@ -187,6 +193,51 @@ def _year_from_titles(document: models.Document, parent: models.Document | None)
         if match:
             return int(match.group(1))
     return None
+
+
+def _recheck_following_year(
+    session: Session, agency_id: int, year: int, parsed: ParsedReport
+) -> list[dict[str, Any]]:
+    """Re-run the history rules of the agency's next-year reports against the one just loaded.
+
+    Documents arrive in any order (a crawl lists newest first, a backfill goes anywhere), so loading
+    year t must also judge year t+1. Returns the new findings, each with its report's document.
+    """
+    rows = session.scalars(
+        select(models.Report).where(
+            models.Report.agency_id == agency_id,
+            models.Report.year == year + 1,
+            models.Report.status == "parsed",
+        )
+    ).all()
+    found: list[dict[str, Any]] = []
+    for row in rows:
+        for old in [f for f in row.findings if f.rule.startswith("history.")]:
+            row.findings.remove(old)
+        following = report_from_row(row)
+        document = session.get(models.Document, row.document_id)
+        for finding in compare_years(parsed, following):
+            row.findings.append(
+                models.Finding(
+                    rule=finding.rule,
+                    severity=finding.severity,
+                    location=finding.where,
+                    message=finding.message,
+                    expected=finding.expected,
+                    actual=finding.actual,
+                )
+            )
+            found.append(
+                {
+                    **finding.to_dict(),
+                    "year": row.year,
+                    "document_id": row.document_id,
+                    "url": document.url if document else "",
+                    "sha256": document.sha256 if document else "",
+                }
+            )
+    session.flush()
+    return found
 
 
 def _previous_report(session: Session, agency_id: int, year: int) -> ParsedReport | None:

@@ -4,9 +4,10 @@ pdfminer interprets every content stream in Python, which is most of the cost of
 does the same in C++; this module turns its text page and path objects into the very dictionaries
 pdfplumber builds (chars with x0/x1/top/bottom, edges with orientation), so pdfplumber's own word
 grouping and table finder run on them unchanged and the resulting `Document` matches the pdfplumber
-reader. Anything this module cannot reproduce faithfully (rotated pages or text, form XObjects,
-unmapped glyphs, no text at all, a file PDFium refuses) raises `PdfiumUnavailable` and the caller
-reads the file with pdfplumber instead.
+reader. Anything this module cannot reproduce faithfully (rotated or cropped pages, rotated text,
+form XObjects, Type3 or unknown fonts, unmapped glyphs, a file PDFium or pdfminer refuses) raises
+`PdfiumUnavailable` and the caller reads the file with pdfplumber instead, so damaged and encrypted
+files keep pdfplumber's errors.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
-"""Screenshot the Prefect UI's runs page after a demo run against a real Prefect server.
+"""Screenshot the Prefect UI after a demo run against a real Prefect server.
 
 Starts `prefect server start` on a free loopback port, runs `nianbao demo` with PREFECT_API_URL pointing
-at it (so every flow run, task run and artifact lands in that server), then takes a headless Chromium
-screenshot of the runs page and of the artifacts page. Usage:
+at it (so every flow run, task run and artifact lands in that server), then takes headless Chromium
+screenshots of the runs page, the timeliness table artifact and the ingest artifact of a report with an
+error finding. Usage:
 
     .venv/bin/python scripts/prefect_ui_screenshot.py [OUTDIR]     # default: docs/
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -29,7 +31,8 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
     "--hide-scrollbars",
     "--window-size=1600,1000",
-    "--virtual-time-budget=20000",
+    "--run-all-compositor-stages-before-draw",
+    "--virtual-time-budget=30000",
 )
 
 
@@ -50,6 +53,17 @@ def wait_healthy(api_url: str, process: subprocess.Popen[bytes], timeout: float 
         except OSError:
             time.sleep(0.5)
     raise SystemExit(f"prefect server at {api_url} did not answer in {timeout:.0f}s")
+
+
+def find_artifacts(api_url: str, body: dict[str, object]) -> list[dict[str, object]]:
+    request = urllib.request.Request(
+        f"{api_url}/artifacts/filter",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        found: list[dict[str, object]] = json.load(response)
+        return found
 
 
 def screenshot(chromium: str, url: str, out: Path, profile: Path) -> None:
@@ -92,7 +106,21 @@ def main() -> None:
         subprocess.run([str(bindir / "nianbao"), "demo"], cwd=work, env=demo_env, check=True)
         base = f"http://127.0.0.1:{port}"
         screenshot(chromium, f"{base}/runs", outdir / "prefect-ui-runs.png", work / "chrome")
-        screenshot(chromium, f"{base}/artifacts", outdir / "prefect-ui-artifacts.png", work / "chrome")
+        table = find_artifacts(api_url, {"artifacts": {"key": {"any_": ["timeliness-2023"]}}})[0]
+        screenshot(
+            chromium,
+            f"{base}/artifacts/artifact/{table['id']}",
+            outdir / "prefect-ui-timeliness.png",
+            work / "chrome",
+        )
+        markdown = find_artifacts(api_url, {"artifacts": {"type": {"any_": ["markdown"]}}, "limit": 200})
+        flagged = next(a for a in markdown if "| error |" in str(a.get("data") or ""))
+        screenshot(
+            chromium,
+            f"{base}/artifacts/artifact/{flagged['id']}",
+            outdir / "prefect-ui-ingest.png",
+            work / "chrome",
+        )
     finally:
         server.terminate()
         try:

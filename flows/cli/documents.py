@@ -21,11 +21,10 @@ def documents(
     """List stored documents with their status, attempts and last error."""
     from sqlalchemy import select
 
+    from flows.pipeline import prepare_database
     from storage import models
     from storage.db import session_scope
     from storage.settings import get_settings
-
-    from flows.pipeline import prepare_database
 
     prepare_database()
     with session_scope(get_settings()) as session:

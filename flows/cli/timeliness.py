@@ -54,6 +54,7 @@ def timeliness_command(
     json_summary: Annotated[bool, typer.Option("--json", help="Counts by status as last line.")] = False,
 ) -> None:
     """Compute, store and print each expected agency's status per report year."""
+    from flows.pipeline import prepare_database
     from flows.timeliness import (
         refresh_timeliness,
         render_csv,
@@ -63,7 +64,6 @@ def timeliness_command(
         summary,
         unmatched_reports,
     )
-    from flows.pipeline import prepare_database
     from storage.db import session_scope
     from storage.errors import StorageError
     from storage.settings import SettingsError, get_settings

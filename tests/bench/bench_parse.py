@@ -66,7 +66,7 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def _run(name: str, fn: Callable[[bytes], int], docs: list[bytes], out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _run(name: str, fn: Callable[[bytes], int], docs: list[bytes], out: mp.Queue[Result]) -> None:
     fn(docs[-1])
     start_rss = _rss_mb()
     started = time.perf_counter()
@@ -90,7 +90,7 @@ def main() -> None:
     ctx = mp.get_context("fork")
     results: list[Result] = []
     for name, fn in ((f"parse ({engine})", ours(engine)), ("naive baseline", naive)):
-        queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+        queue: mp.Queue[Result] = ctx.Queue()
         proc = ctx.Process(target=_run, args=(name, fn, docs, queue))
         proc.start()
         results.append(queue.get())

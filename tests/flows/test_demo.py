@@ -74,6 +74,20 @@ def test_first_demo_stores_and_loads_every_document(demo: DemoRuns, truth: Expec
     assert any((demo.home / "var" / "objects").rglob("*"))
 
 
+def test_demo_error_findings_are_exactly_the_portals_defects(demo: DemoRuns, truth: Expected) -> None:
+    import sqlite3
+
+    with sqlite3.connect(demo.home / "var" / "nianbao.db") as db:
+        errors = db.execute(
+            "SELECT r.agency_name, r.year, f.rule, f.location FROM findings f "
+            "JOIN reports r ON r.id = f.report_id WHERE f.severity = 'error'"
+        ).fetchall()
+        alerts = db.execute("SELECT count(*) FROM alerts WHERE kind = 'finding'").fetchone()[0]
+
+    assert sorted(errors) == sorted(truth.defect_findings)
+    assert alerts == len(truth.defect_findings)
+
+
 def test_second_demo_stores_nothing_new(demo: DemoRuns) -> None:
     assert demo.second["documents_new"] == 0
     assert demo.second["reports_loaded"] == 0
