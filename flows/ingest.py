@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 import parsers
 from parsers.history import compare_years
-from parsers.model import Cell, Finding, ParserInfo
 from parsers.model import Report as ParsedReport
 from storage import models, repository
 from storage.db import session_scope
@@ -214,19 +213,10 @@ def _recheck_following_year(
     for row in rows:
         for old in [f for f in row.findings if f.rule.startswith("history.")]:
             row.findings.remove(old)
-        following = report_from_row(row)
+        following = repository.report_from_row(row)
         document = session.get(models.Document, row.document_id)
         for finding in compare_years(parsed, following):
-            row.findings.append(
-                models.Finding(
-                    rule=finding.rule,
-                    severity=finding.severity,
-                    location=finding.where,
-                    message=finding.message,
-                    expected=finding.expected,
-                    actual=finding.actual,
-                )
-            )
+            row.findings.append(repository.finding_row(finding))
             found.append(
                 {
                     **finding.to_dict(),
@@ -252,49 +242,7 @@ def _previous_report(session: Session, agency_id: int, year: int) -> ParsedRepor
         .order_by(models.Report.published_at, models.Report.id)
         .limit(1)
     ).first()
-    return report_from_row(row) if row is not None else None
-
-
-def report_from_row(row: models.Report) -> ParsedReport:
-    """Rebuild the canonical report from its stored rows (cells, sections, findings)."""
-    return ParsedReport(
-        agency=row.agency_name,
-        year=row.year,
-        format=row.format,  # type: ignore[arg-type]
-        title=row.title,
-        parser=ParserInfo(version=row.parser_version, source_kind=row.source_kind or "text"),  # type: ignore[arg-type]
-        status=row.status,  # type: ignore[arg-type]
-        sections=dict(row.sections or {}),
-        statistics=dict(row.statistics or {}),
-        cells=[
-            Cell(
-                table=c.table_name,
-                row=c.row_key,
-                col=c.col_key,
-                value=_as_number(c.value),
-                raw=c.raw,
-                page=c.page,
-            )
-            for c in row.cells
-        ],
-        findings=[
-            Finding(
-                rule=f.rule,
-                severity=f.severity,  # type: ignore[arg-type]
-                where=f.location,
-                message=f.message,
-                expected=f.expected,
-                actual=f.actual,
-            )
-            for f in row.findings
-        ],
-    )
-
-
-def _as_number(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
+    return repository.report_from_row(row) if row is not None else None
 
 
 def _totals(parsed: ParsedReport) -> dict[str, Any]:

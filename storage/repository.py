@@ -31,6 +31,7 @@ from storage.models import (
 from storage.models import Report as ReportRow
 
 if TYPE_CHECKING:
+    from parsers.model import Finding as ParsedFinding
     from parsers.model import Report as ParsedReport
 
 AGENCY_FIELDS = ("aliases", "kind", "region_code", "deadline_override", "source_id")
@@ -335,21 +336,56 @@ def replace_report(
             )
             for cell in report.cells
         ],
-        findings=[
-            Finding(
-                rule=finding.rule,
-                severity=finding.severity,
-                location=finding.where,
-                message=finding.message,
-                expected=_number(finding.expected),
-                actual=_number(finding.actual),
-            )
-            for finding in report.findings
-        ],
+        findings=[finding_row(finding) for finding in report.findings],
     )
     session.add(row)
     session.flush()
     return row
+
+
+def finding_row(finding: ParsedFinding) -> Finding:
+    """The `findings` row of a parsed finding (not yet attached to a report)."""
+    return Finding(
+        rule=finding.rule,
+        severity=finding.severity,
+        location=finding.where,
+        message=finding.message,
+        expected=_number(finding.expected),
+        actual=_number(finding.actual),
+    )
+
+
+def report_from_row(row: ReportRow) -> ParsedReport:
+    """Rebuild the canonical report from its stored rows: the inverse of `replace_report`."""
+    from parsers.model import Cell, ParserInfo
+    from parsers.model import Finding as ParsedFinding
+    from parsers.model import Report as ParsedReport
+
+    return ParsedReport(
+        agency=row.agency_name,
+        year=row.year,
+        format=row.format,  # type: ignore[arg-type]
+        title=row.title,
+        parser=ParserInfo(version=row.parser_version, source_kind=row.source_kind or "text"),  # type: ignore[arg-type]
+        status=row.status,  # type: ignore[arg-type]
+        sections=dict(row.sections or {}),
+        statistics=dict(row.statistics or {}),
+        cells=[
+            Cell(c.table_name, c.row_key, c.col_key, _stored_number(c.value), c.raw, c.page)
+            for c in row.cells
+        ],
+        findings=[
+            ParsedFinding(f.rule, f.severity, f.location, f.message, f.expected, f.actual)  # type: ignore[arg-type]
+            for f in row.findings
+        ],
+    )
+
+
+def _stored_number(value: float | None) -> float | int | None:
+    """Counts come back as ints; amounts keep their decimals."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
 
 
 def report_for(session: Session, agency: str | int, year: int) -> ReportRow | None:

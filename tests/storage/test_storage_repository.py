@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, date, datetime
+from operator import attrgetter
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -332,6 +333,28 @@ def test_replace_report_is_idempotent(session: Session) -> None:
     assert repo.cells_of(session, report.id) == {("requests", "new", "total"): 16.0}
     assert _count(session, ReportCell) == 1
     assert _count(session, Finding) == 0
+
+
+def test_report_from_row_gives_back_the_loaded_report(session: Session) -> None:
+    document, _ = _record(session, SHA_A)
+    original = _parsed(CELLS, findings=2)
+    row = repo.replace_report(session, document.id, original)
+    session.commit()
+    session.expire_all()
+
+    rebuilt = repo.report_from_row(session.get(Report, row.id))
+
+    key = attrgetter("table", "row", "col")
+    assert sorted(rebuilt.cells, key=key) == sorted(original.cells, key=key)
+    assert isinstance(rebuilt.value("requests", "new", "total"), int)
+    assert sorted(rebuilt.findings, key=lambda f: f.where) == original.findings
+    assert (rebuilt.agency, rebuilt.year, rebuilt.format, rebuilt.title, rebuilt.sections) == (
+        original.agency,
+        original.year,
+        original.format,
+        original.title,
+        original.sections,
+    )
 
 
 def test_replace_report_rolls_back_with_the_callers_transaction(db_url: str) -> None:
