@@ -24,7 +24,15 @@ from flows.alerts import (
     raise_alert,
     timeliness_alert,
 )
-from flows.ingest import IngestOutcome, Original, load_parsed, locate_original, parse_original, record_failure
+from flows.ingest import (
+    IngestOutcome,
+    Original,
+    load_parsed,
+    locate_original,
+    parse_original,
+    record_failure,
+    unreadable_report,
+)
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
 from storage.db import session_scope
@@ -115,9 +123,14 @@ def ingest_flow(document_id: int) -> IngestOutcome:
     try:
         parsed = parse_task.with_options(**io)(original)
     except ParseError as exc:
-        record_failure(settings, document_id, str(exc), retryable=False)
         get_run_logger().warning("document %s is not parseable: %s", document_id, exc)
-        return IngestOutcome(document_id, "failed", url=original.url, sha256=original.sha256, error=str(exc))
+        unreadable = unreadable_report(original, exc)
+        if unreadable is None:
+            record_failure(settings, document_id, str(exc), retryable=False)
+            return IngestOutcome(
+                document_id, "failed", url=original.url, sha256=original.sha256, error=str(exc)
+            )
+        parsed = unreadable
     except Exception as exc:
         _give_up(settings, original, exc)
         raise

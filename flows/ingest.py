@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import parsers
+from parsers.errors import EncryptedDocument, ParseError, UnsupportedKind
 from parsers.history import compare_years
+from parsers.model import Finding, ParserInfo
 from parsers.model import Report as ParsedReport
 from storage import models, repository
 from storage.db import session_scope
@@ -106,6 +108,11 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             format=parsed.format,
             report_status=parsed.status,
         )
+        if parsed.status == "unreadable" and document.parent_id is None:
+            repository.mark_document(session, document.id, "failed", error=parsed.findings[0].message)
+            outcome.status = "failed"
+            outcome.error = parsed.findings[0].message
+            return outcome
         if parsed.status == "not_a_report" or _is_cover_page(session, document, parsed):
             repository.mark_document(session, document.id, "not_a_report")
             outcome.status = "not_a_report"
@@ -140,7 +147,10 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             row.year = year
         if agency is not None and not row.agency_name:
             row.agency_name = agency.name
-        repository.mark_document(session, document.id, "parsed")
+        if parsed.status == "unreadable":
+            repository.mark_document(session, document.id, "failed", error=parsed.findings[0].message)
+        else:
+            repository.mark_document(session, document.id, "parsed")
         session.flush()
         followups: list[dict[str, Any]] = []
         if agency is not None and year is not None:
@@ -154,6 +164,25 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
         outcome.followup_findings = followups
         outcome.totals = _totals(parsed)
         return outcome
+
+
+def unreadable_report(original: Original, error: ParseError) -> ParsedReport | None:
+    """A published attachment we cannot read still proves publication: a report without cells.
+
+    Only for kinds a person can open but we do not parse (legacy Word/WPS, OFD, spreadsheets, images)
+    and password-protected files; damaged or wrong downloads stay plain failures.
+    """
+    if not isinstance(error, UnsupportedKind | EncryptedDocument):
+        return None
+    return ParsedReport(
+        agency=None,
+        year=None,
+        format="unknown",
+        title=original.title,
+        parser=ParserInfo(version=parsers.__version__, source_kind="text"),
+        status="unreadable",
+        findings=[Finding("report.unreadable", "warning", "document", str(error))],
+    )
 
 
 def record_failure(settings: Settings, document_id: int, error: str, *, retryable: bool) -> None:

@@ -12,7 +12,9 @@ from typing import Any, Literal
 Format = Literal["gov2021", "gov2019", "stat2014", "unknown"]
 Severity = Literal["error", "warning", "info"]
 SourceKind = Literal["pdf", "html", "docx", "text"]
-ReportStatus = Literal["parsed", "not_a_report", "needs_ocr"]
+# unreadable: an attachment that was published but cannot be read (legacy .doc/.wps, OFD, a password):
+# it still counts as published for the timeliness monitor, with no cells.
+ReportStatus = Literal["parsed", "not_a_report", "needs_ocr", "unreadable"]
 
 SECTION_KEYS: tuple[str, ...] = (
     "overview",

@@ -228,3 +228,61 @@ def test_no_alert_urls_records_but_sends_nothing(settings: Settings, webhook: An
         alerts = list(session.scalars(select(models.Alert)))
         assert [(a.kind, a.sent_at) for a in alerts] == [("finding", None)] * len(broken.expected_findings)
         assert all("requests.total_sum" in alert.title for alert in alerts)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_unreadable_attachment_still_records_the_publication(settings: Settings) -> None:
+    """A report published only as a legacy .doc: the page is its cover, the .doc an unreadable report."""
+    from datetime import UTC, datetime
+
+    from flows.flows import ingest_pending_flow
+
+    register_agency(settings)
+    title = f"{AGENCY}2023年政府信息公开工作年度报告"
+    page_html = (
+        f"<html><head><meta name='ArticleTitle' content='{title}'></head><body>"
+        f"<div class='TRS_Editor'><p>{title}</p><p>附件：<a href='./P020240126.doc'>年度报告</a></p></div>"
+        "</body></html>"
+    ).encode()
+    legacy_doc = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096)
+    store = open_store(settings)
+    page_info = store.put(page_html, content_type="text/html")
+    doc_info = store.put(legacy_doc, content_type="application/msword")
+    published = datetime(2024, 1, 26, 8, 22, tzinfo=UTC)
+    with session_scope(settings) as session:
+        page, _ = repository.record_document(
+            session,
+            url="http://xixia.example/202401/t20240126_1.html",
+            sha256=page_info.sha256,
+            object_key=page_info.key,
+            content_type="text/html",
+            title=title,
+            page_pub_date=published,
+            meta={"ArticleTitle": title},
+        )
+        attachment, _ = repository.record_document(
+            session,
+            url="http://xixia.example/202401/P020240126.doc",
+            sha256=doc_info.sha256,
+            object_key=doc_info.key,
+            content_type="application/msword",
+            parent_id=page.id,
+            title="年度报告",
+        )
+        page_id, attachment_id = page.id, attachment.id
+
+    outcomes = {o.document_id: o for o in ingest_pending_flow()}
+
+    assert outcomes[page_id].status == "not_a_report"
+    assert (outcomes[attachment_id].report_status, outcomes[attachment_id].agency) == ("unreadable", AGENCY)
+    with session_scope(settings) as session:
+        report = repository.report_of_document(session, attachment_id)
+        assert report is not None
+        assert (report.status, report.year, report.published_at_source) == ("unreadable", 2023, "pubdate")
+        assert report.published_at is not None and report.published_at.replace(tzinfo=UTC) == published
+        assert [f.rule for f in report.findings] == ["report.unreadable"]
+        document = session.get(models.Document, attachment_id)
+        assert document is not None
+        assert (document.status, document.retryable) == ("failed", False)
+        assert document.last_error.startswith("legacy Word/WPS")
