@@ -15,7 +15,7 @@ import pytest
 
 from crawler.demo.reportgen import make_spec, render_pdf
 from flows.serve import AUTOMATION_NAME
-from storage import repository
+from storage import models, repository
 from storage.db import session_scope
 from storage.objectstore import open_store
 from storage.settings import Settings, get_settings
@@ -23,16 +23,10 @@ from tests.flows.conftest import PrefectServer, stop_process
 
 AGENCY = "银川市西夏区科学技术和工业信息化局"
 EMIT = """
-import json, sys
-from prefect.events import emit_event
-from prefect.events.worker import EventsWorker
-payload = json.loads(sys.argv[1])
-emit_event(
-    event="nianbao.document.stored",
-    resource={"prefect.resource.id": f"nianbao.document.{payload['document_id']}"},
-    payload=payload,
-)
-EventsWorker.drain_all()
+import sys
+from crawler.events import emit_document_stored, flush_events
+assert emit_document_stored(int(sys.argv[1]), None, sys.argv[2], sys.argv[3], "application/pdf")
+flush_events()
 """
 
 
@@ -107,16 +101,12 @@ def test_document_stored_event_triggers_ingest(
     automations = api_post(prefect_server, "/automations/filter", {})
     assert AUTOMATION_NAME in {a["name"] for a in automations}
 
-    payload = {
-        "document_id": document_id,
-        "source_id": "",
-        "url": url,
-        "sha256": info.sha256,
-        "content_type": "application/pdf",
-    }
     emitted = time.monotonic()
     subprocess.run(
-        [sys.executable, "-c", EMIT, json.dumps(payload)], env=prefect_server.env(), check=True, timeout=60
+        [sys.executable, "-c", EMIT, str(document_id), url, info.sha256],
+        env=prefect_server.env(),
+        check=True,
+        timeout=60,
     )
 
     def loaded() -> Any:
@@ -148,3 +138,51 @@ def test_failed_flow_run_is_notified_by_the_automation(
     assert received[0]["title"].startswith("[nianbao] flow run ")
     assert received[0]["title"].endswith("entered Failed")
     assert "Flow: ingest" in received[0]["message"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_crawl_emits_one_event_per_new_document(
+    prefect_server: PrefectServer, settings: Settings, tmp_path: Path
+) -> None:
+    from crawler.demo.portal import start_portal, write_demo_registry
+
+    with start_portal() as portal:
+        registry = write_demo_registry(portal, tmp_path / "sources" / "demo.yaml")
+        env = {
+            **prefect_server.env(),
+            "NIANBAO_SOURCES_DIR": str(registry.parent),
+            "NIANBAO_CRAWL_DOWNLOAD_DELAY": "0",
+        }
+        crawl = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "nianbao"),
+                "crawl",
+                "--source",
+                "demo-yinchuan-hanweb",
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    new = json.loads(crawl.stdout.splitlines()[-1])["documents_new"]
+    with session_scope(settings) as session:
+        stored = {d.id: d for d in session.query(models.Document)}
+
+    def events() -> list[dict[str, Any]]:
+        found = api_post(
+            prefect_server,
+            "/events/filter",
+            {"filter": {"event": {"name": ["nianbao.document.stored"]}}, "limit": 50},
+        )
+        return [e for e in found["events"] if e["payload"]["source_id"] == "demo-yinchuan-hanweb"]
+
+    received = wait_for(lambda: len(events()) >= new and events(), 60, f"{new} events")
+    assert len(received) == new == len(stored)
+    for event in received:
+        document = stored[event["payload"]["document_id"]]
+        assert event["resource"]["prefect.resource.id"] == f"nianbao.document.{document.id}"
+        assert (event["payload"]["url"], event["payload"]["sha256"]) == (document.url, document.sha256)
