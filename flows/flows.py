@@ -36,7 +36,7 @@ from flows.ingest import (
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
 from storage.db import session_scope
-from storage.errors import StorageError
+from storage.errors import RecordNotFound, StorageError
 from storage.settings import Settings, get_settings
 
 
@@ -44,7 +44,7 @@ def is_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> 
     """Retry I/O failures (object store, database, network); never a deterministic parse failure."""
     try:
         state.result()
-    except ParseError:
+    except (ParseError, RecordNotFound):
         return False
     except (StorageError, OSError, TimeoutError, ConnectionError):
         return True

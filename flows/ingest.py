@@ -66,11 +66,9 @@ class IngestOutcome:
 
 
 def locate_original(settings: Settings, document_id: int) -> Original:
-    """Read the document row; raises LookupError for an unknown id."""
+    """Read the document row; raises `RecordNotFound` for an unknown id."""
     with session_scope(settings) as session:
-        document = session.get(models.Document, document_id)
-        if document is None:
-            raise LookupError(f"no document with id {document_id}")
+        document = repository.get_document(session, document_id)
         return Original(
             document_id=document.id,
             object_key=document.object_key,
@@ -97,9 +95,7 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
     from flows.timeliness.publication import publication_date
 
     with session_scope(settings) as session:
-        document = session.get(models.Document, original.document_id)
-        if document is None:
-            raise LookupError(f"no document with id {original.document_id}")
+        document = repository.get_document(session, original.document_id)
         outcome = IngestOutcome(
             document_id=document.id,
             status="parsed",
