@@ -142,7 +142,8 @@ def ingest_flow(document_id: int) -> IngestOutcome:
         _give_up(settings, original, exc)
         raise
     if outcome.status == "parsed":
-        alert_findings_task(outcome)
+        if any(f["severity"] == "error" for f in [*outcome.findings, *outcome.followup_findings]):
+            alert_findings_task(outcome)
         _ingest_artifact(settings, outcome)
     return outcome
 
