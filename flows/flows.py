@@ -165,7 +165,12 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
 
     settings = get_settings()
     with session_scope(settings) as session:
-        pending = [d.id for d in repository.pending_documents(session, limit=limit)]
+        pending = [
+            d.id
+            for d in repository.pending_documents(
+                session, max_attempts=settings.max_ingest_attempts, limit=limit
+            )
+        ]
     logger = get_run_logger()
     logger.info("%d document(s) pending", len(pending))
     outcomes: list[IngestOutcome] = []
