@@ -30,8 +30,7 @@ class WebhookReceiver:
 
     @property
     def apprise_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"json://{host}:{port}/alerts"
+        return f"json://127.0.0.1:{self.server.server_port}/alerts"
 
 
 @pytest.fixture

@@ -40,8 +40,8 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}", pytrace=False)
 
 
-def api_post(server: PrefectServer, path: str, body: dict[str, Any]) -> Any:
-    response = httpx.post(f"{server.api_url}{path}", json=body, timeout=10)
+def api_post(server: PrefectServer, path: str, body: dict[str, Any], timeout: float = 10) -> Any:
+    response = httpx.post(f"{server.api_url}{path}", json=body, timeout=timeout)
     response.raise_for_status()
     return response.json()
 
@@ -172,15 +172,17 @@ def test_crawl_emits_one_event_per_new_document(
     with session_scope(settings) as session:
         stored = {d.id: d for d in session.query(models.Document)}
 
-    def events() -> list[dict[str, Any]]:
-        found = api_post(
-            prefect_server,
-            "/events/filter",
-            {"filter": {"event": {"name": ["nianbao.document.stored"]}}, "limit": 50},
-        )
-        return [e for e in found["events"] if e["payload"]["source_id"] == "demo-yinchuan-hanweb"]
+    def events() -> list[dict[str, Any]] | None:
+        """The crawl's events once all have arrived; None while the server is still busy taking them in."""
+        query = {"filter": {"event": {"name": ["nianbao.document.stored"]}}, "limit": 50}
+        try:
+            found = api_post(prefect_server, "/events/filter", query, timeout=30)
+        except httpx.TimeoutException:
+            return None
+        ours = [e for e in found["events"] if e["payload"]["source_id"] == "demo-yinchuan-hanweb"]
+        return ours if len(ours) >= new else None
 
-    received = wait_for(lambda: len(events()) >= new and events(), 60, f"{new} events")
+    received = wait_for(events, 120, f"{new} events")
     assert len(received) == new == len(stored)
     for event in received:
         document = stored[event["payload"]["document_id"]]
