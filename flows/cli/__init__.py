@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from flows.cli.app import CommandError, app, fail
@@ -33,6 +34,8 @@ def main() -> None:
     from storage.errors import StorageError
     from storage.settings import SettingsError
 
+    # Prefect's server sends usage analytics unless told not to; nianbao never phones home by default.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     load_commands()
     try:
         app(standalone_mode=True)

@@ -35,9 +35,9 @@ class DemoRuns:
 
 
 def clean_env(tmp: Path) -> dict[str, str]:
-    """A newcomer's environment: no NIANBAO_* settings, no Prefect API (ephemeral mode)."""
+    """A newcomer's environment: no NIANBAO_* or PREFECT_* settings (ephemeral mode), a fresh Prefect home."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NIANBAO_", "PREFECT_"))}
-    env.update({"PREFECT_HOME": str(tmp / ".prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    env["PREFECT_HOME"] = str(tmp / ".prefect")
     return env
 
 
