@@ -1,4 +1,4 @@
-"""The source registry: crawler/sources/*.yaml, one file per region (.brief/CRAWL.md).
+"""The source registry: crawler/sources/*.yaml, one file per region (format: README, "The source registry").
 
 Each file names the sites to crawl and the agencies expected to publish there. Loading validates
 everything and fails with a one-line `RegistryError` of the form ``FILE:LINE: where: what``.

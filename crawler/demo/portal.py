@@ -421,7 +421,7 @@ def start_portal(
 
 
 def registry_data(portal: Portal) -> dict[str, Any]:
-    """The source registry (.brief/CRAWL.md format) of the portal's two sites and all its agencies."""
+    """The source registry (the format of crawler/sources/*.yaml) of the portal's two sites and all its agencies."""
     starts: dict[SiteKey, str] = {"trs": portal.trs_start_url, "hanweb": portal.hanweb_start_url}
     sources = [
         {
