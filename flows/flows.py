@@ -290,14 +290,6 @@ def timeliness_flow(year: int | None = None, today: date | None = None) -> dict[
     return counts
 
 
-@flow(name="run pipeline", log_prints=True)
-def pipeline_flow(source_ids: list[str] | None = None) -> dict[str, Any]:
-    """Crawl all sources, then ingest everything pending (the embedded `nianbao run`)."""
-    crawls = crawl_flow(source_ids)
-    outcomes = ingest_pending_flow()
-    return {"crawls": crawls, "ingested": [o.__dict__ for o in outcomes]}
-
-
 def _last_ok_run(session: Any, source_id: str) -> int:
     from storage import repository
 

@@ -27,10 +27,6 @@ def is_value(raw: str) -> bool:
     return text in NULL_TOKENS or bool(_NUMBER.match(text))
 
 
-def is_number(raw: str) -> bool:
-    return bool(_NUMBER.match(clean_cell(raw)))
-
-
 def parse_value(raw: str) -> float | int | None:
     """The number in a cell ("251000元" → 251000, "1.50" → 1.5, "/" → None); None if not a number."""
     match = _NUMBER.match(clean_cell(raw))

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from storage.errors import DatabaseError
 from storage.settings import Settings, get_settings
@@ -171,11 +171,6 @@ def session_scope(engine_or_settings: Engine | Settings | str | None = None) -> 
         raise
     finally:
         session.close()
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A sessionmaker with the same options as `session_scope`, for callers managing sessions."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def alembic_config(url: str) -> Any:
