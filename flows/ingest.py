@@ -6,7 +6,6 @@ travel by reference (document id, object key); only `parse_original` reads the b
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,14 +15,13 @@ from sqlalchemy.orm import Session
 import parsers
 from parsers.errors import EncryptedDocument, ParseError, UnsupportedKind
 from parsers.history import compare_years
+from parsers.metadata import title_year
 from parsers.model import Finding, ParserInfo
 from parsers.model import Report as ParsedReport
 from storage import models, repository
 from storage.db import session_scope
 from storage.objectstore import open_store
 from storage.settings import Settings
-
-_YEAR_IN_TITLE = re.compile(r"(20\d{2}|19\d{2})\s*年\s*度?")
 
 
 @dataclass(frozen=True)
@@ -210,12 +208,12 @@ def _agency_candidates(
 
 
 def _year_from_titles(document: models.Document, parent: models.Document | None) -> int | None:
+    """The report year named in the page or link titles, when the report itself does not say."""
     for doc in (document, parent):
-        if doc is None:
-            continue
-        match = _YEAR_IN_TITLE.search(doc.title or (doc.meta or {}).get("ArticleTitle", ""))
-        if match:
-            return int(match.group(1))
+        if doc is not None:
+            year = title_year(doc.title or (doc.meta or {}).get("ArticleTitle", ""))
+            if year is not None:
+                return year
     return None
 
 
