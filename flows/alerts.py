@@ -9,8 +9,9 @@ database) but nothing is sent.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -118,6 +119,34 @@ def crawl_alert(
     title = f"[nianbao] crawl {status}: {source_name}"
     body = f"source: {source_id} ({source_name})\ncrawl run: {run_id}\nstatus: {status}\nreason: {reason}"
     return AlertMessage(f"crawl:{source_id}:{status}:after-{last_ok_run_id}", "crawl", title, body)
+
+
+CRAWL_TROUBLE = ("failed", "empty", "blocked")
+
+
+def alert_crawl_trouble(settings: Settings, summary: Mapping[str, Any]) -> AlertOutcome | None:
+    """Alert a person about a crawl that failed, came back empty or was blocked (None: nothing to say).
+
+    Both `nianbao crawl` and the `crawl source` flow call this, so every crawl path alerts the same way.
+    """
+    if summary["status"] not in CRAWL_TROUBLE:
+        return None
+    from storage import models
+    from storage.db import session_scope
+
+    source_id = summary["source_id"]
+    with session_scope(settings) as session:
+        source = session.get(models.Source, source_id)
+        last_ok = repository.last_crawl_run(session, source_id, status="ok")
+        message = crawl_alert(
+            source_id=source_id,
+            source_name=source.name if source is not None else source_id,
+            run_id=summary["run_id"],
+            status=summary["status"],
+            reason=summary.get("reason", ""),
+            last_ok_run_id=last_ok.id if last_ok is not None else 0,
+        )
+        return raise_alert(session, settings, message)
 
 
 def ingest_alert(*, document_id: int, url: str, error: str) -> AlertMessage:

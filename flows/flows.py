@@ -20,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
 
 from flows.alerts import (
-    crawl_alert,
+    alert_crawl_trouble,
     finding_alert,
     ingest_alert,
     raise_alert,
@@ -200,24 +200,7 @@ def scrapy_task(source_id: str) -> dict[str, Any]:
 def crawl_source_flow(source_id: str) -> dict[str, Any]:
     """One source: crawl it, record the run, alert when it failed, came back empty or was blocked."""
     summary = scrapy_task(source_id)
-    settings = get_settings()
-    if summary["status"] in ("failed", "empty", "blocked"):
-        from crawler.registry import load_registry
-
-        source = load_registry(settings.sources_dir or None).source(source_id)
-        with session_scope(settings) as session:
-            raise_alert(
-                session,
-                settings,
-                crawl_alert(
-                    source_id=source_id,
-                    source_name=source.name if source else source_id,
-                    run_id=summary["run_id"],
-                    status=summary["status"],
-                    reason=summary.get("reason", ""),
-                    last_ok_run_id=_last_ok_run(session, source_id),
-                ),
-            )
+    alert_crawl_trouble(get_settings(), summary)
     create_table_artifact(
         key=f"crawl-{_artifact_key(source_id)}",
         table=[_crawl_row(summary)],
@@ -288,13 +271,6 @@ def timeliness_flow(year: int | None = None, today: date | None = None) -> dict[
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     return counts
-
-
-def _last_ok_run(session: Any, source_id: str) -> int:
-    from storage import repository
-
-    run = repository.last_crawl_run(session, source_id, status="ok")
-    return run.id if run is not None else 0
 
 
 def _original_link(settings: Settings, document_id: int) -> str:

@@ -19,9 +19,12 @@ def crawl(
     """Crawl the registry's sources and archive every report page and attachment found."""
     from crawler.registry import RegistryError
     from crawler.run import CrawlSummary, crawl_all
+    from flows.alerts import alert_crawl_trouble
     from storage.errors import StorageError
+    from storage.settings import get_settings
 
     def report(result: CrawlSummary) -> None:
+        alert_crawl_trouble(get_settings(), result.as_dict())
         reason = f" ({result.reason})" if result.reason else ""
         progress(
             f"crawl {result.source_id}: {result.status}{reason}; pages={result.pages} "

@@ -97,3 +97,39 @@ def test_every_source_gets_its_own_flow_run_and_a_blocked_site_alerts_once(
     ]
     assert [alert["title"] for alert in webhook.received] == ["[nianbao] crawl blocked: 某区人民政府"]
     assert "anti-bot challenge (wzws, HTTP 412)" in webhook.received[0]["message"]
+
+
+def test_nianbao_crawl_alerts_a_blocked_site_like_the_flow(
+    settings: Settings, webhook: Any, anti_bot_site: str, tmp_path: Path
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    blocked = {
+        "region": "640000",
+        "name": "test",
+        "sources": [
+            {"id": "anti-bot", "name": "某区人民政府", "region_code": "640105", "start_urls": [anti_bot_site]}
+        ],
+    }
+    (sources / "blocked.yaml").write_text(yaml.safe_dump(blocked, allow_unicode=True), encoding="utf-8")
+    env = {
+        **os.environ,
+        "NIANBAO_SOURCES_DIR": str(sources),
+        "NIANBAO_CRAWL_DOWNLOAD_DELAY": "0",
+        "NIANBAO_ALERT_URLS": webhook.apprise_url,
+    }
+    nianbao = str(Path(sys.executable).parent / "nianbao")
+
+    runs = [
+        subprocess.run([nianbao, "crawl", "--json"], env=env, capture_output=True, text=True, timeout=300)
+        for _ in range(2)
+    ]
+
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr[-2000:]
+    assert [json.loads(r.stdout.splitlines()[-1])["statuses"] for r in runs] == [{"blocked": 1}] * 2
+    assert [alert["title"] for alert in webhook.received] == ["[nianbao] crawl blocked: 某区人民政府"]
