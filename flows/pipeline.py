@@ -95,7 +95,7 @@ def run_pipeline(
 
 def run_demo(home: Path) -> PipelineSummary:
     """Serve the demo portal on loopback and run the pipeline against it on the embedded defaults."""
-    from crawler.demo.portal import start_portal, write_demo_registry
+    from flows.demo.portal import start_portal, write_demo_registry
 
     demo_dir = home / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)

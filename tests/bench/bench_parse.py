@@ -3,7 +3,7 @@
 Run: .venv/bin/python tests/bench/bench_parse.py [N] [ENGINE]   (N reports, default 200; ENGINE of
 ParseSettings.pdf_engine, default auto)
 
-N distinct reports are rendered (crawler/demo/reportgen.py render_pdf(..., pages_target=6), seeds
+N distinct reports are rendered (flows/demo/reportgen.py render_pdf(..., pages_target=6), seeds
 0..N/2 in both gov formats). Both sides parse the same bytes in the same run, each in its own forked
 worker process so that the memory figures do not mix; each side first parses one extra report
 untimed (imports, CMap loading). Printed per side: reports/s, ms/page, and memory as the worker's peak
@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from crawler.demo import reportgen as g
+from flows.demo import reportgen as g
 from parsers import ParseSettings
 
 

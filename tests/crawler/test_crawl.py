@@ -18,9 +18,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from crawler.demo.catalog import PUBDATE_FORMATS, articles
-from crawler.demo.portal import Portal, start_portal, write_demo_registry
 from crawler.run import crawl_source
+from flows.demo.catalog import PUBDATE_FORMATS, articles
+from flows.demo.portal import Portal, start_portal, write_demo_registry
 from storage.db import get_engine, session_scope
 from storage.models import CrawlRun, Document
 from storage.settings import Settings

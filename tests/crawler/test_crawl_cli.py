@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo.portal import start_portal, write_demo_registry
+from flows.demo.portal import start_portal, write_demo_registry
 from storage.settings import Settings
 
 NIANBAO = str(Path(sys.executable).parent / "nianbao")

@@ -68,7 +68,7 @@ def test_the_images_install_command_works_in_a_fresh_venv(tmp_path: Path) -> Non
         "import importlib.resources as r;"
         "print(sorted(p.name for p in (r.files('crawler') / 'sources').iterdir() if p.name.endswith('.yaml')));"
         "print(any(p.name.endswith('.py') for p in (r.files('storage') / 'migrations' / 'versions').iterdir()));"
-        "print(len([p for p in (r.files('crawler') / 'demo' / 'content' / 'seeds').iterdir()]))"
+        "print(len([p for p in (r.files('flows') / 'demo' / 'content' / 'seeds').iterdir()]))"
     )
     shown = subprocess.run(
         [str(venv / "bin" / "python"), "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True

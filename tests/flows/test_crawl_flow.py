@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from crawler.demo.portal import start_portal, write_demo_registry
+from flows.demo.portal import start_portal, write_demo_registry
 from storage.settings import Settings, get_settings
 
 pytestmark = [

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 
-from crawler.demo.portal import Expected, start_portal
+from flows.demo.portal import Expected, start_portal
 from tests.browser import dump_dom
 
 REPORT_YEAR = 2023

@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import func, select
 
-from crawler.demo.reportgen import break_identity, make_spec, render_pdf
+from flows.demo.reportgen import break_identity, make_spec, render_pdf
 from storage import models, repository
 from storage.db import session_scope
 from storage.objectstore import open_store

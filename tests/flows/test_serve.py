@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crawler.demo.reportgen import make_spec, render_pdf
+from flows.demo.reportgen import make_spec, render_pdf
 from flows.serve import AUTOMATION_NAME
 from storage import models, repository
 from storage.db import session_scope
@@ -146,7 +146,7 @@ def test_failed_flow_run_is_notified_by_the_automation(
 def test_crawl_emits_one_event_per_new_document(
     prefect_server: PrefectServer, settings: Settings, tmp_path: Path
 ) -> None:
-    from crawler.demo.portal import start_portal, write_demo_registry
+    from flows.demo.portal import start_portal, write_demo_registry
 
     with start_portal() as portal:
         registry = write_demo_registry(portal, tmp_path / "sources" / "demo.yaml")

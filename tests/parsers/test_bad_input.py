@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from crawler.demo import reportgen as g
+from flows.demo import reportgen as g
 from parsers import ParseSettings, parse
 from parsers.errors import (
     EmptyDocument,

@@ -1,4 +1,4 @@
-"""Generated reports (crawler/demo/reportgen.py) with random non-zero consistent numbers parse back
+"""Generated reports (flows/demo/reportgen.py) with random non-zero consistent numbers parse back
 exactly, in every layout and file kind; inconsistent variants produce exactly the broken rule."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from crawler.demo import reportgen as g
+from flows.demo import reportgen as g
 from parsers import parse
 from parsers.model import Report
 

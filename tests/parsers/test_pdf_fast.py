@@ -17,7 +17,7 @@ import pdfplumber
 import pypdfium2 as pdfium
 import pytest
 
-from crawler.demo import reportgen as g
+from flows.demo import reportgen as g
 from parsers import ParseSettings, parse
 from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report

@@ -1,7 +1,7 @@
 """What the demo portal publishes: its agencies and every article, as fixed data.
 
 The plan is deterministic (no clock, no randomness) so that every start serves the same bytes and the
-ground truth in `crawler.demo.portal.Expected` follows from it exactly. Dates are local (Beijing) times as
+ground truth in `flows.demo.portal.Expected` follows from it exactly. Dates are local (Beijing) times as
 the sites print them.
 """
 

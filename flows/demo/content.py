@@ -1,6 +1,6 @@
 """Article bodies and attachment bytes of the demo portal.
 
-Reports come from the report generator (`crawler.demo.reportgen`) and from the real report texts shipped
+Reports come from the report generator (`flows.demo.reportgen`) and from the real report texts shipped
 in `content/seeds/`; non-report articles get a short deterministic text. Everything is a pure function of
 the article, so every start serves the same bytes.
 """
@@ -16,8 +16,8 @@ from functools import cache
 from importlib import resources
 from types import MappingProxyType
 
-from crawler.demo import reportgen
-from crawler.demo.catalog import SEED_IN_FORCE, Article, Attachment, articles, report_series
+from flows.demo import reportgen
+from flows.demo.catalog import SEED_IN_FORCE, Article, Attachment, articles, report_series
 from parsers import templates
 from parsers.history import IN_FORCE_ROWS
 
@@ -29,7 +29,7 @@ _AUTOLINK = re.compile(r"<(https?://[^>]+)>")
 @cache
 def seed_text(name: str) -> str:
     """A seed report text as shipped with the package."""
-    return resources.files("crawler.demo").joinpath("content", "seeds", name).read_text(encoding="utf-8")
+    return resources.files("flows.demo").joinpath("content", "seeds", name).read_text(encoding="utf-8")
 
 
 def _clean(line: str) -> str:

@@ -16,8 +16,8 @@ import pytest
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
-from crawler.demo import reportgen
-from crawler.demo.reportgen import ReportSpec
+from flows.demo import reportgen
+from flows.demo.reportgen import ReportSpec
 from parsers import templates
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 import parsers
-from crawler.demo.catalog import PUBDATE_FORMATS
-from crawler.demo.content import Defect
-from crawler.demo.portal import ExpectedDocument, Portal, start_portal, write_demo_registry
+from flows.demo.catalog import PUBDATE_FORMATS
+from flows.demo.content import Defect
+from flows.demo.portal import ExpectedDocument, Portal, start_portal, write_demo_registry
 from parsers.history import compare_years
 from parsers.model import Report
 
@@ -400,7 +400,7 @@ def test_registry_points_at_the_portal(portal: Portal, tmp_path: Path) -> None:
 
 def test_module_serves_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.demo.portal"],
+        [sys.executable, "-m", "flows.demo.portal"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
@@ -431,7 +431,7 @@ def test_state_dir_caches_rendered_attachments(tmp_path: Path) -> None:
 
 SHA_SCRIPT = """
 import json
-from crawler.demo.portal import start_portal
+from flows.demo.portal import start_portal
 with start_portal() as p:
     base = {"trs": p.trs_url, "hanweb": p.hanweb_url}
     print(json.dumps({

@@ -3,7 +3,7 @@
 `build_site(key)` renders every page of one site up front (attachments on first use or by the background
 `Site.warm()`, memoised per process); `Site.respond()` answers one request
 (conditional GETs, the flaky page, the Hanweb `dataproxy.jsp`). No sockets here: the server lives in
-`crawler.demo.portal`.
+`flows.demo.portal`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import quote
 
-from crawler.demo import content
-from crawler.demo.catalog import SITES, Article, Attachment, SiteInfo, SiteKey, articles
+from flows.demo import content
+from flows.demo.catalog import SITES, Article, Attachment, SiteInfo, SiteKey, articles
 
 PER_PAGE = 15
 TRS_COLUMN = "/xxgk/zfxxgknb/"
