@@ -1,39 +1,82 @@
-"""The in-report consistency rules of DESIGN.md, each a small function from cells to findings."""
+"""The in-report consistency rules of DESIGN.md, each a small function from cells to findings.
+
+A blank cell ("/", "—", "－", "", `&nbsp;`: value None) is *not stated*, never 0. An arithmetic rule
+compares only where every operand it needs is printed, stated and certain (not named by a
+`report.parse_uncertain` finding); if any one of them is blank, absent or uncertain the rule raises
+nothing for that column, row or block, even when the other operands are stated: the missing number
+could be anything, so a difference proves nothing. Every finding carries the cells it read.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from parsers import templates as t
-from parsers.model import Cell, Finding, Report
+from parsers.model import Cell, CellRef, Finding, Report
 
-Values = dict[tuple[str, str, str], float | int | None]
+Key = tuple[str, str, str]
 _TOLERANCE = 1e-6
+PARSE_UNCERTAIN = "report.parse_uncertain"
 
 
-def values_of(cells: list[Cell]) -> Values:
-    return {(c.table, c.row, c.col): c.value for c in cells}
+@dataclass(frozen=True)
+class Printed:
+    """One report's cells by address, and the addresses the parser was unsure of."""
+
+    cells: dict[Key, Cell]
+    uncertain: frozenset[Key] = frozenset()
+
+    @classmethod
+    def of(cls, cells: Iterable[Cell], uncertain: Iterable[Key] = ()) -> Printed:
+        return cls({(c.table, c.row, c.col): c for c in cells}, frozenset(uncertain))
+
+    def stated(self, keys: Iterable[Key]) -> list[Cell] | None:
+        """The cells at `keys` when every one is printed, holds a number and is certain; else None."""
+        out: list[Cell] = []
+        for key in keys:
+            cell = self.cells.get(key)
+            if cell is None or cell.value is None or key in self.uncertain:
+                return None
+            out.append(cell)
+        return out
+
+    def rows_printed(self, table: str) -> set[str]:
+        return {row for (tab, row, _) in self.cells if tab == table}
 
 
-def _sum(values: Values, keys: list[tuple[str, str, str]]) -> float | int | None:
-    """Sum of the cells, blanks counting 0; None when any cell is absent (not printed)."""
-    if any(k not in values for k in keys):
-        return None
-    return sum(values[k] or 0 for k in keys)
+def uncertain_keys(findings: Iterable[Finding]) -> frozenset[Key]:
+    """The cells named by `report.parse_uncertain` findings: no arithmetic rule reads them."""
+    return frozenset(ref.key for f in findings if f.rule == PARSE_UNCERTAIN for ref in f.cells)
+
+
+def _total(cells: list[Cell]) -> float | int:
+    return sum(c.value or 0 for c in cells)
+
+
+def _refs(cells: Iterable[Cell]) -> tuple[CellRef, ...]:
+    return tuple(c.ref() for c in cells)
 
 
 def _differs(a: float | int, b: float | int) -> bool:
     return abs(a - b) > _TOLERANCE
 
 
-def check_balance(values: Values, fmt: str) -> list[Finding]:
-    """requests.balance: 一 + 二 = （七）总计 + 四, per column (the table's own corner note)."""
+def check_balance(printed: Printed, fmt: str) -> list[Finding]:
+    """requests.balance: 一 + 二 = （七）总计 + 四, per column (the table's own corner note).
+
+    Compared only in a column where all four cells are stated; evidence: 一, 二, （七）, 四 of the column.
+    """
     out: list[Finding] = []
     for col, _ in t.REQUEST_COLUMNS:
-        left = _sum(values, [("requests", "new", col), ("requests", "carried_over", col)])
-        right = _sum(values, [("requests", "total", col), ("requests", "carried_forward", col)])
-        if left is not None and right is not None and _differs(left, right):
+        cells = printed.stated(
+            ("requests", row, col) for row in ("new", "carried_over", "total", "carried_forward")
+        )
+        if cells is None:
+            continue
+        left, right = _total(cells[:2]), _total(cells[2:])
+        if _differs(left, right):
             out.append(
                 Finding(
                     "requests.balance",
@@ -42,23 +85,29 @@ def check_balance(values: Values, fmt: str) -> list[Finding]:
                     f"一+二 = {left} but （七）总计+四 = {right} in column {col}",
                     right,
                     left,
+                    _refs(cells),
                 )
             )
     return out
 
 
-def check_total_sum(values: Values, fmt: str) -> list[Finding]:
-    """requests.total_sum: （七）总计 = the sum of every result row, per column."""
+def check_total_sum(printed: Printed, fmt: str) -> list[Finding]:
+    """requests.total_sum: （七）总计 = the sum of every printed result row, per column.
+
+    A result row not printed at all is not part of the report's table (older layouts lack some) and is
+    left out; a printed row whose cell in the column is blank, absent or uncertain stops the comparison
+    of that column. Evidence: the （七）总计 cell, then the result cells in template order.
+    """
     out: list[Finding] = []
-    rows = t.result_rows(fmt)
+    rows = [r for r in t.result_rows(fmt) if r in printed.rows_printed("requests")]
+    if not rows:
+        return out
     for col, _ in t.REQUEST_COLUMNS:
-        total = values.get(("requests", "total", col))
-        present = [("requests", r, col) for r in rows if ("requests", r, col) in values]
-        if ("requests", "total", col) not in values or not present:
+        cells = printed.stated([("requests", "total", col), *(("requests", r, col) for r in rows)])
+        if cells is None:
             continue
-        expected = _sum(values, present)
-        actual = total or 0
-        if expected is not None and _differs(expected, actual):
+        actual, expected = _total(cells[:1]), _total(cells[1:])
+        if _differs(expected, actual):
             out.append(
                 Finding(
                     "requests.total_sum",
@@ -67,19 +116,26 @@ def check_total_sum(values: Values, fmt: str) -> list[Finding]:
                     f"（七）总计 is {actual} but the result rows add up to {expected} in column {col}",
                     expected,
                     actual,
+                    _refs(cells),
                 )
             )
     return out
 
 
-def check_row_total(values: Values, fmt: str) -> list[Finding]:
-    """requests.row_total: the 总计 column = the six applicant columns, row by row."""
+def check_row_total(printed: Printed, fmt: str) -> list[Finding]:
+    """requests.row_total: the 总计 column = the six applicant columns, row by row.
+
+    Compared only in a row whose seven cells are all stated (a row of blank 总计 cells raises nothing).
+    Evidence: the 总计 cell, then the six applicant cells.
+    """
     out: list[Finding] = []
     for row in t.request_rows(fmt):
-        expected = _sum(values, [("requests", row.key, col) for col in t.APPLICANT_COLUMNS])
-        if expected is None or ("requests", row.key, "total") not in values:
+        cells = printed.stated(
+            [("requests", row.key, "total"), *(("requests", row.key, c) for c in t.APPLICANT_COLUMNS)]
+        )
+        if cells is None:
             continue
-        actual = values[("requests", row.key, "total")] or 0
+        actual, expected = _total(cells[:1]), _total(cells[1:])
         if _differs(expected, actual):
             out.append(
                 Finding(
@@ -89,19 +145,28 @@ def check_row_total(values: Values, fmt: str) -> list[Finding]:
                     f"总计 is {actual} but the applicant columns add up to {expected} in row {row.key}",
                     expected,
                     actual,
+                    _refs(cells),
                 )
             )
     return out
 
 
-def check_block_total(values: Values, fmt: str) -> list[Finding]:
-    """review_litigation.block_total: each block's 总计 = its four parts."""
+def check_block_total(printed: Printed, fmt: str) -> list[Finding]:
+    """review_litigation.block_total: each block's 总计 = its four parts.
+
+    Compared only in a block whose five cells are all stated. Evidence: the 总计 cell, then the parts.
+    """
     out: list[Finding] = []
     for block, _ in t.REVIEW_BLOCKS:
-        expected = _sum(values, [("review_litigation", block, col) for col in t.REVIEW_PARTS])
-        if expected is None or ("review_litigation", block, "total") not in values:
+        cells = printed.stated(
+            [
+                ("review_litigation", block, "total"),
+                *(("review_litigation", block, c) for c in t.REVIEW_PARTS),
+            ]
+        )
+        if cells is None:
             continue
-        actual = values[("review_litigation", block, "total")] or 0
+        actual, expected = _total(cells[:1]), _total(cells[1:])
         if _differs(expected, actual):
             out.append(
                 Finding(
@@ -111,12 +176,13 @@ def check_block_total(values: Values, fmt: str) -> list[Finding]:
                     f"总计 is {actual} but its four parts add up to {expected} in block {block}",
                     expected,
                     actual,
+                    _refs(cells),
                 )
             )
     return out
 
 
-TABLE_RULES: tuple[Callable[[Values, str], list[Finding]], ...] = (
+TABLE_RULES: tuple[Callable[[Printed, str], list[Finding]], ...] = (
     check_balance,
     check_total_sum,
     check_row_total,
@@ -129,17 +195,18 @@ _QUOTED_NEW = re.compile(
 _NONE_RECEIVED = re.compile(r"(?:未|没有)(?:收到|受理|接收到?)[^。；;]{0,20}?申请")
 
 
-def _table_new_requests(report: Report) -> float | int | None:
-    """New requests by the tables: table 3 一 总计, or the stat2014 收到申请 indicator."""
+def _table_new_requests(report: Report) -> Cell | None:
+    """The cell of new requests in the tables, when stated and certain: table 3 一 总计, or the
+    stat2014 收到申请 indicator."""
     if report.format == "stat2014":
-        for entry in report.statistics.values():
-            if "收到申请" in "".join(str(entry["label"]).split()):
-                value = entry["value"]
-                return value if isinstance(value, (int, float)) else 0
+        paths = [p for p, e in report.statistics.items() if "收到申请" in "".join(str(e["label"]).split())]
+        key: Key | None = ("statistics", paths[0], "value") if paths else None
+    else:
+        key = ("requests", "new", "total")
+    if key is None:
         return None
-    if not any(c.table == "requests" and c.row == "new" and c.col == "total" for c in report.cells):
-        return None
-    return report.value("requests", "new", "total") or 0
+    cells = Printed.of(report.cells, uncertain_keys(report.findings)).stated([key])
+    return cells[0] if cells else None
 
 
 def _quoted_new_requests(text: str) -> int | None:
@@ -151,10 +218,14 @@ def _quoted_new_requests(text: str) -> int | None:
 
 
 def check_text_totals(report: Report) -> list[Finding]:
-    """report.text_mismatch: the number of new requests quoted in the text against the tables."""
-    table = _table_new_requests(report)
-    if table is None:
+    """report.text_mismatch: the number of new requests quoted in the text against the tables.
+
+    Compared only when the table's cell is stated and certain; evidence: that cell.
+    """
+    cell = _table_new_requests(report)
+    if cell is None or cell.value is None:
         return []
+    table = cell.value
     for key in ("overview", "requests"):
         quoted = _quoted_new_requests(report.sections.get(key, ""))
         if quoted is None:
@@ -169,14 +240,15 @@ def check_text_totals(report: Report) -> list[Finding]:
                 f"the text quotes {quoted} new requests but the table says {table}",
                 table,
                 quoted,
+                (cell.ref(),),
             )
         ]
     return []
 
 
-def table_findings(cells: list[Cell], fmt: str) -> list[Finding]:
-    """Every arithmetic rule that one report can decide."""
+def table_findings(cells: list[Cell], fmt: str, uncertain: Iterable[Key] = ()) -> list[Finding]:
+    """Every arithmetic rule that one report can decide; `uncertain` cells are never read."""
     if fmt not in ("gov2021", "gov2019"):
         return []
-    values = values_of(cells)
-    return [finding for rule in TABLE_RULES for finding in rule(values, fmt)]
+    printed = Printed.of(cells, uncertain)
+    return [finding for rule in TABLE_RULES for finding in rule(printed, fmt)]

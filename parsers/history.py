@@ -4,6 +4,10 @@
   四、结转下年度继续办理, per column.
 - `history.in_force` (warning): 现行有效(t) = 现行有效(t−1) + 本年制发(t) − 本年废止(t) for gov2021 规章 and
   行政规范性文件 (amendments legitimately break it).
+
+Both compare only where every cell they read is stated (a blank is "not stated", never 0) and certain
+(not named by either report's `report.parse_uncertain` findings). Their evidence is last year's cells,
+then this year's, each `CellRef` carrying the year of the report it was read from.
 - `history.duplicate_of_previous` (warning): text or table values ≥ 90% identical to last year's, the
   copying that assessments deduct points for.
 """
@@ -14,7 +18,8 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
-from parsers.model import SECTION_KEYS, Cell, Finding, Report
+from parsers.checks import Printed, uncertain_keys
+from parsers.model import SECTION_KEYS, Cell, CellRef, Finding, Report
 from parsers.templates import REQUEST_COLUMNS
 
 DUPLICATE_THRESHOLD = 0.9
@@ -25,30 +30,28 @@ _YEARS = re.compile(r"(?:19|20)\d{2}\s*(?:年度|年)?|[〇零一二三四五六
 _NOISE = re.compile(r"[\s\W_]+")
 
 
-def _cell(report: Report, table: str, row: str, col: str) -> Cell | None:
-    for cell in report.cells:
-        if cell.table == table and cell.row == row and cell.col == col:
-            return cell
-    return None
-
-
-def _number(cell: Cell) -> float:
-    """A present cell's value; "/", "—" or blank count as 0 in a comparison of counts."""
-    return float(cell.value) if cell.value is not None else 0.0
+def _stated(report: Report, keys: list[tuple[str, str, str]]) -> list[Cell] | None:
+    """The report's cells at `keys` when all are printed, stated and certain; else None."""
+    return Printed.of(report.cells, uncertain_keys(report.findings)).stated(keys)
 
 
 def _plain(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
+def _number(cell: Cell) -> float:
+    return float(cell.value or 0)
+
+
 def carry_over(previous: Report, current: Report) -> list[Finding]:
-    """Per column: current requests/carried_over ≠ previous requests/carried_forward."""
+    """Per column: current requests/carried_over ≠ previous requests/carried_forward, both stated."""
     findings = []
     for col, label in REQUEST_COLUMNS:
-        now = _cell(current, "requests", "carried_over", col)
-        before = _cell(previous, "requests", "carried_forward", col)
-        if now is None or before is None:
+        before_cells = _stated(previous, [("requests", "carried_forward", col)])
+        now_cells = _stated(current, [("requests", "carried_over", col)])
+        if before_cells is None or now_cells is None:
             continue
+        (before,), (now,) = before_cells, now_cells
         expected, actual = _number(before), _number(now)
         if expected != actual:
             findings.append(
@@ -56,32 +59,26 @@ def carry_over(previous: Report, current: Report) -> list[Finding]:
                     rule="history.carry_over",
                     severity="error",
                     where=f"requests/carried_over/{col}",
-                    message=(
-                        f"上年结转（{label}）{now.raw or '空'}"
-                        f" ≠ 上年报告结转下年度继续办理 {before.raw or '空'}"
-                    ),
+                    message=f"上年结转（{label}）{now.raw} ≠ 上年报告结转下年度继续办理 {before.raw}",
                     expected=_plain(expected),
                     actual=_plain(actual),
+                    cells=(before.ref(previous.year), now.ref(current.year)),
                 )
             )
     return findings
 
 
 def in_force(previous: Report, current: Report) -> list[Finding]:
-    """gov2021: proactive in_force(t) ≠ in_force(t−1) + issued(t) − repealed(t)."""
+    """gov2021: proactive in_force(t) ≠ in_force(t−1) + issued(t) − repealed(t), all four stated."""
     if current.format != "gov2021":
         return []
     findings = []
     for row in IN_FORCE_ROWS:
-        cells = (
-            _cell(previous, "proactive", row, "in_force"),
-            _cell(current, "proactive", row, "issued"),
-            _cell(current, "proactive", row, "repealed"),
-            _cell(current, "proactive", row, "in_force"),
-        )
-        if any(c is None for c in cells):
+        before_cells = _stated(previous, [("proactive", row, "in_force")])
+        now_cells = _stated(current, [("proactive", row, col) for col in ("issued", "repealed", "in_force")])
+        if before_cells is None or now_cells is None:
             continue
-        before, issued, repealed, now = (_number(c) for c in cells if c is not None)
+        before, issued, repealed, now = (_number(c) for c in (*before_cells, *now_cells))
         expected = before + issued - repealed
         if expected != now:
             findings.append(
@@ -95,6 +92,10 @@ def in_force(previous: Report, current: Report) -> list[Finding]:
                     ),
                     expected=_plain(expected),
                     actual=_plain(now),
+                    cells=(
+                        *(c.ref(previous.year) for c in before_cells),
+                        *(c.ref(current.year) for c in now_cells),
+                    ),
                 )
             )
     return findings
@@ -135,8 +136,19 @@ def table_similarity(previous: Report, current: Report) -> float | None:
     return same / len(addresses)
 
 
+def _repeated_cells(previous: Report, current: Report) -> tuple[CellRef, ...]:
+    """This year's non-zero cells holding last year's value at the same address."""
+    before = {(c.table, c.row, c.col): c.value for c in previous.cells if c.value}
+    return tuple(
+        c.ref(current.year)
+        for c in current.cells
+        if c.value and before.get((c.table, c.row, c.col)) == c.value
+    )
+
+
 def duplicate_of_previous(previous: Report, current: Report) -> list[Finding]:
-    """A warning per kind (text, tables) whose similarity to last year's is ≥ 90%."""
+    """A warning per kind (text, tables) whose similarity to last year's is ≥ 90%; the tables
+    warning's evidence is this year's cells that repeat last year's values."""
     findings = []
     for where, ratio, what in (
         ("sections", text_similarity(previous, current), "正文"),
@@ -151,6 +163,7 @@ def duplicate_of_previous(previous: Report, current: Report) -> list[Finding]:
                     message=f"{what}与上年报告相同比例 {ratio:.0%}（不含年份）",
                     expected=DUPLICATE_THRESHOLD,
                     actual=round(ratio, 4),
+                    cells=_repeated_cells(previous, current) if where == "tables" else (),
                 )
             )
     return findings

@@ -40,10 +40,49 @@ class Cell:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def ref(self, year: int | None = None) -> CellRef:
+        """This cell as a finding's evidence."""
+        return CellRef(self.table, self.row, self.col, self.raw, self.page, year)
+
+
+@dataclass(frozen=True)
+class CellRef:
+    """A cell a finding is about, as printed: where it is (table/row/col, page) and its raw text.
+
+    `year` is None for a cell of the report the finding belongs to; cross-year findings set it on
+    every cell to the year of the report the cell was read from.
+    """
+
+    table: str
+    row: str
+    col: str
+    raw: str
+    page: int | None = None
+    year: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.table, self.row, self.col)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CellRef:
+        return cls(
+            str(data["table"]),
+            str(data["row"]),
+            str(data["col"]),
+            str(data.get("raw", "")),
+            data.get("page"),
+            data.get("year"),
+        )
+
 
 @dataclass(frozen=True)
 class Finding:
-    """A broken rule: `rule` is one of DESIGN.md's rule ids, `where` a table/row/col path."""
+    """A broken rule: `rule` is one of DESIGN.md's rule ids, `where` a table/row/col path, `cells`
+    the evidence (every cell the rule read), so an operator can check it against the original."""
 
     rule: str
     severity: Severity
@@ -51,9 +90,18 @@ class Finding:
     message: str
     expected: float | int | None = None
     actual: float | int | None = None
+    cells: tuple[CellRef, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "where": self.where,
+            "message": self.message,
+            "expected": self.expected,
+            "actual": self.actual,
+            "cells": [c.to_dict() for c in self.cells],
+        }
 
 
 @dataclass(frozen=True)

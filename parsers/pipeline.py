@@ -129,6 +129,7 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
     findings: list[Finding] = []
     if fmt == "stat2014" and stat_table is not None:
         cells, statistics = stat2014.statistics(stat_table, year)
+        findings = stat2014.uncertain_findings(stat_table, cells)
     else:
         template = (
             fmt if fmt != "unknown" else ("gov2019" if expected_format(year) == "gov2019" else "gov2021")
@@ -162,8 +163,8 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
     report.findings = (
         _metadata_findings(report, text, mixed)
         + findings
-        + checks.table_findings(cells, fmt)
-        + checks.check_text_totals(report)
+        + checks.table_findings(cells, fmt, checks.uncertain_keys(findings))
     )
+    report.findings += checks.check_text_totals(report)
     report.parser = info()
     return report

@@ -13,7 +13,7 @@ from typing import Any
 
 from parsers.document import Document, Grid, Line
 from parsers.labels import norm
-from parsers.model import Cell
+from parsers.model import Cell, Finding
 from parsers.numbers import NULL_TOKENS, clean_cell, is_footer, is_value, parse_value
 from parsers.sections import chinese_number
 
@@ -32,6 +32,7 @@ class StatRow:
     unit: str
     values: list[str]
     page: int | None
+    uncertain: bool = False
 
 
 @dataclass
@@ -84,7 +85,9 @@ def _add_cells(table: StatTable, cells: list[str], page: int | None) -> None:
     label_cells = cells[: len(cells) - n]
     unit = label_cells[-1] if len(label_cells) > 1 else ""
     label = "".join(label_cells[:-1]) if len(label_cells) > 1 else label_cells[0]
-    table.rows.append(StatRow(label, unit, [clean_cell(c) for c in cells[-n:]], page))
+    # More numbers than value columns: which of them are the values is a guess.
+    extra = any(parse_value(c) is not None for c in label_cells[1:])
+    table.rows.append(StatRow(label, unit, [clean_cell(c) for c in cells[-n:]], page, extra))
 
 
 def _add_line(table: StatTable, line: Line) -> bool:
@@ -98,7 +101,9 @@ def _add_line(table: StatTable, line: Line) -> bool:
         head = tokens[:-n]
         unit = head.pop() if len(head) > 1 and head[-1] in UNITS else ""
         if unit or not all(tok in NULL_TOKENS for tok in tail):
-            table.rows.append(StatRow(" ".join(head), unit, [clean_cell(tok) for tok in tail], line.page))
+            extra = parse_value(head[-1]) is not None or parse_value(unit) is not None
+            values = [clean_cell(tok) for tok in tail]
+            table.rows.append(StatRow(" ".join(head), unit, values, line.page, extra))
             return True
     if len(line.text) > 40:
         return False
@@ -168,7 +173,7 @@ def statistics(table: StatTable, year: int | None) -> tuple[list[Cell], dict[str
     main = _main_column(table.headers, year)
     cells: list[Cell] = []
     stats: dict[str, dict[str, Any]] = {}
-    for path, row in zip(_unique(row_paths([r.label for r in table.rows])), table.rows, strict=True):
+    for path, row in zip(_paths(table), table.rows, strict=True):
         values = {h: parse_value(raw) for h, raw in zip(table.headers, row.values, strict=False)}
         for i, (header, raw) in enumerate(zip(table.headers, row.values, strict=False)):
             col = "value" if i == main else header
@@ -180,3 +185,27 @@ def statistics(table: StatTable, year: int | None) -> tuple[list[Cell], dict[str
             "values": values,
         }
     return cells, stats
+
+
+def _paths(table: StatTable) -> list[str]:
+    return _unique(row_paths([r.label for r in table.rows]))
+
+
+def uncertain_findings(table: StatTable, cells: list[Cell]) -> list[Finding]:
+    """report.parse_uncertain for each row that printed more numbers than the table has value columns:
+    its cells are a guess, and no rule reads them."""
+    out: list[Finding] = []
+    for path, row in zip(_paths(table), table.rows, strict=True):
+        if not row.uncertain:
+            continue
+        refs = tuple(c.ref() for c in cells if c.row == path)
+        out.append(
+            Finding(
+                "report.parse_uncertain",
+                "warning",
+                f"statistics/{path}",
+                f"more numbers printed than the {len(table.headers)} value column(s): these cells are a guess",
+                cells=refs,
+            )
+        )
+    return out

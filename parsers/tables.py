@@ -158,9 +158,14 @@ def _emit(
 ) -> None:
     placed, extra = _fit(candidate.values, len(cols), align)
     missing = [col for col, raw in zip(cols, placed, strict=True) if raw is None]
-    for col, raw in zip(cols, placed, strict=True):
-        if raw is not None:
-            out.cells.append(Cell(table, row, col, parse_value(raw), raw, candidate.page))
+    cells = [
+        Cell(table, row, col, parse_value(raw), raw, candidate.page)
+        for col, raw in zip(cols, placed, strict=True)
+        if raw is not None
+    ]
+    out.cells.extend(cells)
+    if missing or extra:
+        out.findings.append(_uncertain(f"{table}/{row}", cells, len(cells) + extra, len(cols)))
     if missing:
         out.findings.append(
             Finding(
@@ -182,6 +187,18 @@ def _emit(
     out.rows_found.setdefault(table, set()).add(row)
 
 
+def _uncertain(where: str, cells: list[Cell], printed: int, columns: int) -> Finding:
+    """report.parse_uncertain: a row printed `printed` values for `columns` columns, so which column each
+    placed value belongs to is a guess; the checks read none of these cells."""
+    return Finding(
+        "report.parse_uncertain",
+        "warning",
+        where,
+        f"{printed} values printed for {columns} columns: the placement of these {len(cells)} cells is a guess",
+        cells=tuple(c.ref() for c in cells),
+    )
+
+
 def review_columns() -> tuple[tuple[str, str], ...]:
     """Table 4's (block, col) pairs in printed order."""
     return tuple((block, col) for block, _ in t.REVIEW_BLOCKS for col, _ in t.REVIEW_COLUMNS)
@@ -189,10 +206,14 @@ def review_columns() -> tuple[tuple[str, str], ...]:
 
 def _emit_review(candidate: Candidate, out: TableResult) -> None:
     placed, extra = _fit(candidate.values, REVIEW_CELLS, "left")
-    for (block, col), raw in zip(review_columns(), placed, strict=True):
-        if raw is not None:
-            out.cells.append(Cell("review_litigation", block, col, parse_value(raw), raw, candidate.page))
+    cells = [
+        Cell("review_litigation", block, col, parse_value(raw), raw, candidate.page)
+        for (block, col), raw in zip(review_columns(), placed, strict=True)
+        if raw is not None
+    ]
+    out.cells.extend(cells)
     if extra:
+        out.findings.append(_uncertain("review_litigation", cells, len(cells) + extra, REVIEW_CELLS))
         out.findings.append(
             Finding(
                 "report.unparsed_cells",

@@ -121,8 +121,16 @@ def test_seed_001_tab_separated_gov2019() -> None:
     _assert_zero_requests(report, [r.key for r in t.REQUEST_ROWS_2019])
     assert len([c for c in report.cells if c.table == "requests"]) == 23 * 7
     _assert_zero_review(report)
-    # The flattened table 4 row carries 16 zeros for 15 cells: reported, not silently dropped.
-    assert _rules(report) == [("report.unparsed_cells", "review_litigation")]
+    # The flattened table 4 row carries 16 zeros for 15 cells: reported, not silently dropped, and
+    # its 15 placed cells are a guess that no rule reads.
+    assert _rules(report) == [
+        ("report.parse_uncertain", "review_litigation"),
+        ("report.unparsed_cells", "review_litigation"),
+    ]
+    (uncertain,) = [f for f in report.findings if f.rule == "report.parse_uncertain"]
+    assert [(c.row, c.col, c.raw) for c in uncertain.cells] == [
+        (block, col, "0") for block, _ in t.REVIEW_BLOCKS for col, _ in t.REVIEW_COLUMNS
+    ]
 
 
 def test_seed_002_no_agency_gov2021_page_footer() -> None:
@@ -175,10 +183,20 @@ def test_seed_004_gov2021_cells_lost_in_extraction() -> None:
     assert len([c for c in report.cells if c.table == "requests"]) == 25 * 7 - 3
     _assert_zero_review(report)
     assert _rules(report) == [
+        ("report.parse_uncertain", "requests/carried_forward"),
+        ("report.parse_uncertain", "requests/partly_granted"),
+        ("report.parse_uncertain", "requests/total"),
         ("report.unparsed_cells", "requests/carried_forward/natural_person"),
         ("report.unparsed_cells", "requests/partly_granted/natural_person"),
         ("report.unparsed_cells", "requests/total/natural_person"),
     ]
+    # The six values of each such row were placed right-aligned: a guess, named cell by cell.
+    placed = ["commercial", "research", "social_welfare", "legal_service", "other_org", "total"]
+    for finding in (f for f in report.findings if f.rule == "report.parse_uncertain"):
+        row = finding.where.split("/")[1]
+        assert [(c.table, c.row, c.col, c.raw) for c in finding.cells] == [
+            ("requests", row, col, "0") for col in placed
+        ]
 
 
 @pytest.mark.parametrize("name", ["000", "001", "002", "003", "004"])
