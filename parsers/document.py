@@ -43,6 +43,8 @@ class Document:
     blocks: list[Line | Grid] = field(default_factory=list)
     pages: int | None = None
     has_text_layer: bool = True
+    engines: tuple[str, ...] = ()
+    """The reader of each PDF page in order ("pdfium", "pdfplumber"); empty for other kinds."""
 
     @property
     def lines(self) -> list[Line]:

@@ -106,10 +106,14 @@ class Finding:
 
 @dataclass(frozen=True)
 class ParserInfo:
+    """Which parser read the report and how: `engines` names the reader of each PDF page in order
+    ("pdfium", "pdfplumber"), empty for other kinds."""
+
     version: str
     source_kind: SourceKind
     pages: int | None = None
     seconds: float = 0.0
+    engines: tuple[str, ...] = ()
 
 
 @dataclass

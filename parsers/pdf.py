@@ -3,7 +3,9 @@
 Two engines fill the same `Document`. PDFium (parsers/pdf_pdfium.py) reads each page's characters and
 ruling lines in C++ and hands them to pdfplumber's own word grouping and table finder; pdfplumber
 (pdfminer) interprets the content streams in Python and is the reference and the fallback for any file
-the PDFium path does not reproduce (damaged, encrypted, rotated, no text at all). Words are grouped
+the PDFium path does not open (damaged, encrypted, no text at all) and for any page it does not
+reproduce exactly (text in a font the PDF does not embed, rotated text); `Document.engines` records
+which engine read each page. Words are grouped
 once per page; table finding runs only on pages with ruling lines or rectangles, and text inside a
 table's bbox is left to the table. Pages are closed as soon as they are read so memory stays flat.
 A document with no characters at all needs OCR.
@@ -245,6 +247,16 @@ def _check_time(started: float, budget: float, number: int, pages: int) -> None:
         raise ParseTimeout(f"PDF parse exceeded {budget:.0f} s at page {number} of {pages}")
 
 
+def _read_plumber_page(page: Any, number: int, table_index: int) -> tuple[list[Line | Grid], int]:
+    """`read_page` with pdfminer's errors on a page turned into CorruptDocument; the page is closed."""
+    try:
+        return read_page(page, number, table_index)
+    except PAGE_ERRORS as exc:
+        raise CorruptDocument(f"damaged PDF page {number}: {type(exc).__name__}") from exc
+    finally:
+        page.close()
+
+
 def read_pdf_pdfplumber(data: bytes, settings: ParseSettings, started: float) -> Document:
     """The reference reader: pdfplumber (pdfminer) on every page."""
     pdf = _open(data)
@@ -258,26 +270,29 @@ def read_pdf_pdfplumber(data: bytes, settings: ParseSettings, started: float) ->
         total_chars = 0
         tables = 0
         for number, page in enumerate(pages, start=1):
-            try:
-                page_blocks, n_chars = read_page(page, number, tables)
-            except PAGE_ERRORS as exc:
-                raise CorruptDocument(f"damaged PDF page {number}: {type(exc).__name__}") from exc
-            finally:
-                page.close()
+            page_blocks, n_chars = _read_plumber_page(page, number, tables)
             tables += sum(1 for b in page_blocks if isinstance(b, Grid))
             blocks.extend(page_blocks)
             total_chars += n_chars
             _check_time(started, budget, number, len(pages))
-        return Document(kind="pdf", blocks=blocks, pages=len(pages), has_text_layer=total_chars > 0)
+        return Document(
+            kind="pdf",
+            blocks=blocks,
+            pages=len(pages),
+            has_text_layer=total_chars > 0,
+            engines=("pdfplumber",) * len(pages),
+        )
     finally:
         pdf.close()
 
 
 def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fallback: bool) -> Document:
-    """The fast reader: PDFium chars and edges; raises PdfiumUnavailable where pdfplumber must read.
+    """The fast reader: PDFium chars and edges, page by page.
 
-    With `fallback`, a document without any character goes to pdfplumber too, so `needs_ocr` is
-    decided by the reference reader."""
+    With `fallback`, a page PDFium does not reproduce (a non-embedded font, rotated text, a form
+    XObject…) is read by pdfplumber and recorded so in `Document.engines`, and a document without any
+    character goes to pdfplumber entirely, so `needs_ocr` is decided by the reference reader. Without
+    it, such a page raises PdfiumUnavailable."""
     from parsers.pdf_pdfium import (
         PdfiumUnavailable,
         document_lock,
@@ -289,6 +304,7 @@ def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fal
     _check_end_marker(data)
     with document_lock():
         pdf = open_document(data)
+        plumber: Any = None
         try:
             descents = font_descents(data)
             count = len(pdf)
@@ -297,28 +313,47 @@ def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fal
             _check_size(count, settings)
             budget = settings.budget(count)
             blocks: list[Line | Grid] = []
+            engines: list[str] = []
             total_chars = 0
             tables = 0
             for number in range(1, count + 1):
                 try:
-                    content = page_content(pdf, number - 1, descents)
-                    page_blocks, n_chars = read_content(content, number, tables)
-                except PAGE_ERRORS as exc:
-                    raise PdfiumUnavailable(f"page {number}: {type(exc).__name__}") from exc
+                    try:
+                        content = page_content(pdf, number - 1, descents)
+                        page_blocks, n_chars = read_content(content, number, tables)
+                    except PAGE_ERRORS as exc:
+                        raise PdfiumUnavailable(f"page {number}: {type(exc).__name__}") from exc
+                    engines.append("pdfium")
+                except PdfiumUnavailable as exc:
+                    if not fallback:
+                        raise
+                    log.debug("PDF page %d read with pdfplumber: %s", number, exc)
+                    plumber = plumber or _open(data)
+                    page_blocks, n_chars = _read_plumber_page(plumber.pages[number - 1], number, tables)
+                    engines.append("pdfplumber")
                 tables += sum(1 for b in page_blocks if isinstance(b, Grid))
                 blocks.extend(page_blocks)
                 total_chars += n_chars
                 _check_time(started, budget, number, count)
         finally:
             pdf.close()
+            if plumber is not None:
+                plumber.close()
     if total_chars == 0 and fallback:
         raise PdfiumUnavailable("no characters")
-    return Document(kind="pdf", blocks=blocks, pages=count, has_text_layer=total_chars > 0)
+    return Document(
+        kind="pdf",
+        blocks=blocks,
+        pages=count,
+        has_text_layer=total_chars > 0,
+        engines=tuple(engines),
+    )
 
 
 def read_pdf(data: bytes, settings: ParseSettings | None = None) -> Document:
-    """The PDF's lines and grids by `settings.pdf_engine`: "auto" tries PDFium and falls back to
-    pdfplumber, "pdfium" never falls back (a file it cannot read is a CorruptDocument), "pdfplumber"
+    """The PDF's lines and grids by `settings.pdf_engine`: "auto" reads each page with PDFium where it
+    reproduces pdfplumber exactly and with pdfplumber elsewhere (the whole file when PDFium cannot open
+    it), "pdfium" never falls back (a file it cannot read is a CorruptDocument), "pdfplumber"
     is the reference reader alone."""
     settings = settings or ParseSettings()
     started = time.perf_counter()

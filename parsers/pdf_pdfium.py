@@ -6,8 +6,16 @@ pdfplumber builds (chars with x0/x1/top/bottom, edges with orientation), so pdfp
 grouping and table finder run on them unchanged and the resulting `Document` matches the pdfplumber
 reader. Anything this module cannot reproduce faithfully (rotated or cropped pages, rotated text,
 form XObjects, Type3 or unknown fonts, unmapped glyphs, a file PDFium or pdfminer refuses) raises
-`PdfiumUnavailable` and the caller reads the file with pdfplumber instead, so damaged and encrypted
-files keep pdfplumber's errors.
+`PdfiumUnavailable` and the caller reads that page (or the file) with pdfplumber instead, so damaged
+and encrypted files keep pdfplumber's errors.
+
+Results must not depend on the fonts installed on the machine. PDFium substitutes an installed font
+for every font a PDF does not embed, and its character boxes (and even which characters its text page
+keeps) follow the substitute. So this module hides the machine's fonts from PDFium (an empty system
+font list: PDFium then has only its own built-in standard 14 fonts), and a page that shows text in a
+font that is neither embedded nor one of the standard 14 (whose metrics are fixed by the PDF
+specification and built into both PDFium and pdfminer) is left to pdfplumber, which takes every
+width from the PDF itself.
 """
 
 from __future__ import annotations
@@ -33,6 +41,27 @@ _UNMAPPED = {0, 0xFFFD, 0xFFFE, 0xFFFF}
 _MAYBE_GENERATED = {0x20, 0x0D, 0x0A, 0x2D, 0x02}
 """PDFium inserts spaces, line breaks and hyphens of its own (some carry a text object)."""
 SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
+
+
+STANDARD_14 = frozenset(
+    {
+        "Courier",
+        "Courier-Bold",
+        "Courier-BoldOblique",
+        "Courier-Oblique",
+        "Helvetica",
+        "Helvetica-Bold",
+        "Helvetica-BoldOblique",
+        "Helvetica-Oblique",
+        "Times-Roman",
+        "Times-Bold",
+        "Times-BoldItalic",
+        "Times-Italic",
+        "Symbol",
+        "ZapfDingbats",
+    }
+)
+"""The PDF standard fonts: their metrics are in the specification, built into PDFium and pdfminer."""
 
 
 class PdfiumUnavailable(Exception):
@@ -128,6 +157,52 @@ _is_generated = _typed("FPDFText_IsGenerated", _int, _vp, _int)
 _get_unicode = _typed("FPDFText_GetUnicode", ctypes.c_uint, _vp, _int)
 
 
+def _without_system_fonts() -> Any:
+    """Give PDFium a system font list that is empty, whatever the machine has installed: every font a
+    PDF does not embed then maps to PDFium's built-in fonts, the same on every machine. The returned
+    structure (and its callbacks) must stay alive as long as PDFium runs."""
+    info = pdfium_c.FPDF_SYSFONTINFO()
+    slot = {name: kind for name, kind in pdfium_c.FPDF_SYSFONTINFO._fields_}
+    info.version = 1
+    info.Release = slot["Release"](lambda this: None)
+    info.EnumFonts = slot["EnumFonts"](lambda this, mapper: None)
+    info.MapFont = slot["MapFont"](lambda this, weight, italic, charset, family, face, exact: None)
+    info.GetFont = slot["GetFont"](lambda this, face: None)
+    info.GetFontData = slot["GetFontData"](lambda this, font, table, buffer, size: 0)
+    info.GetFaceName = slot["GetFaceName"](lambda this, font, buffer, size: 0)
+    info.GetFontCharset = slot["GetFontCharset"](lambda this, font: 0)
+    info.DeleteFont = slot["DeleteFont"](lambda this, font: None)
+    pdfium_c.FPDF_SetSystemFontInfo(ctypes.byref(info))
+    return info
+
+
+_NO_SYSTEM_FONTS = _without_system_fonts()
+
+
+def _font_name(font: Any) -> str:
+    buffer = ctypes.create_string_buffer(256)
+    length = pdfium_c.FPDFFont_GetBaseFontName(font, buffer, len(buffer))
+    return _base_name(buffer.raw[: max(0, length - 1)].decode("latin-1"))
+
+
+def check_page_fonts(page: Any) -> None:
+    """Raise PdfiumUnavailable when the page shows text in a font that is neither embedded nor a
+    standard 14 font: PDFium would read it through a substitute, pdfplumber through the PDF's widths."""
+    raw = page.raw
+    checked: set[int] = set()
+    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        obj = pdfium_c.FPDFPage_GetObject(raw, i)
+        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_TEXT:
+            continue
+        font = pdfium_c.FPDFTextObj_GetFont(obj)
+        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+        if key in checked:
+            continue
+        checked.add(key)
+        if not pdfium_c.FPDFFont_GetIsEmbedded(font) and _font_name(font) not in STANDARD_14:
+            raise PdfiumUnavailable(f"text in the non-embedded font {_font_name(font)!r}")
+
+
 @dataclass(frozen=True)
 class _TextObject:
     """What every char of one text object shares: its font and its scale in x, in y and of the
@@ -151,9 +226,7 @@ class _Fonts:
 
     def descent(self, font: Any, key: int) -> float:
         if key not in self.by_handle:
-            buffer = ctypes.create_string_buffer(256)
-            length = pdfium_c.FPDFFont_GetBaseFontName(font, buffer, len(buffer))
-            name = _base_name(buffer.raw[: max(0, length - 1)].decode("latin-1"))
+            name = _font_name(font)
             descent = self.descents.get(name)
             if descent is None:
                 raise PdfiumUnavailable(f"font {name!r} without a known descent")
@@ -384,6 +457,7 @@ def page_content(pdf: Any, index: int, descents: dict[str, float | None]) -> Pag
         raise PdfiumUnavailable(f"PDFium cannot load page {index + 1}") from exc
     try:
         width, height = _page_size(page)
+        check_page_fonts(page)
         edges, ruled = page_edges(page, height)
         return PageContent(width, height, page_chars(page, height, descents), edges, ruled)
     except pdfium.PdfiumError as exc:

@@ -118,7 +118,8 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
     agency = metadata.find_agency(title, lines, title_line, text) if title else None
 
     def info() -> ParserInfo:
-        return ParserInfo(version, doc.kind, doc.pages, round(time.perf_counter() - started, 4))
+        seconds = round(time.perf_counter() - started, 4)
+        return ParserInfo(version, doc.kind, doc.pages, seconds, doc.engines)
 
     if not doc.has_text_layer:
         return Report(agency=None, year=None, format="unknown", title="", parser=info(), status="needs_ocr")
