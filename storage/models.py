@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -190,6 +191,8 @@ class Finding(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     expected: Mapped[float | None] = mapped_column(Float, default=None)
     actual: Mapped[float | None] = mapped_column(Float, default=None)
+    # The evidence: [{"table", "row", "col", "raw", "page", "year"}, …] (parsers.model.CellRef).
+    cells: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
 
     report: Mapped[Report] = relationship(back_populates="findings")
 

@@ -352,12 +352,13 @@ def finding_row(finding: ParsedFinding) -> Finding:
         message=finding.message,
         expected=_number(finding.expected),
         actual=_number(finding.actual),
+        cells=[ref.to_dict() for ref in finding.cells],
     )
 
 
 def report_from_row(row: ReportRow) -> ParsedReport:
     """Rebuild the canonical report from its stored rows: the inverse of `replace_report`."""
-    from parsers.model import Cell, ParserInfo
+    from parsers.model import Cell, CellRef, ParserInfo
     from parsers.model import Finding as ParsedFinding
     from parsers.model import Report as ParsedReport
 
@@ -375,7 +376,15 @@ def report_from_row(row: ReportRow) -> ParsedReport:
             for c in row.cells
         ],
         findings=[
-            ParsedFinding(f.rule, f.severity, f.location, f.message, f.expected, f.actual)  # type: ignore[arg-type]
+            ParsedFinding(
+                f.rule,
+                f.severity,  # type: ignore[arg-type]
+                f.location,
+                f.message,
+                _stored_number(f.expected),
+                _stored_number(f.actual),
+                tuple(CellRef.from_dict(ref) for ref in f.cells or []),
+            )
             for f in row.findings
         ],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,7 +47,7 @@ def _schema_diff(url: str) -> list[Any]:
 def test_upgrade_from_empty_matches_models(empty_db_url: str) -> None:
     assert current_revision(empty_db_url) is None
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0001"
+    assert current_revision(empty_db_url) == head_revision() == "0002"
     assert _schema_diff(empty_db_url) == []
     engine = make_engine(empty_db_url)
     try:
@@ -74,6 +75,43 @@ def test_upgrade_from_empty_matches_models(empty_db_url: str) -> None:
             "ix_documents_source_id",
             "ix_documents_status_id",
         }
+    finally:
+        engine.dispose()
+
+
+def test_findings_stored_before_0002_get_an_empty_evidence_list(empty_db_url: str) -> None:
+    """0002 adds `findings.cells`; a finding loaded under 0001 keeps its row with no evidence."""
+    upgrade(empty_db_url, "0001")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO documents (url, title, meta, first_seen_at, fetched_at, sha256, object_key,"
+                    " content_type, size, etag, last_modified, status, attempts, retryable, last_error)"
+                    " VALUES ('u', '', '{}', '2024-01-01', '2024-01-01', 's', 'k', '', 0, '', '', 'parsed',"
+                    " 0, false, '')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO reports (document_id, format, status, title, published_at_source,"
+                    " parser_version, source_kind, sections, statistics, loaded_at)"
+                    " VALUES (1, 'gov2021', 'parsed', '', '', '', '', '{}', '{}', '2024-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO findings (report_id, rule, severity, location, message)"
+                    " VALUES (1, 'requests.balance', 'error', 'requests/*/total', 'm')"
+                )
+            )
+        upgrade(empty_db_url)
+        assert current_revision(empty_db_url) == "0002"
+        with engine.connect() as connection:
+            stored = connection.execute(text("SELECT rule, cells FROM findings")).one()
+        cells = stored.cells if isinstance(stored.cells, list) else json.loads(stored.cells)
+        assert (stored.rule, cells) == ("requests.balance", [])
     finally:
         engine.dispose()
 

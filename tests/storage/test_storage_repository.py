@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from parsers.model import Cell, ParserInfo
+from parsers.model import Cell, CellRef, ParserInfo
 from parsers.model import Finding as ParsedFinding
 from parsers.model import Report as ParsedReport
 from storage import repository as repo
@@ -68,6 +68,12 @@ def _parsed(values: dict[tuple[str, str, str], float | int | None], findings: in
                 message="一+二 ≠ （七）+四",
                 expected=3153,
                 actual=3152,
+                cells=(
+                    CellRef("requests", "new", "total", "3000", 4),
+                    CellRef("requests", "carried_over", "total", "152", 4),
+                    CellRef("requests", "total", "total", "3150", 5),
+                    CellRef("requests", "carried_forward", "total", "/", None, 2022 + i),
+                ),
             )
             for i in range(findings)
         ],
@@ -348,6 +354,7 @@ def test_report_from_row_gives_back_the_loaded_report(session: Session) -> None:
     assert sorted(rebuilt.cells, key=key) == sorted(original.cells, key=key)
     assert isinstance(rebuilt.value("requests", "new", "total"), int)
     assert sorted(rebuilt.findings, key=lambda f: f.where) == original.findings
+    assert rebuilt.findings[1].cells[3] == CellRef("requests", "carried_forward", "total", "/", None, 2023)
     assert (rebuilt.agency, rebuilt.year, rebuilt.format, rebuilt.title, rebuilt.sections) == (
         original.agency,
         original.year,
