@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.errors import RecordNotFound, StorageError
 from storage.models import (
@@ -26,6 +26,7 @@ from storage.models import (
     Finding,
     ReportCell,
     Source,
+    Timeliness,
     utcnow,
 )
 from storage.models import Report as ReportRow
@@ -90,6 +91,22 @@ def sync_agencies(session: Session, agencies: Iterable[Mapping[str, Any]]) -> in
     return written
 
 
+def find_source(session: Session, source_id: str) -> Source | None:
+    """The crawled site with this id, or None when the registry never named it."""
+    source: Source | None = session.get(Source, source_id)
+    return source
+
+
+def source_regions(session: Session) -> dict[str, str]:
+    """Every source's division code by source id (\"\" where it has none)."""
+    return {s.id: s.region_code or "" for s in session.scalars(select(Source))}
+
+
+def all_agencies(session: Session) -> list[Agency]:
+    """Every agency of the registry, in no particular order (callers sort as they need)."""
+    return list(session.scalars(select(Agency)))
+
+
 def agency_by_name(session: Session, name: str) -> Agency | None:
     """The agency with this name, or one that lists it among its aliases."""
     agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
@@ -150,6 +167,22 @@ def last_crawl_run(session: Session, source_id: str, status: str | None = None) 
     return session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
 
 
+def finished_crawl_runs(
+    session: Session, source_id: str, *, before: int | None = None, limit: int = 50
+) -> list[CrawlRun]:
+    """A source's crawl runs that have ended (optionally only those before run `before`), newest first."""
+    query = select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.status != "running")
+    if before is not None:
+        query = query.where(CrawlRun.id < before)
+    return list(session.scalars(query.order_by(CrawlRun.id.desc()).limit(limit)))
+
+
+def documents_of_crawl_run(session: Session, run_id: int) -> int:
+    """How many documents a crawl run stored (counted when its child process left no summary)."""
+    stored = session.scalar(select(func.count()).select_from(Document).where(Document.crawl_run_id == run_id))
+    return int(stored or 0)
+
+
 # -- documents ----------------------------------------------------------------------------------
 
 
@@ -163,6 +196,65 @@ def document_by_content(session: Session, url: str, sha256: str) -> Document | N
     """The row of these exact bytes at this URL."""
     query = select(Document).where(Document.url == url, Document.sha256 == sha256)
     return session.scalars(query).one_or_none()
+
+
+def find_document(session: Session, document_id: int) -> Document | None:
+    """The document with this id, or None."""
+    document: Document | None = session.get(Document, document_id)
+    return document
+
+
+def documents_by_id(session: Session, document_ids: Iterable[int]) -> dict[int, Document]:
+    """The documents with these ids, by id (unknown ids are absent)."""
+    wanted = set(document_ids)
+    if not wanted:
+        return {}
+    return {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(wanted)))}
+
+
+def recent_documents(session: Session, *, status: str | None = None, limit: int = 50) -> list[Document]:
+    """The newest stored documents first, optionally only those with this status."""
+    query = select(Document).order_by(Document.id.desc()).limit(limit)
+    if status:
+        query = query.where(Document.status == status)
+    return list(session.scalars(query))
+
+
+def has_attachments(session: Session, document_id: int) -> bool:
+    """Whether any stored document was attached to this one (its page)."""
+    query = select(Document.id).where(Document.parent_id == document_id).limit(1)
+    return session.scalar(query) is not None
+
+
+def newer_versions(session: Session, document_ids: Iterable[int]) -> list[Document]:
+    """The documents that directly replace these ones (their `previous_version_id` is one of them)."""
+    query = select(Document).where(Document.previous_version_id.in_(list(document_ids)))
+    return list(session.scalars(query))
+
+
+def latest_versions_of_source(session: Session, source_id: str) -> list[Document]:
+    """The newest version of every URL stored for a source (no newer version points at it), by id."""
+    newer = aliased(Document)
+    query = (
+        select(Document)
+        .where(Document.source_id == source_id)
+        .where(~select(newer.id).where(newer.previous_version_id == Document.id).exists())
+        .order_by(Document.id)
+    )
+    return list(session.scalars(query))
+
+
+def note_on_latest_document(session: Session, url: str, key: str, value: str) -> None:
+    """Append `value` to the list `meta[key]` of the newest version of `url` (once; nothing when unknown)."""
+    document = latest_document(session, url)
+    if document is None:
+        return
+    meta = dict(document.meta or {})
+    noted = list(meta.get(key) or [])
+    if value not in noted:
+        meta[key] = [*noted, value]
+        document.meta = meta
+        session.flush()
 
 
 def get_document(session: Session, document_id: int) -> Document:
@@ -295,8 +387,13 @@ def replace_report(
     agency_id: int | None = None,
     published_at: datetime | None = None,
     published_at_source: str = "",
+    year: int | None = None,
+    agency_name: str | None = None,
 ) -> ReportRow:
-    """Store the parsed report of a document, replacing any earlier one with its cells and findings."""
+    """Store the parsed report of a document, replacing any earlier one with its cells and findings.
+
+    `year` and `agency_name` are stored where the report itself names none (from titles, the registry).
+    """
     addresses: set[tuple[str, str, str]] = set()
     for cell in report.cells:
         address = (cell.table, cell.row, cell.col)
@@ -313,8 +410,8 @@ def replace_report(
     row = ReportRow(
         document_id=document_id,
         agency_id=agency_id,
-        agency_name=report.agency,
-        year=report.year,
+        agency_name=report.agency or agency_name or report.agency,
+        year=report.year if report.year is not None else year,
         format=report.format,
         status=report.status,
         title=report.title,
@@ -397,6 +494,45 @@ def _stored_number(value: float | None) -> float | int | None:
     return int(value) if float(value).is_integer() else value
 
 
+def parsed_reports(session: Session, agency_id: int, year: int) -> list[ReportRow]:
+    """An agency's parsed reports of a year, earliest published first."""
+    query = (
+        select(ReportRow)
+        .where(ReportRow.agency_id == agency_id, ReportRow.year == year, ReportRow.status == "parsed")
+        .order_by(ReportRow.published_at, ReportRow.id)
+    )
+    return list(session.scalars(query))
+
+
+def replace_history_findings(session: Session, row: ReportRow, findings: Iterable[ParsedFinding]) -> None:
+    """Swap a stored report's cross-year (`history.*`) findings for these, keeping its own checks."""
+    for old in [f for f in row.findings if f.rule.startswith("history.")]:
+        row.findings.remove(old)
+    row.findings.extend(finding_row(finding) for finding in findings)
+    session.flush()
+
+
+def reports_with_documents(session: Session, year: int) -> list[tuple[ReportRow, Document]]:
+    """A year's reports (those that are reports at all) with the documents they were read from, by id."""
+    query = (
+        select(ReportRow, Document)
+        .join(Document, ReportRow.document_id == Document.id)
+        .where(ReportRow.year == year, ReportRow.status != "not_a_report")
+        .order_by(ReportRow.id)
+    )
+    return [(report, document) for report, document in session.execute(query).all()]
+
+
+def history_rules(session: Session, report_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(report id, rule) of every cross-year (`history.*`) finding of these reports."""
+    if not report_ids:
+        return []
+    query = select(Finding.report_id, Finding.rule).where(
+        Finding.report_id.in_(list(report_ids)), Finding.rule.like("history.%")
+    )
+    return [(report_id, rule) for report_id, rule in session.execute(query)]
+
+
 def report_for(session: Session, agency: str | int, year: int) -> ReportRow | None:
     """The newest loaded report of an agency (by id or name) for a year."""
     query = select(ReportRow).where(ReportRow.year == year)
@@ -426,6 +562,44 @@ def cells_of(session: Session, report_id: int) -> dict[tuple[str, str, str], flo
     """The cells of a report as {(table, row, col): value}."""
     query = select(ReportCell).where(ReportCell.report_id == report_id)
     return {(c.table_name, c.row_key, c.col_key): c.value for c in session.scalars(query)}
+
+
+# -- timeliness --------------------------------------------------------------------------------
+
+
+def timeliness_statuses(session: Session, year: int, agency_ids: Sequence[int]) -> dict[int, Timeliness]:
+    """The stored timeliness rows of a report year for these agencies, by agency id."""
+    query = select(Timeliness).where(Timeliness.year == year, Timeliness.agency_id.in_(list(agency_ids)))
+    return {t.agency_id: t for t in session.scalars(query)}
+
+
+def record_timeliness(
+    session: Session,
+    stored: Timeliness | None,
+    *,
+    agency_id: int,
+    year: int,
+    status: str,
+    deadline: date,
+    published_at: datetime | None,
+    published_at_source: str,
+    days_late: int | None,
+    report_id: int | None,
+    checked_at: datetime,
+) -> Timeliness:
+    """Write an agency-year's status over its stored row (`stored`, from `timeliness_statuses`) or a new one."""
+    if stored is None:
+        stored = Timeliness(agency_id=agency_id, year=year)
+        session.add(stored)
+    stored.status = status
+    stored.deadline = deadline
+    stored.published_at = published_at
+    stored.published_at_source = published_at_source
+    stored.days_late = days_late
+    stored.report_id = report_id
+    stored.checked_at = checked_at
+    session.flush()
+    return stored
 
 
 # -- alerts -------------------------------------------------------------------------------------
