@@ -9,6 +9,8 @@ from parsers.labels import norm
 _NUMERALS = "一二三四五六七八九十"
 _HEADING = re.compile(r"^([一二三四五六七八九十]{1,3})[、.．]\s*(\S.*)$")
 _BRACKETED = re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]\s*(\S.*)$")
+# A table row, not a heading: the line ends in a number or a blank-cell mark ("四、结转下年度继续办理 0 /").
+_TABLE_ROW_END = re.compile(r"(?:\d|\s(?:/|／|—+|－|--?|–|\\|＼))\s*$")
 # Checked in this order: the first key whose words occur in the heading wins.
 SECTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("other", ("其他需要报告", "其他事项", "其他需报告")),
@@ -43,7 +45,7 @@ def _headings(lines: list[str], pattern: re.Pattern[str]) -> list[tuple[int, int
     found: list[tuple[int, int, str]] = []
     for i, line in enumerate(lines):
         match = pattern.match(line.strip())
-        if not match or len(line.strip()) > 40 or re.search(r"\d\s*$", line):
+        if not match or len(line.strip()) > 40 or _TABLE_ROW_END.search(line):
             continue
         number = chinese_number(match.group(1))
         if number == (found[-1][1] + 1 if found else 1):

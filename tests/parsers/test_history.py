@@ -174,3 +174,45 @@ def test_too_little_to_judge_is_not_a_duplicate() -> None:
 
 def test_normalise_text_strips_years_and_punctuation() -> None:
     assert normalise_text("2023年度，本局（ 二〇二三年 ）共 86 条。") == "本局共86条"
+
+
+def test_blank_or_uncertain_cells_are_not_compared_across_years() -> None:
+    previous = report(
+        2022, [*proactive("regulations", 0, 0, 4), *requests_row("carried_forward", [2, 0, 0, 0, 0, 1, 3])]
+    )
+    # 本年废止 printed "/": 4 + 1 − ? cannot be checked against 6.
+    blank = [
+        Cell("proactive", "regulations", "issued", 1, "1"),
+        Cell("proactive", "regulations", "repealed", None, "/"),
+    ]
+    current = report(2023, [*blank, Cell("proactive", "regulations", "in_force", 6, "6")])
+    assert compare_years(previous, current) == []
+    # Last year's 结转 of 其他 was a guess of the parser: this year's 0 is not compared with it.
+    guessed = Finding(
+        "report.parse_uncertain",
+        "warning",
+        "requests/carried_forward",
+        "…",
+        cells=(CellRef("requests", "carried_forward", "other_org", "1"),),
+    )
+    previous.findings = [guessed]
+    now = report(2023, requests_row("carried_over", [2, 0, 0, 0, 0, 0, 2]))
+    assert [f.where for f in compare_years(previous, now)] == ["requests/carried_over/total"]
+
+
+def test_duplicate_tables_evidence_is_the_repeated_cells() -> None:
+    previous = report(2022, table_cells([5, 1, 0, 0, 0, 2, 8], [3, 1, 0, 0, 0, 1, 5]))
+    one_changed = report(2023, table_cells([5, 1, 0, 0, 0, 3, 8], [3, 1, 0, 0, 0, 1, 5]))
+    (finding,) = compare_years(previous, one_changed)
+    assert [(c.row, c.col, c.raw, c.year) for c in finding.cells] == [
+        ("new", "natural_person", "5", 2023),
+        ("new", "commercial", "1", 2023),
+        ("new", "total", "8", 2023),
+        ("granted", "natural_person", "3", 2023),
+        ("granted", "commercial", "1", 2023),
+        ("granted", "other_org", "1", 2023),
+        ("granted", "total", "5", 2023),
+        ("carried_forward", "natural_person", "1", 2023),
+        ("carried_forward", "total", "1", 2023),
+        ("regulations", "in_force", "4", 2023),
+    ]

@@ -20,9 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # Findings stored before this revision have no recorded evidence: an empty list.
-    op.add_column(
-        "findings", sa.Column("cells", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
-    )
+    op.add_column("findings", sa.Column("cells", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
 
 def downgrade() -> None:
