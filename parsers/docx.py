@@ -12,15 +12,23 @@ from parsers.errors import CorruptDocument, TruncatedDocument
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
+def _continues_merge(tc: Any) -> bool:
+    """A cell continuing a legacy horizontal merge (`<w:hMerge/>` without "restart"), as Word 97 wrote."""
+    tc_pr = tc.find(f"{_W}tcPr")
+    merge = tc_pr.find(f"{_W}hMerge") if tc_pr is not None else None
+    return merge is not None and merge.get(f"{_W}val") != "restart"
+
+
 def _grid(table: Any, index: int) -> Grid:
-    """A python-docx table: a cell object met again (gridSpan / vMerge) is a covered slot."""
+    """A python-docx table: a cell object met again (gridSpan / vMerge) or a cell continuing an hMerge
+    is a covered slot."""
     seen: dict[int, Any] = {}
     rows: list[GridRow] = []
     for row in table.rows:
         cells: list[str | None] = []
         for cell in row.cells:
             key = id(cell._tc)
-            if key in seen:
+            if key in seen or _continues_merge(cell._tc):
                 cells.append(None)
                 continue
             seen[key] = cell._tc  # keeps the element alive so its id is not reused

@@ -1,7 +1,9 @@
 """HTML report pages: the article body as lines, its <table>s as grids (rowspan/colspan expanded).
 
-Page chrome (navigation, header, footer, scripts) is dropped by descending from <body> into the child
-that holds most of the page's Chinese text.
+Page chrome (navigation, header, footer, scripts) is dropped: the body is a TRS editor container
+(`div.TRS_Editor`) when the page has one, otherwise the element that holds most of the page's Chinese
+text, found by descending from <body>. Old sites lay out the whole page with <table>: such a layout
+table (one holding another table, or a long text cell) is walked as blocks, never read as a grid.
 """
 
 from __future__ import annotations
@@ -33,8 +35,16 @@ _BLOCK = frozenset(
         "tr",
         "center",
         "blockquote",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "td",
+        "th",
     }
 )
+_LAYOUT_CELL_CJK = 200
+_EDITOR = "//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]"
 _DROP = ("script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "select", "button")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _TITLE_SPLIT = re.compile(r"\s*[-_|—]+\s*")
@@ -44,16 +54,51 @@ def _cjk_len(el: _Element) -> int:
     return len(_CJK.findall(el.text_content()))
 
 
+def is_layout_table(table: _Element) -> bool:
+    """A table that lays out a page (it holds another table or a long text cell), not a data table."""
+    if table.xpath(".//table"):
+        return True
+    return any(_cjk_len(td) >= _LAYOUT_CELL_CJK for td in table.xpath(".//td|.//th"))
+
+
 def main_container(body: _Element) -> _Element:
-    """The deepest element holding ≥ 70% of the body's Chinese text."""
-    node = body
+    """The TRS editor container if the page has one, else the deepest element holding ≥ 70% of the
+    body's Chinese text (descending into layout tables, stopping at a data table)."""
     total = _cjk_len(body)
+    editor = max(body.xpath("." + _EDITOR), key=_cjk_len, default=None)
+    if editor is not None and _cjk_len(editor) >= 0.3 * total:
+        return editor
+    node = body
     while True:
         children = [c for c in node if isinstance(c.tag, str)]
         best = max(children, key=_cjk_len, default=None)
-        if best is None or best.tag == "table" or _cjk_len(best) < 0.7 * total:
+        if best is None or _cjk_len(best) < 0.7 * total:
+            return node
+        if best.tag == "table" and not is_layout_table(best):
             return node
         node = best
+
+
+def cell_text(td: _Element) -> str:
+    """A cell's text: inline runs (Word's <span lang=EN-US>, <o:p>) joined as printed, block
+    elements (<p>, <br>, <div>) separated by a space."""
+    parts: list[str] = []
+
+    def collect(el: _Element) -> None:
+        block = isinstance(el.tag, str) and el.tag in _BLOCK
+        if block:
+            parts.append(" ")
+        if isinstance(el.tag, str) and el.text:
+            parts.append(el.text)
+        for child in el:
+            collect(child)
+            if child.tail:
+                parts.append(child.tail)
+        if block:
+            parts.append(" ")
+
+    collect(td)
+    return " ".join("".join(parts).split())
 
 
 def grid_of(table: _Element, index: int) -> Grid:
@@ -68,7 +113,7 @@ def grid_of(table: _Element, index: int) -> Grid:
             while pending.pop((r, col), False):
                 row.append(None)
                 col += 1
-            text = " ".join(" ".join(td.itertext()).split())
+            text = cell_text(td)
             rowspan = _span(td.get("rowspan"))
             colspan = _span(td.get("colspan"))
             row.append(text)
@@ -98,7 +143,7 @@ def _walk(el: _Element, blocks: list[Line | Grid], buf: list[str]) -> None:
             blocks.append(Line(text))
         buf.clear()
 
-    if el.tag == "table":
+    if el.tag == "table" and not is_layout_table(el):
         flush()
         blocks.append(grid_of(el, len([b for b in blocks if isinstance(b, Grid)])))
         if el.tail:

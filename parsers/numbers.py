@@ -6,7 +6,9 @@ import re
 
 NULL_TOKENS = frozenset({"", "/", "／", "—", "——", "－", "-", "--", "–", "无", "\\", "＼"})
 _UNIT = r"(?:万元|元|件|条|个|项|次|篇|人次|人|家|份|起)"
-_NUMBER = re.compile(rf"^([+\-－−]?)(\d[\d,，]*)(?:[.．](\d+))?{_UNIT}?$")
+# A number may carry a note in brackets after it: "22（其中修订16件）" is 22 (the note stays in `raw`).
+_NOTE = r"(?:[（(][^（()）]*[）)])?"
+_NUMBER = re.compile(rf"^([+\-－−]?)(\d[\d,，]*)(?:[.．](\d+))?{_UNIT}?{_NOTE}$")
 _FOOTER = re.compile(
     r"^[-－—–]\s*\d{1,3}\s*[-－—–]$|^第\s*\d+\s*页(\s*[，,]?\s*共\s*\d+\s*页)?$|^\d{1,3}\s*/\s*\d{1,3}$"
 )

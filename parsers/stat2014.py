@@ -41,9 +41,14 @@ class StatTable:
     rows: list[StatRow] = field(default_factory=list)
 
 
+# The first header cell: 统计指标 (国办发〔2014〕32号), 指标名称 (the statistics tables before 2014).
+_HEADS = ("统计指标", "指标名称")
+
+
 def _header_of(cells: list[str]) -> list[str] | None:
+    """The value column headers after 统计指标/指标名称 and 单位/计量单位, or None if not the header."""
     flat = [norm(c) for c in cells if c.strip()]
-    if flat and "统计指标" in flat[0]:
+    if flat and any(head in flat[0] for head in _HEADS):
         rest = flat[1:]
         if rest and "单位" in rest[0]:
             rest = rest[1:]
@@ -67,7 +72,7 @@ def find_table(doc: Document) -> StatTable | None:
         else:
             if table is None:
                 tokens = block.text.split()
-                if tokens and norm(tokens[0]) == "统计指标":
+                if tokens and norm(tokens[0]) in _HEADS:
                     table = StatTable(_header_of(tokens) or ["统计数"])
                 continue
             if not _add_line(table, block):

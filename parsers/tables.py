@@ -1,7 +1,9 @@
 """Table grids and flattened table lines → canonical cells of tables 2, 3 and 4.
 
 Every row that carries values becomes a `Candidate` (its label, the label fragments printed on the
-lines just before it, its raw values). Candidates are matched to the rows of the format's template by
+lines just before it, its raw values). A grid row whose value cells are all empty is a candidate too
+(a row printed blank is kept, every cell null); it takes a row only on a close label match, otherwise
+its label is a fragment of the next row (a label split over two rows). Candidates are matched to the rows of the format's template by
 label similarity plus a bonus for the next row in template order, so a garbled or broken label still
 lands in its row, and a row printed out of place (a page-break artefact) is still found by its label.
 """
@@ -9,7 +11,7 @@ lands in its row, and a row printed out of place (a page-break artefact) is stil
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from parsers import templates as t
@@ -22,16 +24,19 @@ MATCH_THRESHOLD = 0.6
 NEXT_ROW_BONUS = 0.08
 REVIEW_CELLS = len(t.REVIEW_BLOCKS) * len(t.REVIEW_COLUMNS)
 MAX_FRAGMENTS = 5
+BLANK_MATCH_THRESHOLD = 0.85
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A printed row with values: its own label, the label-only text before it, its raw values."""
+    """A printed row with values: its own label, the label-only text before it, its raw values;
+    `blank` when every value cell is empty."""
 
     label: str
     fragments: tuple[str, ...]
     values: tuple[str, ...]
     page: int | None
+    blank: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,17 +92,25 @@ def _from_line(line: Line, fragments: list[str]) -> Candidate | None:
 
 
 def _from_grid(grid: Grid) -> list[Candidate]:
+    """Rows with value cells (all-empty ones marked `blank`); a row holding one text cell and
+    nothing else is a label fragment of the row after it."""
     out: list[Candidate] = []
+    fragments: list[str] = []
     for row in grid.rows:
         cells = [c.strip() for c in row.cells if c is not None]
         if any(is_footer(c) for c in cells if c):
             cells = [c for c in cells if not (c and is_footer(c))]
         last_label = max((i for i, c in enumerate(cells) if not is_value(c)), default=-1)
         values = tuple(clean_cell(c) for c in cells[last_label + 1 :])
-        if not any(values):
-            continue
-        label = norm("".join(squash_repeats([c for c in cells[: last_label + 1] if c])))
-        out.append(Candidate(label, (), values, row.page))
+        texts = [c for c in cells[: last_label + 1] if c]
+        label = norm("".join(squash_repeats(texts)))
+        if any(values) or (values and label):
+            out.append(Candidate(label, tuple(fragments), values, row.page, blank=not any(values)))
+            fragments = []
+        elif len(texts) == 1:
+            fragments = [*fragments, label][-MAX_FRAGMENTS:]
+        else:
+            fragments = []
     return out
 
 
@@ -115,6 +128,11 @@ def slots_for(fmt: str) -> list[Slot]:
         variants |= {norm(a) for a in t.REQUEST_ALIASES.get(row.key, ())}
         slots.append(Slot("requests", row.key, request_cols, tuple(sorted(variants)), i, "right"))
     return slots
+
+
+def _label_ratio(candidate: Candidate, slot: Slot) -> float:
+    """How closely the candidate's label (with its fragments) reads as the slot's label."""
+    return max((ratio(text, v) for text in _texts(candidate) for v in slot.variants), default=0.0)
 
 
 def _texts(candidate: Candidate) -> list[str]:
@@ -142,10 +160,14 @@ def _score(candidate: Candidate, slot: Slot, cursor: dict[str, int]) -> float:
 
 
 def _fit(values: tuple[str, ...], n: int, align: str) -> tuple[list[str | None], int]:
-    """Values placed into n columns (None for a column not printed) and the count of extra values."""
+    """Values placed into n columns (None for a column not printed) and the count of extra values.
+
+    Surplus empty slots are dropped first on the side away from the alignment: the empty cell beside
+    a label that is merged across the label and sub-label columns is not a value."""
     vals = list(values)
-    while len(vals) > n and vals and not vals[-1]:
-        vals.pop()
+    for end in (0, -1) if align == "right" else (-1, 0):
+        while len(vals) > n and not vals[end]:
+            vals.pop(end)
     extra = max(0, len(vals) - n)
     vals = vals[:n]
     pad: list[str | None] = [None] * (n - len(vals))
@@ -231,9 +253,16 @@ def match_tables(candidates: list[Candidate], fmt: str) -> TableResult:
     out = TableResult()
     cursor: dict[str, int] = {}
     taken: set[tuple[str, str]] = set()
+    pending: tuple[str, ...] = ()
     for candidate in candidates:
+        if pending:
+            candidate = replace(candidate, fragments=(*pending, *candidate.fragments)[-MAX_FRAGMENTS:])
+            pending = ()
         scored = [(_score(candidate, s, cursor), s) for s in slots if (s.table, s.row) not in taken]
         score, slot = max(scored, key=lambda p: p[0], default=(0.0, None))
+        if candidate.blank and (slot is None or _label_ratio(candidate, slot) < BLANK_MATCH_THRESHOLD):
+            pending = (*candidate.fragments, candidate.label) if candidate.label else ()
+            continue
         if slot is not None and score >= MATCH_THRESHOLD:
             taken.add((slot.table, slot.row))
             cursor[slot.table] = slot.index
