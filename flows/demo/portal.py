@@ -378,9 +378,13 @@ class Portal:
 
 def _fingerprint() -> str:
     """Identifies the generating code, so a cache written by another version is not reused."""
+    demo = resources.files("flows.demo")
+    generator = sorted(
+        (f for f in demo.joinpath("reportgen").iterdir() if f.name.endswith(".py")), key=lambda f: f.name
+    )
     digest = hashlib.sha256()
-    for name in ("catalog.py", "content.py", "sites.py", "reportgen.py"):
-        digest.update(resources.files("flows.demo").joinpath(name).read_bytes())
+    for source in [*(demo.joinpath(name) for name in ("catalog.py", "content.py", "sites.py")), *generator]:
+        digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 
 

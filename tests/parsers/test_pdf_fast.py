@@ -157,7 +157,7 @@ def _canvas_pdf(draw: Callable[[Any], None]) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
-    g._register_font()
+    g.register_font()
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=A4)
     draw(canvas)
