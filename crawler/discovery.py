@@ -29,6 +29,11 @@ DEFAULT_TITLE_EXCLUDE: tuple[str, ...] = (
     r"^关于.*(通知|通报|意见|函)$",
     r"的通知$",
     r"质量评估",
+    # companions of a report (an infographic or explainer, not the report): parsers.metadata.is_companion
+    r"图解",
+    r"一图(读懂|看懂|了解|速览)",
+    r"图说",
+    r"解读",
 )
 STANDARD_META: tuple[str, ...] = (
     "SiteName",

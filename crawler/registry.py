@@ -9,22 +9,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
+from storage.domain import AGENCY_KINDS, check_mm_dd, deadline_override_for, region_sig
+
 SHIPPED_SOURCES_DIR = Path(__file__).resolve().parent / "sources"
 PAGINATION_STYLES = ("auto", "trs", "hanweb", "next_link", "json_api")
-AGENCY_KINDS = ("government", "department")
 DEFAULT_MAX_PAGES = 50
 DEFAULT_RECHECK_DAYS = 7
 
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _REGION_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
-_MM_DD = re.compile(r"^(\d{2})-(\d{2})$")
 
 _FILE_KEYS = {"region", "name", "region_deadlines", "sources", "agencies"}
 _SOURCE_KEYS = {
@@ -141,17 +140,6 @@ class AgencyConfig:
     line: int = 0
 
 
-class _HasDeadlineFields(Protocol):
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def region_code(self) -> str: ...
-
-    @property
-    def deadline_override(self) -> str | None: ...
-
-
 @dataclass(frozen=True)
 class Registry:
     """All sources and agencies of the loaded files."""
@@ -172,16 +160,9 @@ class Registry:
     def agencies_of(self, source_id: str) -> tuple[AgencyConfig, ...]:
         return tuple(a for a in self.agencies if a.source == source_id)
 
-    def deadline_override_for(self, agency: _HasDeadlineFields) -> str | None:
+    def deadline_override_for(self, agency: AgencyConfig) -> str | None:
         """The agency's own "MM-DD" override, else the longest matching region prefix for its kind."""
-        if agency.deadline_override:
-            return agency.deadline_override
-        best: tuple[int, str] | None = None
-        for prefix, by_kind in self.region_deadlines.items():
-            matches = agency.region_code.startswith(prefix) and agency.kind in by_kind
-            if matches and (best is None or len(prefix) > best[0]):
-                best = (len(prefix), by_kind[agency.kind])
-        return None if best is None else best[1]
+        return deadline_override_for(agency, self.region_deadlines)
 
 
 class _Doc:
@@ -266,26 +247,6 @@ def _region_code(doc: _Doc, path: tuple[Any, ...], value: Any) -> str:
         value = str(value)
     if not isinstance(value, str) or not _REGION_CODE.match(value):
         raise doc.error(path, f"bad region code {value!r} (expected 6, 9 or 12 digits, quoted)")
-    return value
-
-
-def _significant_prefix(region_code: str) -> str:
-    """ "640000" -> "64", "640100" -> "6401": the part a contained code must start with."""
-    code = region_code[:6]
-    while code.endswith("00") and len(code) > 2:
-        code = code[:-2]
-    return code
-
-
-def check_mm_dd(value: Any) -> str:
-    """Validate a "MM-DD" day of the year (leap day allowed); raise ValueError otherwise."""
-    match = _MM_DD.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"bad MM-DD {value!r}")
-    try:
-        date(2024, int(match.group(1)), int(match.group(2)))
-    except ValueError:
-        raise ValueError(f"bad MM-DD {value!r} (no such day)") from None
     return value
 
 
@@ -379,7 +340,7 @@ def _source(doc: _Doc, path: tuple[Any, ...], value: Any, file_region: str) -> S
     if not _SOURCE_ID.match(source_id):
         raise doc.error((*path, "id"), f"bad source id {source_id!r} (expected [a-z0-9-]+)")
     region_code = _region_code(doc, (*path, "region_code"), data.get("region_code", file_region))
-    if not region_code.startswith(_significant_prefix(file_region)):
+    if not region_code.startswith(region_sig(file_region)):
         raise doc.error((*path, "region_code"), f"region code {region_code} is outside {file_region}")
     start_urls_raw = data.get("start_urls")
     if not start_urls_raw:
@@ -438,7 +399,7 @@ def _agency(doc: _Doc, path: tuple[Any, ...], value: Any, file_region: str) -> A
     if kind not in AGENCY_KINDS:
         raise doc.error((*path, "kind"), f"unknown agency kind {kind!r} (expected government or department)")
     region_code = _region_code(doc, (*path, "region_code"), data.get("region_code"))
-    if not region_code.startswith(_significant_prefix(file_region)):
+    if not region_code.startswith(region_sig(file_region)):
         raise doc.error((*path, "region_code"), f"region code {region_code} is outside {file_region}")
     override = data.get("deadline_override")
     source = data.get("source")
@@ -465,10 +426,7 @@ def _region_deadlines(doc: _Doc, file_region: str, value: Any) -> dict[str, dict
         key = str(prefix)
         if not re.fullmatch(r"\d{2,12}", key):
             raise doc.error((*path, prefix), f"bad region-code prefix {key!r} (digits, quoted)")
-        if not (
-            key.startswith(_significant_prefix(file_region))
-            or _significant_prefix(file_region).startswith(key)
-        ):
+        if not (key.startswith(region_sig(file_region)) or region_sig(file_region).startswith(key)):
             raise doc.error((*path, prefix), f"region-code prefix {key} is outside {file_region}")
         kinds = _mapping(doc, (*path, prefix), by_kind, set(AGENCY_KINDS))
         result[key] = {k: _mm_dd(doc, (*path, prefix, k), v) for k, v in kinds.items()}

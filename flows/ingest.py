@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import parsers
 from parsers.errors import EncryptedDocument, ParseError, UnsupportedKind
 from parsers.history import compare_years
-from parsers.metadata import title_year
+from parsers.metadata import is_companion, named_agency, report_year
 from parsers.model import Finding, ParserInfo
 from parsers.model import Report as ParsedReport
 from storage import models, repository
@@ -107,7 +107,11 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             outcome.status = "failed"
             outcome.error = parsed.findings[0].message
             return outcome
-        if parsed.status == "not_a_report" or _is_cover_page(session, document, parsed):
+        if (
+            parsed.status == "not_a_report"
+            or is_companion(document.title or (document.meta or {}).get("ArticleTitle", ""))
+            or _is_cover_page(session, document, parsed)
+        ):
             repository.mark_document(session, document.id, "not_a_report")
             outcome.status = "not_a_report"
             return outcome
@@ -198,20 +202,28 @@ def _is_cover_page(session: Session, document: models.Document, parsed: ParsedRe
 def _agency_candidates(
     parsed: ParsedReport, document: models.Document, parent: models.Document | None
 ) -> list[str]:
-    candidates = [parsed.agency or "", parsed.title]
+    """The names and titles to match against the registry, most trusted first. A site template's
+    ContentSource byline may name another body (the site's owner): it is tried only when no title
+    names an agency, never over the title's."""
+    titles = [parsed.agency or "", parsed.title]
+    bylines: list[str] = []
     for doc in (document, parent):
         if doc is None:
             continue
         meta = doc.meta or {}
-        candidates += [meta.get("ArticleTitle", ""), doc.title, meta.get("ContentSource", "")]
-    return [c for c in candidates if c]
+        titles += [meta.get("ArticleTitle", ""), doc.title]
+        bylines.append(meta.get("ContentSource", ""))
+    titles = [t for t in titles if t]
+    if any(named_agency(t) for t in titles):
+        return titles
+    return titles + [b for b in bylines if b]
 
 
 def _year_from_titles(document: models.Document, parent: models.Document | None) -> int | None:
     """The report year named in the page or link titles, when the report itself does not say."""
     for doc in (document, parent):
         if doc is not None:
-            year = title_year(doc.title or (doc.meta or {}).get("ArticleTitle", ""))
+            year = report_year(doc.title or (doc.meta or {}).get("ArticleTitle", ""))
             if year is not None:
                 return year
     return None

@@ -19,6 +19,7 @@ import unicodedata
 from difflib import SequenceMatcher
 
 from parsers.checks import Printed, uncertain_keys
+from parsers.metadata import strip_years
 from parsers.model import SECTION_KEYS, Cell, CellRef, Finding, Report
 from parsers.templates import REQUEST_COLUMNS
 
@@ -26,7 +27,6 @@ DUPLICATE_THRESHOLD = 0.9
 MIN_TEXT_CHARS = 50
 MIN_TABLE_CELLS = 5
 IN_FORCE_ROWS: tuple[str, ...] = ("regulations", "normative_documents")
-_YEARS = re.compile(r"(?:19|20)\d{2}\s*(?:年度|年)?|[〇零一二三四五六七八九]{4}\s*(?:年度|年)")
 _NOISE = re.compile(r"[\s\W_]+")
 
 
@@ -105,7 +105,7 @@ def normalise_text(text: str) -> str:
     """Text for comparison: NFKC, years removed (copying shows as text identical but for the year),
     whitespace and punctuation removed."""
     text = unicodedata.normalize("NFKC", text)
-    return _NOISE.sub("", _YEARS.sub("", text))
+    return _NOISE.sub("", strip_years(text))
 
 
 def _sections_text(report: Report) -> str:

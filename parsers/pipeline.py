@@ -114,7 +114,7 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
     lines = [line.text for line in doc.lines]
     text = doc.text()
     title, title_line = metadata.find_title(lines)
-    year = metadata.title_year(title) or metadata.period_year(text)
+    year = metadata.report_year(title) or metadata.period_year(text)
     agency = metadata.find_agency(title, lines, title_line, text) if title else None
 
     def info() -> ParserInfo:
@@ -141,7 +141,7 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
             fmt = template
         if cells:
             findings = result.findings + _missing(result, fmt)
-    if not cells and not (title and metadata.looks_like_report(title, text)):
+    if metadata.is_companion(title) or not (cells or (title and metadata.looks_like_report(title, text))):
         return Report(
             agency=agency, year=year, format="unknown", title=title, parser=info(), status="not_a_report"
         )

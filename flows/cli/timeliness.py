@@ -34,7 +34,7 @@ def parse_years(values: list[str]) -> list[int]:
 
 def parse_today(value: str | None) -> date:
     """`--today` as a date; default: today in Asia/Shanghai."""
-    from flows.timeliness.deadlines import SHANGHAI
+    from storage.domain import SHANGHAI
 
     if value is None:
         return datetime.now(SHANGHAI).date()

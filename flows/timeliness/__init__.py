@@ -1,9 +1,9 @@
-"""Deadlines, publication dates, agency matching and the timeliness status of each agency-year."""
+"""Publication dates, agency matching and the timeliness status of each agency-year (deadlines and
+Shanghai calendar days live in `storage.domain`)."""
 
 from __future__ import annotations
 
-from flows.timeliness.deadlines import SHANGHAI, deadline_for, shanghai_date, statutory_deadline
-from flows.timeliness.matching import match_agency, strip_title
+from flows.timeliness.matching import match_agency
 from flows.timeliness.publication import PublicationDate, publication_date
 from flows.timeliness.render import (
     artifact_rows,
@@ -23,14 +23,12 @@ from flows.timeliness.status import (
 )
 
 __all__ = [
-    "SHANGHAI",
     "AgencyRef",
     "PublicationDate",
     "StatusRow",
     "UnmatchedReport",
     "artifact_rows",
     "classify",
-    "deadline_for",
     "match_agency",
     "publication_date",
     "refresh_timeliness",
@@ -38,9 +36,6 @@ __all__ = [
     "render_html",
     "render_json",
     "render_table",
-    "shanghai_date",
-    "statutory_deadline",
-    "strip_title",
     "summary",
     "unmatched_reports",
 ]

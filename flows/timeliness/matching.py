@@ -10,10 +10,12 @@ department's report. Ambiguous texts match nothing: the caller lists them as unm
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
+
+from parsers.metadata import issuer_key, normalise_name
+from storage.domain import AgencyLike, region_sig
 
 GOVERNMENT_BODY = "人民政府"
 _PLACE_SUFFIXES = (
@@ -39,55 +41,7 @@ _PLACE_SUFFIXES = (
 )
 _STEM_SUFFIXES = ("回族自治区", "壮族自治区", "维吾尔自治区", "自治区", "省", "市", "区", "县")
 _PLACE_TOKEN = re.compile("^(.+?(?:" + "|".join(_PLACE_SUFFIXES) + "))")
-_YEAR = re.compile(r"[(（\[【]?\s*(?:19|20)\d{2}\s*(?:年度|年(?!报))?\s*[)）\]】]?")
-_CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}\s*(?:年度|年)")
-_REPORT_PHRASE = re.compile(r"关于|政府信息公开|信息公开|政务公开|工作年度报告|年度报告|年报|报告")
-_PUNCT = re.compile(r"[\s\"'“”‘’《》〈〉「」『』【】\[\]()（）:：,，.。;；、·•\-—_/|]+")
-
-
-class NamedAgency(Protocol):
-    """What matching needs of an agency (the ORM `Agency` or a registry entry)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def region_code(self) -> str: ...
-
-    @property
-    def aliases(self) -> Sequence[str]: ...
-
-
-A = TypeVar("A", bound=NamedAgency)
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width → half-width), no whitespace or punctuation."""
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
-
-
-def strip_title(text: str) -> str:
-    """The issuer part of a title: years removed, cut at 关于 / 政府信息公开工作年度报告 and the like."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _CN_YEAR.sub("", _YEAR.sub("", text))
-    text = normalise(text)
-    match = _REPORT_PHRASE.search(text)
-    if match is not None:
-        text = text[: match.start()]
-    return text.removesuffix("的")
-
-
-def region_sig(code: str) -> str:
-    """The significant digits of a division code: 640000 → 64, 640100 → 6401, 640105 → 640105,
-    640105100 → 640105100 (township), 640105000 → 640105."""
-    code = (code or "").strip()
-    for width in (2, 4, 6, 9):
-        if code[width:].strip("0") == "":
-            return code[:width]
-    return code
+A = TypeVar("A", bound=AgencyLike)
 
 
 @dataclass(frozen=True)
@@ -114,15 +68,19 @@ def _split_place(place: str) -> list[str]:
 class _Places:
     """Place tokens of the registry's governments, each mapped to its region's significant code."""
 
-    def __init__(self, agencies: Sequence[NamedAgency]) -> None:
+    def __init__(self, agencies: Sequence[AgencyLike]) -> None:
         self.tokens: dict[str, str] = {}
         governments = sorted(
-            (a for a in agencies if a.kind == "government" and normalise(a.name).endswith(GOVERNMENT_BODY)),
+            (
+                a
+                for a in agencies
+                if a.kind == "government" and normalise_name(a.name).endswith(GOVERNMENT_BODY)
+            ),
             key=lambda a: len(region_sig(a.region_code)),
         )
         for gov in governments:
             sig = region_sig(gov.region_code)
-            place = normalise(gov.name).removesuffix(GOVERNMENT_BODY)
+            place = normalise_name(gov.name).removesuffix(GOVERNMENT_BODY)
             if not place or not sig:
                 continue
             self._add(place, sig)
@@ -160,10 +118,10 @@ def _text_key(text: str, places: _Places) -> _Key | None:
     return _Key(places.tokens[found[-1]], found, _body(body))
 
 
-def _agency_keys(agency: NamedAgency, places: _Places) -> list[_Key]:
+def _agency_keys(agency: AgencyLike, places: _Places) -> list[_Key]:
     keys = []
     for name in (agency.name, *agency.aliases):
-        found, body = places.split(normalise(name))
+        found, body = places.split(normalise_name(name))
         sig = region_sig(agency.region_code) or (places.tokens[found[-1]] if found else "")
         keys.append(_Key(sig, found, _body(body)))
     return keys
@@ -181,10 +139,10 @@ def _compatible(text: _Key, agency: _Key, places: _Places) -> bool:
 
 def match_agency(name_or_title: str, agencies: Sequence[A]) -> A | None:
     """The registry agency a report title or issuer names, or None when none (or several) fit."""
-    issuer = strip_title(name_or_title)
+    issuer = issuer_key(name_or_title)
     if not issuer:
         return None
-    exact = [a for a in agencies if issuer in {normalise(n) for n in (a.name, *a.aliases)}]
+    exact = [a for a in agencies if issuer in {normalise_name(n) for n in (a.name, *a.aliases)}]
     if exact:
         return exact[0] if len(exact) == 1 else None
     places = _Places(agencies)

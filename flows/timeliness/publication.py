@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
-from flows.timeliness.deadlines import as_utc, start_of_day
+from storage.domain import as_utc, start_of_day
 
 PublicationSource = Literal["pubdate", "list", "first_seen"]
 PUBLICATION_SOURCES: tuple[str, ...] = ("pubdate", "list", "first_seen")

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flows.timeliness.deadlines import SHANGHAI, as_utc
 from flows.timeliness.status import StatusRow, UnmatchedReport
+from storage.domain import SHANGHAI, as_utc
 
 STATUSES: tuple[str, ...] = ("on_time", "late", "missing", "pending", "changed")
 STATUS_LABELS: dict[str, str] = {

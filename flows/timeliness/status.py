@@ -15,14 +15,14 @@ from typing import Literal, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows.timeliness.deadlines import as_utc, deadline_for, shanghai_date
-from flows.timeliness.matching import match_agency, region_sig
+from flows.timeliness.matching import match_agency
 from flows.timeliness.publication import (
     PUBLICATION_SOURCES,
     PublicationDate,
     PublicationSource,
     publication_date,
 )
+from storage.domain import as_utc, deadline_for, region_sig, shanghai_date
 from storage.models import Agency, Document, Finding, Report, Source, Timeliness, utcnow
 
 Status = Literal["on_time", "late", "missing", "pending", "changed"]

@@ -7,15 +7,15 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from flows.timeliness.deadlines import (
+from flows.timeliness.publication import publication_date
+from flows.timeliness.status import classify
+from storage.domain import (
     DeadlineError,
     deadline_for,
     region_override,
     shanghai_date,
     statutory_deadline,
 )
-from flows.timeliness.publication import publication_date
-from flows.timeliness.status import classify
 
 
 @dataclass

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from flows.timeliness.matching import match_agency, region_sig, strip_title
+from flows.timeliness.matching import match_agency
+from parsers.metadata import issuer_key
+from storage.domain import region_sig
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,8 @@ def test_alias_without_governments_in_registry() -> None:
         ("二〇二三年西夏区科信局政务公开年报", "西夏区科信局"),
     ],
 )
-def test_strip_title(title: str, issuer: str) -> None:
-    assert strip_title(title) == issuer
+def test_issuer_key(title: str, issuer: str) -> None:
+    assert issuer_key(title) == issuer
 
 
 @pytest.mark.parametrize(
