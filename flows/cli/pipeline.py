@@ -63,7 +63,12 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
 ) -> None:
     """Start the bundled demo portal on loopback and run the whole pipeline against it."""
+    from flows.demo import missing_libraries
     from flows.pipeline import run_demo
+
+    missing = missing_libraries()
+    if missing:
+        fail(f"the demo needs the [demo] extra ({', '.join(missing)} missing): pip install 'nianbao[demo]'")
 
     summary = run_demo(home)
     _print_summary(summary, as_json)

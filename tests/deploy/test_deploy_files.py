@@ -53,7 +53,8 @@ def test_prefect_yaml_deployments_load_their_flows() -> None:
 
 @pytest.mark.slow
 def test_the_images_install_command_works_in_a_fresh_venv(tmp_path: Path) -> None:
-    """`pip install -c constraints.txt .` (the Dockerfile's), non-editable: package data must ship."""
+    """`pip install -c constraints.txt .` (the Dockerfile's), non-editable: package data must ship, the
+    [demo] extra stays out."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = subprocess.run(
@@ -78,3 +79,15 @@ def test_the_images_install_command_works_in_a_fresh_venv(tmp_path: Path) -> Non
         [str(venv / "bin" / "nianbao"), "--help"], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert "demo" in help_text.stdout
+    # The image leaves out the [demo] extra: `nianbao demo` says which extra to install, in one line.
+    demo = subprocess.run(
+        [str(venv / "bin" / "nianbao"), "demo", "--home", str(tmp_path / "home")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert demo.returncode == 1
+    assert demo.stderr == (
+        "nianbao: the demo needs the [demo] extra (reportlab missing): pip install 'nianbao[demo]'\n"
+    )
+    assert not (tmp_path / "home").exists()
