@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.registry import Registry, load_registry
@@ -28,7 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_TAIL_LINES = 5
 
 
-@dataclass
+@dataclass(frozen=True)
 class CrawlSummary:
     """How one crawl of one source ended."""
 
@@ -161,13 +160,6 @@ def _log_tail(path: Path) -> str:
     )
 
 
-def _counts_from_db(session: Session, run_id: int) -> dict[str, int]:
-    from storage.models import Document
-
-    stored = session.scalar(select(func.count()).select_from(Document).where(Document.crawl_run_id == run_id))
-    return {"documents_new": int(stored or 0)}
-
-
 def crawl_source(
     source_id: str,
     *,
@@ -183,7 +175,7 @@ def crawl_source(
     `on_start` receives the child process (tests use it to kill the child midway).
     """
     from storage.db import get_engine, session_scope
-    from storage.repository import finish_crawl_run, start_crawl_run
+    from storage.repository import documents_of_crawl_run, finish_crawl_run, start_crawl_run
 
     settings = settings or get_settings()
     registry_path = registry_path or settings.sources_dir or None
@@ -231,7 +223,7 @@ def crawl_source(
     stats["log"] = str(log_path)
     stats["returncode"] = returncode
     with session_scope(engine) as session:
-        counts = _counts_from_db(session, run_id) if summary is None else {}
+        counts = {"documents_new": documents_of_crawl_run(session, run_id)} if summary is None else {}
         result = CrawlSummary(
             source_id=source_id,
             run_id=run_id,

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Engine
 
 from crawler.registry import SourceConfig
+from storage import repository
 from storage.db import session_scope
-from storage.models import CrawlRun, Document
+from storage.models import Document
 
 MAX_RECORDED_FAILURES = 200
 
@@ -68,44 +68,27 @@ class KnownDocuments:
 
     def get(self, url: str) -> KnownDocument | None:
         with session_scope(self.engine) as session:
-            query = select(Document).where(Document.url == url).order_by(Document.id.desc()).limit(1)
-            document = session.scalars(query).first()
+            document = repository.latest_document(session, url)
             return None if document is None else _known(document)
 
     def parent_url_of(self, url: str) -> str | None:
         """The URL of the page the latest version of `url` was attached to."""
         with session_scope(self.engine) as session:
-            query = select(Document).where(Document.url == url).order_by(Document.id.desc()).limit(1)
-            document = session.scalars(query).first()
+            document = repository.latest_document(session, url)
             if document is None or document.parent_id is None:
                 return None
-            parent = session.get(Document, document.parent_id)
+            parent = repository.find_document(session, document.parent_id)
             return None if parent is None else parent.url
 
     def note_attachment(self, parent_url: str, url: str, key: str) -> None:
         """Remember on the page row that a linked URL is settled (`not_attachments`, `missing_attachments`)."""
         with session_scope(self.engine) as session:
-            query = select(Document).where(Document.url == parent_url).order_by(Document.id.desc()).limit(1)
-            page = session.scalars(query).first()
-            if page is None:
-                return
-            meta = dict(page.meta or {})
-            noted = list(meta.get(key) or [])
-            if url not in noted:
-                meta[key] = [*noted, url]
-                page.meta = meta
+            repository.note_on_latest_document(session, parent_url, key, url)
 
     def latest_of_source(self, source_id: str) -> list[KnownDocument]:
         """The newest version of every URL stored for this source, pages before attachments."""
-        newer = aliased(Document)
         with session_scope(self.engine) as session:
-            query = (
-                select(Document)
-                .where(Document.source_id == source_id)
-                .where(~select(newer.id).where(newer.previous_version_id == Document.id).exists())
-                .order_by(Document.id)
-            )
-            documents = [_known(d) for d in session.scalars(query)]
+            documents = [_known(d) for d in repository.latest_versions_of_source(session, source_id)]
         return sorted(documents, key=lambda d: d.is_attachment)
 
 
@@ -209,10 +192,7 @@ def load_run_context(
     """Read the previous runs of `source` (those before `run_id`) into a fresh context."""
     now = now or datetime.now(UTC)
     with session_scope(engine) as session:
-        query = select(CrawlRun).where(CrawlRun.source_id == source.id, CrawlRun.status != "running")
-        if run_id is not None:
-            query = query.where(CrawlRun.id < run_id)
-        runs = list(session.scalars(query.order_by(CrawlRun.id.desc()).limit(50)))
+        runs = repository.finished_crawl_runs(session, source.id, before=run_id)
         last = runs[0] if runs else None
         last_ok = next((r for r in runs if r.status == "ok"), None)
         previous = CrawlState.from_stats(last_ok.stats if last_ok else None)

@@ -9,9 +9,8 @@ database) but nothing is sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,7 @@ from storage import repository
 from storage.settings import Settings
 
 if TYPE_CHECKING:
+    from crawler.run import CrawlSummary
     from flows.timeliness.status import StatusRow
 
 log = logging.getLogger(__name__)
@@ -57,18 +57,19 @@ def notify(urls: list[str], title: str, body: str) -> str:
 
 
 def raise_alert(session: Session, settings: Settings, message: AlertMessage) -> AlertOutcome:
-    """Record the alert once per condition key and send it; commits so the record survives a crash."""
+    """Record the alert once per condition key and send it.
+
+    The alert row and its delivery result join the caller's transaction; the caller commits.
+    """
     alert = repository.record_alert(
         session, key=message.key, kind=message.kind, title=message.title, body=message.body
     )
     if alert is None:
         return AlertOutcome(message.key, recorded=False, sent=False)
-    session.commit()
     error = notify(settings.alert_urls, message.title, message.body)
     sent = bool(settings.alert_urls) and not error
     if settings.alert_urls:
         repository.mark_alert_sent(session, alert.id, error=error)
-        session.commit()
     if error:
         log.warning("alert %s not delivered: %s", message.key, error)
     return AlertOutcome(message.key, recorded=True, sent=sent, error=error)
@@ -124,26 +125,24 @@ def crawl_alert(
 CRAWL_TROUBLE = ("failed", "empty", "blocked")
 
 
-def alert_crawl_trouble(settings: Settings, summary: Mapping[str, Any]) -> AlertOutcome | None:
+def alert_crawl_trouble(settings: Settings, summary: CrawlSummary) -> AlertOutcome | None:
     """Alert a person about a crawl that failed, came back empty or was blocked (None: nothing to say).
 
     Both `nianbao crawl` and the `crawl source` flow call this, so every crawl path alerts the same way.
     """
-    if summary["status"] not in CRAWL_TROUBLE:
+    if summary.status not in CRAWL_TROUBLE:
         return None
-    from storage import models
     from storage.db import session_scope
 
-    source_id = summary["source_id"]
     with session_scope(settings) as session:
-        source = session.get(models.Source, source_id)
-        last_ok = repository.last_crawl_run(session, source_id, status="ok")
+        source = repository.find_source(session, summary.source_id)
+        last_ok = repository.last_crawl_run(session, summary.source_id, status="ok")
         message = crawl_alert(
-            source_id=source_id,
-            source_name=source.name if source is not None else source_id,
-            run_id=summary["run_id"],
-            status=summary["status"],
-            reason=summary.get("reason", ""),
+            source_id=summary.source_id,
+            source_name=source.name if source is not None else summary.source_id,
+            run_id=summary.run_id,
+            status=summary.status,
+            reason=summary.reason,
             last_ok_run_id=last_ok.id if last_ok is not None else 0,
         )
         return raise_alert(session, settings, message)

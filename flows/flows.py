@@ -19,6 +19,7 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
 
+from crawler.run import CrawlSummary
 from flows.alerts import (
     alert_crawl_trouble,
     finding_alert,
@@ -189,35 +190,38 @@ CRAWL_RUNNER: Any = ThreadPoolTaskRunner(max_workers=CRAWL_PARALLEL_SOURCES)
 
 
 @task(name="run scrapy", task_run_name="scrapy {source_id}")
-def scrapy_task(source_id: str) -> dict[str, Any]:
+def scrapy_task(source_id: str) -> CrawlSummary:
     """Scrapy in a child process for one source (the Twisted reactor cannot restart in this one)."""
     from crawler.run import crawl_source
 
-    return crawl_source(source_id, settings=get_settings()).as_dict()
+    return crawl_source(source_id, settings=get_settings())
 
 
 @flow(name="crawl source", flow_run_name="crawl {source_id}", log_prints=True)
-def crawl_source_flow(source_id: str) -> dict[str, Any]:
+def crawl_source_flow(source_id: str) -> CrawlSummary:
     """One source: crawl it, record the run, alert when it failed, came back empty or was blocked."""
     summary = scrapy_task(source_id)
     alert_crawl_trouble(get_settings(), summary)
     create_table_artifact(
         key=f"crawl-{_artifact_key(source_id)}",
         table=[_crawl_row(summary)],
-        description=f"Crawl run {summary['run_id']} of {source_id}",
+        description=f"Crawl run {summary.run_id} of {source_id}",
     )
     return summary
 
 
 @task(name="dispatch crawl", task_run_name="dispatch {source_id}")
-def dispatch_crawl_task(source_id: str) -> dict[str, Any]:
+def dispatch_crawl_task(source_id: str) -> CrawlSummary:
     """Start the source's own flow run from a task, so that sources are crawled side by side."""
     return crawl_source_flow(source_id)
 
 
 @flow(name="crawl", log_prints=True, task_runner=CRAWL_RUNNER)
 def crawl_flow(source_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Fan out: one `crawl source` flow run per source (or per source named), then one summary table."""
+    """Fan out: one `crawl source` flow run per source (or per source named), then one summary table.
+
+    Returns each source's summary as the same dict `nianbao crawl --json` prints (without stats).
+    """
     from crawler.registry import load_registry
 
     wanted = source_ids or [s.id for s in load_registry(get_settings().sources_dir or None).sources]
@@ -227,19 +231,19 @@ def crawl_flow(source_ids: list[str] | None = None) -> list[dict[str, Any]]:
         table=[_crawl_row(summary) for summary in summaries],
         description="Crawl runs: one row per source",
     )
-    return summaries
+    return [summary.as_dict() for summary in summaries]
 
 
-def _crawl_row(summary: dict[str, Any]) -> dict[str, Any]:
+def _crawl_row(summary: CrawlSummary) -> dict[str, Any]:
     return {
-        "source": summary["source_id"],
-        "status": summary["status"],
-        "pages": summary.get("pages", 0),
-        "links found": summary.get("links_found", 0),
-        "new documents": summary.get("documents_new", 0),
-        "unchanged": summary.get("documents_unchanged", 0),
-        "errors": summary.get("errors", 0),
-        "reason": summary.get("reason", ""),
+        "source": summary.source_id,
+        "status": summary.status,
+        "pages": summary.pages,
+        "links found": summary.links_found,
+        "new documents": summary.documents_new,
+        "unchanged": summary.documents_unchanged,
+        "errors": summary.errors,
+        "reason": summary.reason,
     }
 
 
@@ -274,11 +278,11 @@ def timeliness_flow(year: int | None = None, today: date | None = None) -> dict[
 
 
 def _original_link(settings: Settings, document_id: int) -> str:
-    from storage import models
+    from storage import repository
     from storage.objectstore import open_store
 
     with session_scope(settings) as session:
-        document = session.get(models.Document, document_id)
+        document = repository.find_document(session, document_id)
         if document is None:
             return ""
         try:

@@ -6,10 +6,9 @@ travel by reference (document id, object key); only `parse_original` reads the b
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import parsers
@@ -36,7 +35,7 @@ class Original:
     title: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class IngestOutcome:
     """What happened to one document, for summaries, artifacts and alerts."""
 
@@ -104,20 +103,17 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
         )
         if parsed.status == "unreadable" and document.parent_id is None:
             repository.mark_document(session, document.id, "failed", error=parsed.findings[0].message)
-            outcome.status = "failed"
-            outcome.error = parsed.findings[0].message
-            return outcome
+            return replace(outcome, status="failed", error=parsed.findings[0].message)
         if (
             parsed.status == "not_a_report"
             or is_companion(document.title or (document.meta or {}).get("ArticleTitle", ""))
             or _is_cover_page(session, document, parsed)
         ):
             repository.mark_document(session, document.id, "not_a_report")
-            outcome.status = "not_a_report"
-            return outcome
+            return replace(outcome, status="not_a_report")
 
-        parent = session.get(models.Document, document.parent_id) if document.parent_id else None
-        agencies = list(session.scalars(select(models.Agency)))
+        parent = repository.find_document(session, document.parent_id) if document.parent_id else None
+        agencies = repository.all_agencies(session)
         agency = None
         for candidate in _agency_candidates(parsed, document, parent):
             agency = match_agency(candidate, agencies)
@@ -140,28 +136,27 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             agency_id=agency.id if agency is not None else None,
             published_at=published.at,
             published_at_source=published.source,
+            year=year,
+            agency_name=agency.name if agency is not None else None,
         )
-        if row.year is None and year is not None:
-            row.year = year
-        if agency is not None and not row.agency_name:
-            row.agency_name = agency.name
         if parsed.status == "unreadable":
             repository.mark_document(session, document.id, "failed", error=parsed.findings[0].message)
         else:
             repository.mark_document(session, document.id, "parsed")
-        session.flush()
         followups: list[dict[str, Any]] = []
         if agency is not None and year is not None:
             followups = _recheck_following_year(session, agency.id, year, parsed)
 
-        outcome.report_id = row.id
-        outcome.agency = agency.name if agency is not None else parsed.agency
-        outcome.agency_matched = agency is not None
-        outcome.year = year
-        outcome.findings = [f.to_dict() for f in findings]
-        outcome.followup_findings = followups
-        outcome.totals = _totals(parsed)
-        return outcome
+        return replace(
+            outcome,
+            report_id=row.id,
+            agency=agency.name if agency is not None else parsed.agency,
+            agency_matched=agency is not None,
+            year=year,
+            findings=[f.to_dict() for f in findings],
+            followup_findings=followups,
+            totals=_totals(parsed),
+        )
 
 
 def unreadable_report(original: Original, error: ParseError) -> ParsedReport | None:
@@ -193,10 +188,7 @@ def _is_cover_page(session: Session, document: models.Document, parsed: ParsedRe
     """A detail page without a single table cell whose report is in its archived attachments."""
     if parsed.cells or parsed.status != "parsed":
         return False
-    child = session.scalar(
-        select(models.Document.id).where(models.Document.parent_id == document.id).limit(1)
-    )
-    return child is not None
+    return repository.has_attachments(session, document.id)
 
 
 def _agency_candidates(
@@ -237,21 +229,13 @@ def _recheck_following_year(
     Documents arrive in any order (a crawl lists newest first, a backfill goes anywhere), so loading
     year t must also judge year t+1. Returns the new findings, each with its report's document.
     """
-    rows = session.scalars(
-        select(models.Report).where(
-            models.Report.agency_id == agency_id,
-            models.Report.year == year + 1,
-            models.Report.status == "parsed",
-        )
-    ).all()
     found: list[dict[str, Any]] = []
-    for row in rows:
-        for old in [f for f in row.findings if f.rule.startswith("history.")]:
-            row.findings.remove(old)
+    for row in repository.parsed_reports(session, agency_id, year + 1):
         following = repository.report_from_row(row)
-        document = session.get(models.Document, row.document_id)
-        for finding in compare_years(parsed, following):
-            row.findings.append(repository.finding_row(finding))
+        document = repository.find_document(session, row.document_id)
+        rechecked = compare_years(parsed, following)
+        repository.replace_history_findings(session, row, rechecked)
+        for finding in rechecked:
             found.append(
                 {
                     **finding.to_dict(),
@@ -261,23 +245,13 @@ def _recheck_following_year(
                     "sha256": document.sha256 if document else "",
                 }
             )
-    session.flush()
     return found
 
 
 def _previous_report(session: Session, agency_id: int, year: int) -> ParsedReport | None:
     """The agency's report for the year before, rebuilt as a canonical Report for the history rules."""
-    row = session.scalars(
-        select(models.Report)
-        .where(
-            models.Report.agency_id == agency_id,
-            models.Report.year == year - 1,
-            models.Report.status == "parsed",
-        )
-        .order_by(models.Report.published_at, models.Report.id)
-        .limit(1)
-    ).first()
-    return repository.report_from_row(row) if row is not None else None
+    rows = repository.parsed_reports(session, agency_id, year - 1)
+    return repository.report_from_row(rows[0]) if rows else None
 
 
 def _totals(parsed: ParsedReport) -> dict[str, Any]:

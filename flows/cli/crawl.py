@@ -24,7 +24,7 @@ def crawl(
     from storage.settings import get_settings
 
     def report(result: CrawlSummary) -> None:
-        alert_crawl_trouble(get_settings(), result.as_dict())
+        alert_crawl_trouble(get_settings(), result)
         reason = f" ({result.reason})" if result.reason else ""
         progress(
             f"crawl {result.source_id}: {result.status}{reason}; pages={result.pages} "

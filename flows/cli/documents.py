@@ -19,19 +19,14 @@ def documents(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List stored documents with their status, attempts and last error."""
-    from sqlalchemy import select
-
     from flows.pipeline import prepare_database
-    from storage import models
+    from storage import repository
     from storage.db import session_scope
     from storage.settings import get_settings
 
     prepare_database()
     with session_scope(get_settings()) as session:
-        query = select(models.Document).order_by(models.Document.id.desc()).limit(limit)
-        if status:
-            query = query.where(models.Document.status == status)
-        rows = list(session.scalars(query))
+        rows = repository.recent_documents(session, status=status, limit=limit)
         for doc in rows:
             if as_json:
                 record = {

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, cast
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.timeliness.matching import match_agency
@@ -22,8 +21,9 @@ from flows.timeliness.publication import (
     PublicationSource,
     publication_date,
 )
+from storage import repository
 from storage.domain import as_utc, deadline_for, region_sig, shanghai_date
-from storage.models import Agency, Document, Finding, Report, Source, Timeliness, utcnow
+from storage.models import Agency, Document, Report, utcnow
 
 Status = Literal["on_time", "late", "missing", "pending", "changed"]
 ALERT_STATUSES: frozenset[str] = frozenset({"late", "missing", "changed"})
@@ -123,17 +123,9 @@ def _year_candidates(
     session: Session, year: int, agencies: Sequence[Agency]
 ) -> tuple[dict[int, list[_Candidate]], list[_Candidate]]:
     """The year's reports by agency id (unattributed ones matched by name/title) and the unmatched."""
-    rows = session.execute(
-        select(Report, Document)
-        .join(Document, Report.document_id == Document.id)
-        .where(Report.year == year, Report.status != "not_a_report")
-        .order_by(Report.id)
-    ).all()
-    parent_ids = {doc.parent_id for _, doc in rows if doc.parent_id is not None}
-    parents = (
-        {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(parent_ids)))}
-        if parent_ids
-        else {}
+    rows = repository.reports_with_documents(session, year)
+    parents = repository.documents_by_id(
+        session, (doc.parent_id for _, doc in rows if doc.parent_id is not None)
     )
     by_agency: dict[int, list[_Candidate]] = {}
     unmatched: list[_Candidate] = []
@@ -159,8 +151,7 @@ def _first_replacement_after(session: Session, document: Document, deadline: dat
     frontier = [document.id]
     seen = {document.id}
     while frontier:
-        newer = list(session.scalars(select(Document).where(Document.previous_version_id.in_(frontier))))
-        newer = [d for d in newer if d.id not in seen]
+        newer = [d for d in repository.newer_versions(session, frontier) if d.id not in seen]
         seen.update(d.id for d in newer)
         versions.extend(newer)
         frontier = [d.id for d in newer]
@@ -171,13 +162,7 @@ def _first_replacement_after(session: Session, document: Document, deadline: dat
 def _history_flags(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
     """Per report: the number of history.carry_over findings and whether a near-duplicate was flagged."""
     flags: dict[int, tuple[int, bool]] = {}
-    if not report_ids:
-        return flags
-    for report_id, rule in session.execute(
-        select(Finding.report_id, Finding.rule).where(
-            Finding.report_id.in_(report_ids), Finding.rule.like("history.%")
-        )
-    ):
+    for report_id, rule in repository.history_rules(session, report_ids):
         breaks, duplicate = flags.get(report_id, (0, False))
         flags[report_id] = (
             breaks + (rule == "history.carry_over"),
@@ -196,12 +181,11 @@ def refresh_timeliness(
     caller commits.
     """
     # Sorted here, not in SQL, so the order is the same on every database collation.
-    all_agencies = sorted(session.scalars(select(Agency)), key=lambda a: (a.region_code or "", a.name))
+    all_agencies = sorted(repository.all_agencies(session), key=lambda a: (a.region_code or "", a.name))
     agencies = _region_filter(all_agencies, region)
     by_agency, _ = _year_candidates(session, year, all_agencies)
     agency_ids = [a.id for a in agencies]
-    query = select(Timeliness).where(Timeliness.year == year, Timeliness.agency_id.in_(agency_ids))
-    stored = {t.agency_id: t for t in session.scalars(query)}
+    stored = repository.timeliness_statuses(session, year, agency_ids)
     drafts: list[tuple[Agency, date, _Candidate | None, datetime | None]] = []
     for agency in agencies:
         deadline = deadline_for(agency, year)
@@ -238,23 +222,21 @@ def refresh_timeliness(
             carry_over_breaks=breaks,
             near_duplicate=duplicate,
         )
-        _store(session, previous, row, now)
+        repository.record_timeliness(
+            session,
+            previous,
+            agency_id=row.agency.id,
+            year=row.year,
+            status=row.status,
+            deadline=row.deadline,
+            published_at=row.published_at,
+            published_at_source=row.published_at_source,
+            days_late=row.days_late,
+            report_id=row.report_id,
+            checked_at=now,
+        )
         rows.append(row)
-    session.flush()
     return rows
-
-
-def _store(session: Session, stored: Timeliness | None, row: StatusRow, now: datetime) -> None:
-    if stored is None:
-        stored = Timeliness(agency_id=row.agency.id, year=row.year)
-        session.add(stored)
-    stored.status = row.status
-    stored.deadline = row.deadline
-    stored.published_at = row.published_at
-    stored.published_at_source = row.published_at_source
-    stored.days_late = row.days_late
-    stored.report_id = row.report_id
-    stored.checked_at = now
 
 
 def unmatched_reports(session: Session, year: int, region: str | None = None) -> list[UnmatchedReport]:
@@ -262,11 +244,10 @@ def unmatched_reports(session: Session, year: int, region: str | None = None) ->
 
     With `region`, only reports from sources of that region (or of no known source) are listed.
     """
-    agencies = list(session.scalars(select(Agency)))
-    _, unmatched = _year_candidates(session, year, agencies)
+    _, unmatched = _year_candidates(session, year, repository.all_agencies(session))
     if region:
         prefix = region_sig(region)
-        regions = {s.id: s.region_code or "" for s in session.scalars(select(Source))}
+        regions = repository.source_regions(session)
         unmatched = [
             c
             for c in unmatched
