@@ -17,7 +17,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-
 _KEEP: list[Any] = []
 """Buffers PDFium's config points into, alive for the life of the process."""
 

@@ -1,9 +1,12 @@
 """The PDFium reader (parsers/pdf_pdfium.py) against the pdfplumber reader it replaces.
 
-Both engines must give the same chars and ruling edges page by page, the same intermediate document
-(lines and grid cells, page numbers included), and so the same report cells and findings. Files the
-PDFium path does not reproduce (encrypted, rotated page or text, no text layer) are read by pdfplumber
-under the default "auto" engine, and refused under a forced "pdfium" engine.
+On PDFs whose fonts are embedded (generated reports with a CJK font the tests make, LibreOffice
+exports) both engines must give the same chars and ruling edges page by page, the same intermediate
+document (lines and grid cells, page numbers included), and so the same report cells and findings.
+Files and pages the PDFium path does not reproduce (encrypted, rotated page or text, no text layer, a
+font that is not embedded) are read by pdfplumber under the default "auto" engine, and refused under
+a forced "pdfium" engine. tests/parsers/test_pdf_fonts.py checks the same under different installed
+fonts.
 """
 
 from __future__ import annotations
@@ -23,30 +26,40 @@ from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report
 from parsers.pdf import read_pdf
 from parsers.pdf_pdfium import font_descents, page_content
+from tests.fixtures.fonts import build_cjk_font
 
 LIBREOFFICE = Path(__file__).resolve().parents[1] / "fixtures" / "libreoffice"
 PLUMBER = ParseSettings(pdf_engine="pdfplumber")
 PDFIUM = ParseSettings(pdf_engine="pdfium")
 
 
-def _generated(seed: int, fmt: str, **kwargs: Any) -> Callable[[], tuple[bytes, g.ReportSpec | None]]:
+Make = Callable[[Path], tuple[bytes, g.ReportSpec | None]]
+
+
+def _generated(seed: int, fmt: str, **kwargs: Any) -> Make:
+    """A generated report with the tests' CJK font embedded (the font file is the argument)."""
     blanks = kwargs.pop("blanks", False)
     rule = kwargs.pop("broken", None)
 
-    def make() -> tuple[bytes, g.ReportSpec | None]:
+    def make(font_file: Path) -> tuple[bytes, g.ReportSpec | None]:
         spec = g.make_spec(seed, fmt, blanks=blanks)
         if rule:
             spec = g.break_identity(spec, rule)
-        return g.render_pdf(spec, **kwargs), spec
+        return g.render_pdf(spec, font_file=font_file, **kwargs), spec
 
     return make
 
 
-def _fixture(name: str) -> Callable[[], tuple[bytes, g.ReportSpec | None]]:
-    return lambda: ((LIBREOFFICE / name).read_bytes(), None)
+def _fixture(name: str) -> Make:
+    return lambda _font_file: ((LIBREOFFICE / name).read_bytes(), None)
 
 
-PDFS: dict[str, Callable[[], tuple[bytes, g.ReportSpec | None]]] = {
+@pytest.fixture(scope="module")
+def cjk_font(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_cjk_font(tmp_path_factory.mktemp("fonts") / "nianbao-test-hei.ttf")
+
+
+PDFS: dict[str, Make] = {
     "gov2021": _generated(41, "gov2021"),
     "gov2019_blanks": _generated(42, "gov2019", blanks=True),
     "stat2014": _generated(43, "stat2014"),
@@ -100,8 +113,8 @@ def _summary(report: Report) -> tuple[Any, ...]:
 
 
 @pytest.mark.parametrize("name", list(PDFS))
-def test_chars_and_edges_match_pdfplumber(name: str) -> None:
-    data, _ = PDFS[name]()
+def test_chars_and_edges_match_pdfplumber(name: str, cjk_font: Path) -> None:
+    data, _ = PDFS[name](cjk_font)
     descents = font_descents(data)
     pdf = pdfium.PdfDocument(data)
     try:
@@ -118,10 +131,11 @@ def test_chars_and_edges_match_pdfplumber(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(PDFS))
-def test_engines_give_the_same_document_and_report(name: str) -> None:
-    data, spec = PDFS[name]()
+def test_engines_give_the_same_document_and_report(name: str, cjk_font: Path) -> None:
+    data, spec = PDFS[name](cjk_font)
     fast, reference = read_pdf(data, PDFIUM), read_pdf(data, PLUMBER)
     assert fast.grids, "no table grid found"
+    assert fast.engines == ("pdfium",) * (fast.pages or 0)
     assert (fast.blocks, fast.pages, fast.has_text_layer) == (
         reference.blocks,
         reference.pages,
@@ -140,24 +154,62 @@ def test_engines_give_the_same_document_and_report(name: str) -> None:
         )
 
 
-def test_vertical_labels_come_out_joined_by_both_engines() -> None:
-    data, _ = PDFS["gov2021_split_vertical"]()
+def test_vertical_labels_come_out_joined_by_both_engines(cjk_font: Path) -> None:
+    data, _ = PDFS["gov2021_split_vertical"](cjk_font)
     cells = {c for grid in read_pdf(data, PDFIUM).grids for row in grid.rows for c in row.cells if c}
     assert "自\n然\n人" in cells
     assert "总\n计" in cells
 
 
-def test_default_engine_is_auto_and_uses_pdfium() -> None:
-    data, _ = PDFS["gov2021"]()
+def test_default_engine_is_auto_and_uses_pdfium(cjk_font: Path) -> None:
+    data, _ = PDFS["gov2021"](cjk_font)
     assert ParseSettings().pdf_engine == "auto"
-    assert read_pdf(data).blocks == read_pdf(data, PDFIUM).blocks
+    auto = read_pdf(data)
+    assert auto.blocks == read_pdf(data, PDFIUM).blocks
+    assert auto.engines == ("pdfium",) * (auto.pages or 0)
+
+
+def test_pages_in_a_font_the_pdf_does_not_embed_go_to_pdfplumber_and_pdfium_refuses_them() -> None:
+    spec = g.make_spec(41, "gov2021")
+    data = g.render_pdf(spec)
+    with pytest.raises(CorruptDocument) as caught:
+        read_pdf(data, PDFIUM)
+    assert str(caught.value) == "PDFium cannot read this PDF: text in the non-embedded font 'STSong-Light'"
+    auto, reference = read_pdf(data), read_pdf(data, PLUMBER)
+    assert auto.engines == reference.engines == ("pdfplumber",) * 4
+    assert auto.blocks == reference.blocks
+    report = parse(data)
+    assert report.parser.engines == ("pdfplumber",) * 4
+    assert {(c.table, c.row, c.col): (c.value, c.raw) for c in report.cells} == {
+        (c.table, c.row, c.col): (c.value, c.raw) for c in spec.cells
+    }
+
+
+def test_each_page_takes_its_own_engine(cjk_font: Path) -> None:
+    """A document whose first page embeds its font and whose second does not: page 1 PDFium,
+    page 2 pdfplumber, and the result is the reference reader's."""
+
+    def draw(canvas: Any) -> None:
+        canvas.setFont(g.register_font(cjk_font), 14)
+        canvas.drawString(72, 700, "某某县人民政府2023年政府信息公开工作年度报告")
+        canvas.showPage()
+        canvas.setFont(g.register_font(), 14)
+        canvas.drawString(72, 700, "收到申请 12 件")
+
+    data = _canvas_pdf(draw)
+    auto, reference = read_pdf(data), read_pdf(data, PLUMBER)
+    assert auto.engines == ("pdfium", "pdfplumber")
+    assert auto.blocks == reference.blocks
+    assert [line.text for line in auto.lines] == [
+        "某某县人民政府2023年政府信息公开工作年度报告",
+        "收到申请 12 件",
+    ]
 
 
 def _canvas_pdf(draw: Callable[[Any], None]) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
-    g.register_font()
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=A4)
     draw(canvas)
@@ -166,16 +218,16 @@ def _canvas_pdf(draw: Callable[[Any], None]) -> bytes:
     return buf.getvalue()
 
 
-def _rotated_page(canvas: Any) -> None:
+def _rotated_page(canvas: Any, font: str) -> None:
     canvas.setPageRotation(90)
-    canvas.setFont(g.FONT, 14)
+    canvas.setFont(font, 14)
     canvas.drawString(72, 700, "某某县人民政府2023年政府信息公开工作年度报告")
     canvas.drawString(72, 670, "收到申请 12 件")
     canvas.grid([72, 200, 300], [600, 620, 640])
 
 
-def _rotated_text(canvas: Any) -> None:
-    canvas.setFont(g.FONT, 14)
+def _rotated_text(canvas: Any, font: str) -> None:
+    canvas.setFont(font, 14)
     canvas.drawString(72, 700, "某某县人民政府2023年政府信息公开工作年度报告")
     canvas.saveState()
     canvas.translate(300, 400)
@@ -189,9 +241,10 @@ def _rotated_text(canvas: Any) -> None:
     [(_rotated_page, "rotated page"), (_rotated_text, "rotated or mirrored text")],
 )
 def test_auto_falls_back_to_pdfplumber_where_pdfium_does_not_reproduce(
-    draw: Callable[[Any], None], reason: str
+    draw: Callable[[Any, str], None], reason: str, cjk_font: Path
 ) -> None:
-    data = _canvas_pdf(draw)
+    font = g.register_font(cjk_font)
+    data = _canvas_pdf(lambda canvas: draw(canvas, font))
     with pytest.raises(CorruptDocument) as caught:
         read_pdf(data, PDFIUM)
     assert str(caught.value) == f"PDFium cannot read this PDF: {reason}"

@@ -39,13 +39,23 @@ def _read_in_process(font_dir: Path | None, files: list[Path]) -> dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def cjk_fonts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A font directory holding one CJK font (made by the tests)."""
+    fonts = tmp_path_factory.mktemp("cjk-fonts")
+    build_cjk_font(fonts / "nianbao-test-hei.ttf")
+    return fonts
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory: pytest.TempPathFactory, cjk_fonts: Path) -> dict[str, Path]:
     """Generated reports with a non-embedded CJK font (reportlab's STSong-Light, as many real PDFs
-    reference SimSun) and LibreOffice exports that embed theirs."""
+    reference SimSun) and with an embedded one, and LibreOffice exports that embed theirs."""
     out = tmp_path_factory.mktemp("pdfs")
+    embedded = cjk_fonts / "nianbao-test-hei.ttf"
     files = {
         "stat2014_not_embedded": g.render_pdf(g.make_spec(43, "stat2014")),
         "gov2021_not_embedded": g.render_pdf(g.make_spec(41, "gov2021"), split_table=True),
+        "gov2019_embedded": g.render_pdf(g.make_spec(42, "gov2019", blanks=True), font_file=embedded),
     }
     paths = {name: out / f"{name}.pdf" for name in files}
     for name, data in files.items():
@@ -56,13 +66,13 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def readings(tmp_path_factory: pytest.TempPathFactory, pdfs: dict[str, Path]) -> dict[str, dict[str, Any]]:
-    fonts = tmp_path_factory.mktemp("cjk-fonts")
-    build_cjk_font(fonts / "nianbao-test-hei.ttf")
+def readings(
+    tmp_path_factory: pytest.TempPathFactory, pdfs: dict[str, Path], cjk_fonts: Path
+) -> dict[str, dict[str, Any]]:
     empty = tmp_path_factory.mktemp("no-fonts")
     files = list(pdfs.values())
     return {
-        "cjk_font": _read_in_process(fonts, files),
+        "cjk_font": _read_in_process(cjk_fonts, files),
         "no_font": _read_in_process(empty, files),
         "machine": _read_in_process(None, files),
     }
@@ -90,6 +100,7 @@ def test_our_reading_is_the_same_with_and_without_a_cjk_font(readings: dict[str,
     [
         ("stat2014_not_embedded", "pdfplumber"),
         ("gov2021_not_embedded", "pdfplumber"),
+        ("gov2019_embedded", "pdfium"),
         ("lo_gov2021_embedded", "pdfium"),
         ("lo_stat2014_embedded", "pdfium"),
     ],

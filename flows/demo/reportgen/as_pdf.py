@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import io
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from flows.demo.reportgen.layout import (
@@ -19,19 +21,26 @@ from flows.demo.reportgen.spec import ReportSpec
 FONT = "STSong-Light"
 
 
-def register_font() -> None:
+def register_font(font_file: Path | None = None) -> str:
+    """Register the body font once and return its reportlab name: the built-in CID font STSong-Light,
+    which the PDF names but does not embed (as many real reports name SimSun), or the TrueType
+    `font_file`, embedded as a subset (as Word and WPS export)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    name = FONT if font_file is None else f"Embedded-{font_file.stem}"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        font = UnicodeCIDFont(FONT) if font_file is None else TTFont(name, str(font_file))
+        pdfmetrics.registerFont(font)
+    return name
 
 
-def _pdf_styles() -> dict[str, Any]:
+def _pdf_styles(font: str) -> dict[str, Any]:
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.styles import ParagraphStyle
 
-    base = ParagraphStyle("body", fontName=FONT, fontSize=12, leading=21, firstLineIndent=24, wordWrap="CJK")
+    base = ParagraphStyle("body", fontName=font, fontSize=12, leading=21, firstLineIndent=24, wordWrap="CJK")
     return {
         "title": ParagraphStyle(
             "title",
@@ -79,11 +88,11 @@ def _pdf_table(grid: Grid, width: float, styles: dict[str, Any]) -> Any:
 
 
 def _pdf_story(
-    spec: ReportSpec, width: float, *, split_table: bool, vertical_labels: bool, padding: list[str]
+    spec: ReportSpec, width: float, *, split_table: bool, vertical_labels: bool, padding: list[str], font: str
 ) -> list[Any]:
     from reportlab.platypus import PageBreak, Paragraph, Spacer
 
-    styles = _pdf_styles()
+    styles = _pdf_styles(font)
     story: list[Any] = [
         Paragraph(html.escape(spec.title), styles["title"]),
         Paragraph(html.escape(preamble(spec)), styles["body"]),
@@ -114,20 +123,26 @@ def _pdf_story(
     return story
 
 
-def _footer(canvas: Any, doc: Any) -> None:
+def _footer(font: str, canvas: Any, doc: Any) -> None:
     canvas.saveState()
-    canvas.setFont(FONT, 10)
+    canvas.setFont(font, 10)
     canvas.drawCentredString(doc.pagesize[0] / 2, 36, f"- {doc.page} -")
     canvas.restoreState()
 
 
 def _build_pdf(
-    spec: ReportSpec, *, split_table: bool, vertical_labels: bool, padding: list[str], encrypt: Any = None
+    spec: ReportSpec,
+    *,
+    split_table: bool,
+    vertical_labels: bool,
+    padding: list[str],
+    encrypt: Any = None,
+    font_file: Path | None = None,
 ) -> tuple[bytes, int]:
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import SimpleDocTemplate
 
-    register_font()
+    font = register_font(font_file)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,
@@ -143,18 +158,29 @@ def _build_pdf(
         invariant=True,
     )
     story = _pdf_story(
-        spec, doc.width, split_table=split_table, vertical_labels=vertical_labels, padding=padding
+        spec, doc.width, split_table=split_table, vertical_labels=vertical_labels, padding=padding, font=font
     )
-    doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    footer = partial(_footer, font)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue(), doc.page
 
 
 def render_pdf(
-    spec: ReportSpec, *, split_table: bool = False, vertical_labels: bool = False, pages_target: int = 0
+    spec: ReportSpec,
+    *,
+    split_table: bool = False,
+    vertical_labels: bool = False,
+    pages_target: int = 0,
+    font_file: Path | None = None,
 ) -> bytes:
     """A text PDF: ruled tables, page footers "- N -"; optionally table 3 split over two pages,
-    vertical group labels, or body padding to about `pages_target` pages (extra overview paragraphs)."""
-    kwargs: dict[str, Any] = {"split_table": split_table, "vertical_labels": vertical_labels}
+    vertical group labels, body padding to about `pages_target` pages (extra overview paragraphs), or
+    the TrueType `font_file` embedded instead of the named, non-embedded STSong-Light."""
+    kwargs: dict[str, Any] = {
+        "split_table": split_table,
+        "vertical_labels": vertical_labels,
+        "font_file": font_file,
+    }
     data, pages = _build_pdf(spec, padding=[], **kwargs)
     if pages >= pages_target:
         return data
