@@ -247,6 +247,21 @@ def _emit_review(candidate: Candidate, out: TableResult) -> None:
     out.rows_found.setdefault("review_litigation", set()).update(b for b, _ in t.REVIEW_BLOCKS)
 
 
+def _continues_label(
+    blank: Candidate, following: list[Candidate], slots: list[Slot], taken: set[tuple[str, str]]
+) -> bool:
+    """Whether the row after a blank row is the rest of its label: it has values, its label alone
+    matches no row, and the two labels together do."""
+    if not following or following[0].blank or not following[0].label:
+        return False
+    alone = replace(following[0], fragments=())
+    joined = replace(following[0], fragments=(blank.label,))
+    free = [s for s in slots if (s.table, s.row) not in taken]
+    best_alone = max((_label_ratio(alone, s) for s in free), default=0.0)
+    best_joined = max((_label_ratio(joined, s) for s in free), default=0.0)
+    return best_alone < MATCH_THRESHOLD <= best_joined
+
+
 def match_tables(candidates: list[Candidate], fmt: str) -> TableResult:
     """Assign candidates to template rows; a row with ≥ 15 values and no row label is table 4."""
     slots = slots_for(fmt)
@@ -254,13 +269,17 @@ def match_tables(candidates: list[Candidate], fmt: str) -> TableResult:
     cursor: dict[str, int] = {}
     taken: set[tuple[str, str]] = set()
     pending: tuple[str, ...] = ()
-    for candidate in candidates:
+    for i, candidate in enumerate(candidates):
         if pending:
             candidate = replace(candidate, fragments=(*pending, *candidate.fragments)[-MAX_FRAGMENTS:])
             pending = ()
         scored = [(_score(candidate, s, cursor), s) for s in slots if (s.table, s.row) not in taken]
         score, slot = max(scored, key=lambda p: p[0], default=(0.0, None))
-        if candidate.blank and (slot is None or _label_ratio(candidate, slot) < BLANK_MATCH_THRESHOLD):
+        if candidate.blank and (
+            slot is None
+            or _label_ratio(candidate, slot) < BLANK_MATCH_THRESHOLD
+            or _continues_label(candidate, candidates[i + 1 : i + 2], slots, taken)
+        ):
             pending = (*candidate.fragments, candidate.label) if candidate.label else ()
             continue
         if slot is not None and score >= MATCH_THRESHOLD:
