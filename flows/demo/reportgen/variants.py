@@ -2,7 +2,8 @@
 
 Each kind has its own part of this module:
 - broken figures: `break_identity` changes printed cells so that exactly one rule breaks;
-- bad inputs: `bad_inputs` gives files a crawler meets that are not (readable) reports.
+- bad inputs: `bad_inputs` gives files a crawler meets that are not (readable) reports;
+- table layouts: `render_layout` prints a report in a layout real reports use.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import html
 import io
 import random
+import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import replace
 
 from flows.demo.reportgen.as_docx import render_docx
-from flows.demo.reportgen.as_html import html_paragraphs
+from flows.demo.reportgen.as_html import html_paragraphs, render_html
 from flows.demo.reportgen.as_pdf import render_encrypted_pdf, render_pdf
 from flows.demo.reportgen.as_scan import render_scanned_pdf
+from flows.demo.reportgen.layout import CORNER_TEXT
 from flows.demo.reportgen.prose import write_sections
 from flows.demo.reportgen.spec import ReportSpec, make_spec
 from parsers import templates
@@ -259,3 +262,53 @@ def bad_inputs() -> dict[str, tuple[bytes, str]]:
         "notice": (notice_html(), "t20240105_100001.html"),
         "news": (news_html(), "t20240110_100002.html"),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Table layouts real reports use (the parser's layout corpus is tests/parsers/layouts/)
+
+LAYOUT_VARIANTS: tuple[str, ...] = ("merged_empty_td", "nested_layout", "note_cell")
+_REQUESTS_TD = re.compile(r'<td colspan="2" (valign="center"><p[^>]*><span>[^<]*</span></p></td>)')
+
+
+def _requests_table_span(page: str) -> tuple[int, int]:
+    start = page.index(html.escape(CORNER_TEXT))
+    return page.rindex("<table", 0, start), page.index("</table>", start)
+
+
+def render_layout(spec: ReportSpec, layout: str) -> tuple[bytes, ReportSpec]:
+    """The report as an HTML page in one of `LAYOUT_VARIANTS`, and the spec its cells must parse to.
+
+    merged_empty_td: table 3's （一）（二）（七）… labels sit beside an empty cell instead of spanning the
+    sub-label column; nested_layout: the page laid out with <table>s, the report two tables deep;
+    note_cell: 本年制发件数 of 行政规范性文件 printed with a note, "N（其中修订M件）"."""
+    if layout == "note_cell":
+        note = [
+            replace(c, raw=f"{c.raw}（其中修订{c.value}件）")
+            if (c.table, c.row, c.col) == ("proactive", "normative_documents", _NOTE_COL[spec.format])
+            and isinstance(c.value, int)
+            else c
+            for c in spec.cells
+        ]
+        spec = replace(spec, cells=note)
+        return render_html(spec), spec
+    page = render_html(spec).decode()
+    if layout == "merged_empty_td":
+        start, end = _requests_table_span(page)
+        table = _REQUESTS_TD.sub(r'<td \1<td valign="center">&nbsp;</td>', page[start:end])
+        return (page[:start] + table + page[end:]).encode(), spec
+    if layout == "nested_layout":
+        head, rest = page.split("<body>", 1)
+        body, tail = rest.split("</body>", 1)
+        links = "".join(f"<tr><td><a href='/l{i}/'>政府信息公开指南第{i}部分</a></td></tr>" for i in range(6))
+        wrapped = (
+            '<body><table width="1000"><tr><td><a href="/">首页</a></td><td><a href="/zwgk/">政务公开</a>'
+            '</td></tr></table><table width="1000"><tr><td width="200" valign="top">'
+            f'<table>{links}</table></td><td valign="top"><table width="780"><tr><td>{body}</td></tr>'
+            "</table></td></tr></table></body>"
+        )
+        return (head + wrapped + tail).encode(), spec
+    raise ValueError(f"unknown layout variant {layout!r}")
+
+
+_NOTE_COL = {"gov2021": "issued", "gov2019": "produced"}
