@@ -1,9 +1,11 @@
 """Benchmark: parsers.parse on generated 6-page PDF reports against a naive pdfplumber baseline.
 
-Run: .venv/bin/python tests/bench/bench_parse.py [N] [ENGINE]   (N reports, default 200; ENGINE of
-ParseSettings.pdf_engine, default auto)
+Run: .venv/bin/python -m tests.bench.bench_parse [N] [ENGINE] [FONT]   (N reports, default 200;
+ENGINE of ParseSettings.pdf_engine, default auto; FONT `named` (default: the generator's STSong-Light,
+named but not embedded, which the parser reads with pdfplumber) or `embedded` (a CJK font made by
+tests/fixtures/fonts.py embedded as Word and WPS do, which the parser reads with PDFium))
 
-N distinct reports are rendered (flows/demo/reportgen.py render_pdf(..., pages_target=6), seeds
+N distinct reports are rendered (flows/demo/reportgen render_pdf(..., pages_target=6), seeds
 0..N/2 in both gov formats). Both sides parse the same bytes in the same run, each in its own forked
 worker process so that the memory figures do not mix; each side first parses one extra report
 untimed (imports, CMap loading). Printed per side: reports/s, ms/page, and memory as the worker's peak
@@ -18,12 +20,15 @@ import io
 import multiprocessing as mp
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from flows.demo import reportgen as g
 from parsers import ParseSettings
+from tests.fixtures.fonts import build_cjk_font
 
 
 @dataclass(frozen=True)
@@ -76,17 +81,20 @@ def _run(name: str, fn: Callable[[bytes], int], docs: list[bytes], out: mp.Queue
     out.put(Result(name, len(docs) - 1, pages, seconds, start_rss, peak))
 
 
-def render(n: int) -> list[bytes]:
+def render(n: int, font_file: Path | None) -> list[bytes]:
     """n distinct 6-page reports plus one more for the untimed warm-up."""
     specs = [g.make_spec(seed, fmt) for seed in range(n // 2 + 1) for fmt in ("gov2021", "gov2019")]
-    return [g.render_pdf(spec, pages_target=6) for spec in specs[: n + 1]]
+    return [g.render_pdf(spec, pages_target=6, font_file=font_file) for spec in specs[: n + 1]]
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     engine = sys.argv[2] if len(sys.argv) > 2 else "auto"
-    print(f"rendering {n} generated reports (6 pages target) …", file=sys.stderr)
-    docs = render(n)
+    font = sys.argv[3] if len(sys.argv) > 3 else "named"
+    print(f"rendering {n} generated reports (6 pages target, {font} font) …", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as fonts:
+        font_file = build_cjk_font(Path(fonts) / "bench-hei.ttf") if font == "embedded" else None
+        docs = render(n, font_file)
     ctx = mp.get_context("fork")
     results: list[Result] = []
     for name, fn in ((f"parse ({engine})", ours(engine)), ("naive baseline", naive)):
