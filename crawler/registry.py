@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from crawler.pagination import STYLES as PAGINATION_STYLES
 from storage.domain import AGENCY_KINDS, check_mm_dd, deadline_override_for, region_sig
 
 SHIPPED_SOURCES_DIR = Path(__file__).resolve().parent / "sources"
-PAGINATION_STYLES = ("auto", "trs", "hanweb", "next_link", "json_api")
 DEFAULT_MAX_PAGES = 50
 DEFAULT_RECHECK_DAYS = 7
 
@@ -359,9 +359,12 @@ def _source(doc: _Doc, path: tuple[Any, ...], value: Any, file_region: str) -> S
             (*path, "pagination"),
             f"unknown pagination style {pagination!r} (expected one of {', '.join(PAGINATION_STYLES)})",
         )
+    style = PAGINATION_STYLES[pagination]
+    if style.needs and data.get(style.needs) is None:
+        raise doc.error(
+            (*path, "pagination"), f"pagination {pagination} needs a {style.needs}: {style.needs_hint}"
+        )
     json_api = _json_api(doc, (*path, "json_api"), data.get("json_api"))
-    if pagination == "json_api" and json_api is None:
-        raise doc.error((*path, "pagination"), "pagination json_api needs a json_api: {url_template, items}")
     selector = data.get("list_item_selector")
     if selector is not None:
         selector = _string(doc, (*path, "list_item_selector"), selector)

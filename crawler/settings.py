@@ -1,11 +1,13 @@
 """Scrapy settings of a nianbao crawl, derived from `storage.settings.Settings` and the source.
 
 Politeness is not optional: robots.txt is obeyed, AutoThrottle is on, at most
-`crawl_concurrency_per_domain` (default 2) requests run per domain, and retries back off.
+`crawl_concurrency_per_domain` (default 2) requests run per domain, and retries back off. The crawl
+settings (user agent, robots, delay, concurrency, timeout) are read in `crawl_settings` only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from crawler.registry import SourceConfig
@@ -17,31 +19,42 @@ RETRY_BACKOFF_MIN = 0.25
 RETRY_BACKOFF_MAX = 60.0
 
 
-def download_delay(settings: Settings, source: SourceConfig) -> float:
-    """The source's own delay, else the global one."""
-    delay = source.politeness.download_delay
-    return settings.crawl_download_delay if delay is None else delay
+@dataclass(frozen=True)
+class CrawlSettings:
+    """The politeness of one source's crawl: the global settings with the source's own overrides."""
+
+    user_agent: str
+    obey_robots: bool
+    download_delay: float
+    concurrency_per_domain: int
+    timeout: int
 
 
-def concurrency_per_domain(settings: Settings, source: SourceConfig) -> int:
-    """The source's own limit, never above the global one."""
-    own = source.politeness.concurrency_per_domain
-    return (
-        settings.crawl_concurrency_per_domain
-        if own is None
-        else min(own, settings.crawl_concurrency_per_domain)
+def crawl_settings(settings: Settings, source: SourceConfig) -> CrawlSettings:
+    """Read every crawl setting here: the source's delay else the global one, its concurrency capped."""
+    own_delay = source.politeness.download_delay
+    own_concurrency = source.politeness.concurrency_per_domain
+    return CrawlSettings(
+        user_agent=settings.user_agent,
+        obey_robots=settings.crawl_obey_robots,
+        download_delay=settings.crawl_download_delay if own_delay is None else own_delay,
+        concurrency_per_domain=settings.crawl_concurrency_per_domain
+        if own_concurrency is None
+        else min(own_concurrency, settings.crawl_concurrency_per_domain),
+        timeout=settings.crawl_timeout,
     )
 
 
 def scrapy_settings(settings: Settings, source: SourceConfig, *, log_level: str = "INFO") -> dict[str, Any]:
     """The Scrapy settings dict for crawling `source`."""
-    delay = download_delay(settings, source)
+    crawl = crawl_settings(settings, source)
+    delay = crawl.download_delay
     return {
         "BOT_NAME": "nianbao",
         "SPIDER_MODULES": ["crawler.spiders"],
-        "USER_AGENT": settings.user_agent,
-        "ROBOTSTXT_OBEY": settings.crawl_obey_robots,
-        "ROBOTSTXT_USER_AGENT": settings.user_agent,
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "ROBOTSTXT_USER_AGENT": crawl.user_agent,
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_START_DELAY": delay,
         "AUTOTHROTTLE_MAX_DELAY": max(60.0, delay),
@@ -49,8 +62,8 @@ def scrapy_settings(settings: Settings, source: SourceConfig, *, log_level: str 
         "DOWNLOAD_DELAY": delay,
         "RANDOMIZE_DOWNLOAD_DELAY": delay > 0,
         "CONCURRENT_REQUESTS": 8,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency_per_domain(settings, source),
-        "DOWNLOAD_TIMEOUT": settings.crawl_timeout,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
         "DOWNLOAD_MAXSIZE": 512 * 1024 * 1024,
         "DOWNLOAD_WARNSIZE": 64 * 1024 * 1024,
         "RETRY_ENABLED": True,

@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
+from crawler.events import DOCUMENT_STORED
 from storage.settings import Settings
 
-DOCUMENT_STORED = "nianbao.document.stored"
 AUTOMATION_NAME = "nianbao: flow run failed or crashed"
 NOTIFY_SUBJECT = "[nianbao] flow run {{ flow_run.name }} entered {{ flow_run.state.name }}"
 NOTIFY_BODY = (

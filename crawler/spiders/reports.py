@@ -1,14 +1,14 @@
 """The one generic spider: from a column's start URL to every annual report page and attachment.
 
 Zero-config by default: report links are recognised by their titles, pagination is detected
-(TRS `createPageHTML`, Hanweb `dataproxy.jsp`, plain 下一页 links) and list dates are read next to
-the links; the source registry overrides what detection gets wrong. See crawler/state.py for how
+(TRS `createPageHTML`, Hanweb `dataproxy.jsp`, plain 下一页 links: one module each in
+crawler/pagination/) and list dates are read next to the links; the source registry overrides what
+detection gets wrong. See crawler/state.py for how
 the walk stays incremental and crash-safe.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
@@ -27,30 +27,20 @@ from crawler.discovery import (
     anti_bot_reason,
     decode_html,
     extract_attachment_links,
-    extract_list_links,
     extract_meta,
-    find_next_link,
-    hanweb_dataproxy_url,
     is_attachment_response,
     is_report_title,
-    json_get,
-    json_list_links,
-    looks_like_hanweb,
     page_title,
-    parse_create_page_html,
-    parse_dataproxy,
-    parse_hanweb_params,
     parse_pub_date,
-    trs_page_url,
     url_extension,
 )
 from crawler.items import DocumentItem
+from crawler.pagination import ListPage, pagination_style
 from crawler.state import KnownDocument, KnownDocuments, RunContext
 
 logger = logging.getLogger(__name__)
 
 NOT_MODIFIED = 304
-DEFAULT_HANWEB_PERPAGE = 15
 GONE = (404, 410)
 
 
@@ -103,12 +93,9 @@ class ReportsSpider(Spider):
         requests: list[Request] = []
         if self.ctx.recheck_due:
             requests.extend(self._recheck_requests())
-        api = self.source.json_api
+        style = pagination_style(self.source.pagination)
         for entry in self.source.start_urls:
-            if self.source.pagination == "json_api" and api is not None:
-                requests.append(self._json_request(entry, api.first_page, 1))
-            else:
-                requests.append(self._list_request(entry, entry=entry, page_no=1, style=None))
+            requests.extend(style.start_requests(self, entry))
         return requests
 
     def _recheck_requests(self) -> Iterator[Request]:
@@ -128,9 +115,10 @@ class ReportsSpider(Spider):
                     document.url, self.parse_detail, errback=self.on_error, headers=headers, meta=meta
                 )
 
-    # -- list pages ----------------------------------------------------------------------------
+    # -- list pages (the pagination style decides what follows each one) ---------------------
 
-    def _list_request(self, url: str, *, entry: str, page_no: int, style: str | None) -> Request:
+    def list_request(self, url: str, *, entry: str, page_no: int, style: str | None) -> Request:
+        """A list page request, conditional after an `ok` run; `style` None: decided on arrival."""
         headers: dict[str, str] = {}
         if self.ctx.incremental:
             validators = self.ctx.previous.list_validators.get(url) or {}
@@ -140,6 +128,16 @@ class ReportsSpider(Spider):
         return Request(
             url, self.parse_list, errback=self.on_error, headers=headers, meta=meta, priority=10 - page_no
         )
+
+    def api_request(
+        self, url: str, *, meta: dict[str, Any], priority: int, formdata: dict[str, str] | None = None
+    ) -> Request:
+        """A list API request (a form POST when `formdata` is given), parsed by `meta["style"]`."""
+        if formdata is not None:
+            return FormRequest(
+                url, formdata=formdata, callback=self.parse_api, errback=self.on_error, meta=meta
+            )
+        return Request(url, self.parse_api, errback=self.on_error, meta=meta, priority=priority)
 
     def _check_blocked(self, response: Response, body: bool = True) -> None:
         cookies = [c.decode("latin-1") for c in response.headers.getlist("Set-Cookie")]
@@ -155,154 +153,45 @@ class ReportsSpider(Spider):
             logger.warning("blocked: %s", reason)
         raise CloseSpider("blocked")
 
-    def _style(self, html: str, response: Response) -> str:
-        fixed = response.meta.get("style") or self.source.pagination
-        if fixed != "auto":
-            return str(fixed)
-        if self.source.hanweb is not None or looks_like_hanweb(html):
-            return "hanweb"
-        if parse_create_page_html(html) is not None:
-            return "trs"
-        return "next_link"
-
     def _remember_validators(self, response: Response) -> None:
         validators = _validators(response)
         if validators:
             self.ctx.list_validators[response.url] = validators
 
+    def _list_page(self, response: Response, text: str) -> ListPage:
+        meta = response.meta
+        page_no = int(meta["page_no"])
+        return ListPage(response.url, text, str(meta["entry"]), page_no, response.status, meta)
+
     def parse_list(self, response: Response) -> Iterator[Any]:
         self._check_blocked(response)
         self.ctx.pages += 1
-        entry = str(response.meta["entry"])
-        page_no = int(response.meta["page_no"])
+        style = pagination_style(response.meta.get("style") or self.source.pagination)
         if response.status == NOT_MODIFIED:
             self.ctx.not_modified += 1
-            params = self.ctx.previous.hanweb.get(response.url)
-            if params:
-                self.ctx.hanweb[response.url] = params
-                yield self._dataproxy_request(entry, params, 1, 1)
+            yield from style.not_modified(self, self._list_page(response, ""))
             return
         self._remember_validators(response)
         html, _ = decode_html(response.body, _header(response, "Content-Type"))
-        style = self._style(html, response)
-        if style == "hanweb" and page_no == 1:
-            params = self._hanweb_params(html, response.url)
-            if params.get("columnid"):
-                self.ctx.hanweb[response.url] = params
-                inline, _ = parse_dataproxy(html, response.url)
-                _, _, requests = self._follow(inline)
-                yield from requests
-                yield self._dataproxy_request(entry, params, 1, 1)
-                return
-            style = "next_link"
-        links = extract_list_links(html, response.url, self.source.list_item_selector)
-        all_known, reports, requests = self._follow(links)
-        yield from requests
-        if self._may_stop(all_known, reports, response.url) or page_no >= self.source.max_pages:
-            return
-        next_url = self._next_list_url(style, html, response.url, entry, page_no)
-        if next_url:
-            yield self._list_request(next_url, entry=entry, page_no=page_no + 1, style=style)
+        yield from style.list_page(self, self._list_page(response, html))
 
-    def _next_list_url(self, style: str, html: str, url: str, entry: str, page_no: int) -> str | None:
-        if style == "trs":
-            paging = parse_create_page_html(html)
-            if paging is not None:
-                return (
-                    trs_page_url(entry, page_no, paging.prefix, paging.ext)
-                    if page_no < paging.total
-                    else None
-                )
-        return find_next_link(html, url)
-
-    def _may_stop(self, all_known: bool, reports: int, url: str) -> bool:
-        """Stop paginating at a list page whose report links are all stored (after an `ok` run only)."""
-        if self.ctx.incremental and reports > 0 and all_known:
-            logger.info("every report link on %s is known: stop paginating", url)
-            return True
-        return False
-
-    # -- Hanweb --------------------------------------------------------------------------------
-
-    def _hanweb_params(self, html: str, url: str) -> dict[str, str]:
-        params = parse_hanweb_params(html, url)
-        config = self.source.hanweb
-        if config is not None:
-            for key in ("columnid", "unitid", "webid"):
-                if getattr(config, key):
-                    params[key] = getattr(config, key)
-            if config.perpage:
-                params["perpage"] = str(config.perpage)
-        params.setdefault("perpage", str(DEFAULT_HANWEB_PERPAGE))
-        return params
-
-    def _dataproxy_request(self, entry: str, params: dict[str, str], start: int, page_no: int) -> Request:
-        perpage = int(params.get("perpage") or DEFAULT_HANWEB_PERPAGE)
-        end = start + perpage - 1
-        url = hanweb_dataproxy_url(entry, params, start, end)
-        meta = {"role": "list", "entry": entry, "page_no": page_no, "params": params, "start": start}
-        meta["handle_httpstatus_list"] = [NOT_MODIFIED]
-        method = self.source.hanweb.method if self.source.hanweb is not None else "GET"
-        if method == "POST":
-            base, _, _ = url.partition("?")
-            query = f"startrecord={start}&endrecord={end}&perpage={perpage}"
-            form = {k: v for k, v in params.items() if k in ("columnid", "unitid", "webid")}
-            return FormRequest(
-                f"{base}?{query}",
-                formdata=form,
-                callback=self.parse_dataproxy,
-                errback=self.on_error,
-                meta=meta,
-            )
-        return Request(url, self.parse_dataproxy, errback=self.on_error, meta=meta, priority=10 - page_no)
-
-    def parse_dataproxy(self, response: Response) -> Iterator[Any]:
+    def parse_api(self, response: Response) -> Iterator[Any]:
         self._check_blocked(response)
         self.ctx.pages += 1
         if response.status == NOT_MODIFIED:
             self.ctx.not_modified += 1
             return
         text, _ = decode_html(response.body, _header(response, "Content-Type"))
-        links, total = parse_dataproxy(text, response.url)
-        all_known, reports, requests = self._follow(links)
-        yield from requests
-        page_no = int(response.meta["page_no"])
-        params: dict[str, str] = response.meta["params"]
-        perpage = int(params.get("perpage") or DEFAULT_HANWEB_PERPAGE)
-        start = int(response.meta["start"]) + perpage
-        more = start <= total if total is not None else len(links) >= perpage
-        if not more or self._may_stop(all_known, reports, response.url) or page_no >= self.source.max_pages:
-            return
-        yield self._dataproxy_request(str(response.meta["entry"]), params, start, page_no + 1)
+        yield from pagination_style(str(response.meta["style"])).api_page(
+            self, self._list_page(response, text)
+        )
 
-    # -- JSON list APIs ------------------------------------------------------------------------
-
-    def _json_request(self, entry: str, page: int, page_no: int) -> Request:
-        assert self.source.json_api is not None
-        url = self.source.json_api.url_template.replace("{page}", str(page))
-        meta = {"role": "list", "entry": entry, "page": page, "page_no": page_no}
-        return Request(url, self.parse_json, errback=self.on_error, meta=meta, priority=10 - page_no)
-
-    def parse_json(self, response: Response) -> Iterator[Any]:
-        api = self.source.json_api
-        assert api is not None
-        self._check_blocked(response)
-        self.ctx.pages += 1
-        try:
-            data = json.loads(decode_html(response.body, _header(response, "Content-Type"))[0])
-        except ValueError as exc:
-            self.ctx.fail(response.url, f"list API answered invalid JSON: {exc}", response.status)
-            return
-        links = json_list_links(data, response.url, api.items, api.title, api.url, api.date)
-        all_known, reports, requests = self._follow(links)
-        yield from requests
-        page_no = int(response.meta["page_no"])
-        total = json_get(data, api.total_pages) if api.total_pages else None
-        last = int(total) if isinstance(total, int | str) and str(total).isdigit() else None
-        page = int(response.meta["page"])
-        more = bool(links) and (last is None or page < last)
-        if more and not self._may_stop(all_known, reports, response.url) and page_no < self.source.max_pages:
-            yield self._json_request(str(response.meta["entry"]), page + 1, page_no + 1)
+    def may_stop(self, all_known: bool, reports: int, url: str) -> bool:
+        """Stop paginating at a list page whose report links are all stored (after an `ok` run only)."""
+        if self.ctx.incremental and reports > 0 and all_known:
+            logger.info("every report link on %s is known: stop paginating", url)
+            return True
+        return False
 
     # -- following report links ----------------------------------------------------------------
 
@@ -310,7 +199,7 @@ class ReportsSpider(Spider):
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
-    def _follow(self, links: Iterable[ListLink]) -> tuple[bool, int, list[Request]]:
+    def follow(self, links: Iterable[ListLink]) -> tuple[bool, int, list[Request]]:
         """Requests for unknown report links; (all report links known?, report links, requests)."""
         source = self.source
         reports = [k for k in links if is_report_title(k.title, source.title_include, source.title_exclude)]

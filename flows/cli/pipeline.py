@@ -79,6 +79,7 @@ def serve() -> None:
     """Serve the deployments (crawl and ingest-pending crons, event-triggered ingest, daily timeliness)."""
     import os
 
+    from crawler.events import DOCUMENT_STORED
     from flows.serve import serve as serve_deployments
     from storage.settings import get_settings
 
@@ -89,7 +90,7 @@ def serve() -> None:
     from flows.pipeline import prepare_database
 
     prepare_database()
-    progress("serving deployments: crawl, ingest (on nianbao.document.stored), ingest-pending, timeliness")
+    progress(f"serving deployments: crawl, ingest (on {DOCUMENT_STORED}), ingest-pending, timeliness")
     serve_deployments(get_settings())
 
 

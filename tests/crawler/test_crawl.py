@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import signal
 import subprocess
@@ -357,3 +358,53 @@ def test_crawl_into_postgresql_and_s3(
         assert info.metadata["source-id"] == HANWEB
         if document.kind == "page":
             assert row.page_pub_date is not None and row.page_pub_date.tzinfo is not None
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_json_api_pages_until_total_pages(
+    settings: Settings, tiny_site: http.server.ThreadingHTTPServer, tmp_path: Path
+) -> None:
+    pages = {
+        "1": {
+            "data": {"pages": 2, "list": [{"title": "2023年政府信息公开工作年度报告", "url": "/a/1.html"}]}
+        },
+        "2": {
+            "data": {"pages": 2, "list": [{"title": "2022年政府信息公开工作年度报告", "url": "/a/2.html"}]}
+        },
+        "3": {
+            "data": {"pages": 2, "list": [{"title": "2021年政府信息公开工作年度报告", "url": "/a/3.html"}]}
+        },
+    }
+    requested: list[str] = []
+
+    def answer(path: str) -> tuple[int, dict[str, str], bytes]:
+        requested.append(path)
+        if path.startswith("/api?page="):
+            body = json.dumps(pages[path.removeprefix("/api?page=")], ensure_ascii=False)
+            return 200, {"Content-Type": "application/json; charset=utf-8"}, body.encode()
+        if path.startswith("/a/"):
+            page = (
+                "<html><head><meta name='PubDate' content='2024-01-20 10:00'></head><h1>年度报告</h1></html>"
+            )
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
+        return 404, {}, b"not found"
+
+    tiny_site.answer = answer  # type: ignore[attr-defined]
+    path = tiny_registry(tmp_path, tiny_site)
+    port = tiny_site.server_address[1]
+    edit_registry(
+        path,
+        pagination="json_api",
+        json_api={"url_template": f"http://127.0.0.1:{port}/api?page={{page}}", "items": "data.list"}
+        | {"total_pages": "data.pages"},
+    )
+    result = crawl_source("tiny", registry_path=path, settings=settings)
+    assert (result.status, result.pages, result.links_found, result.documents_new) == ("ok", 2, 2, 2)
+    assert sorted(p for p in requested if p != "/robots.txt") == [
+        "/a/1.html",
+        "/a/2.html",
+        "/api?page=1",
+        "/api?page=2",
+    ]
+    assert set(stored(settings)) == {f"http://127.0.0.1:{port}/a/1.html", f"http://127.0.0.1:{port}/a/2.html"}
