@@ -63,13 +63,13 @@ def _differs(a: float | int, b: float | int) -> bool:
     return abs(a - b) > _TOLERANCE
 
 
-def check_balance(printed: Printed, fmt: str) -> list[Finding]:
+def check_balance(printed: Printed, template: t.Template) -> list[Finding]:
     """requests.balance: 一 + 二 = （七）总计 + 四, per column (the table's own corner note).
 
     Compared only in a column where all four cells are stated; evidence: 一, 二, （七）, 四 of the column.
     """
     out: list[Finding] = []
-    for col, _ in t.REQUEST_COLUMNS:
+    for col, _ in template.request_columns:
         cells = printed.stated(
             ("requests", row, col) for row in ("new", "carried_over", "total", "carried_forward")
         )
@@ -91,7 +91,7 @@ def check_balance(printed: Printed, fmt: str) -> list[Finding]:
     return out
 
 
-def check_total_sum(printed: Printed, fmt: str) -> list[Finding]:
+def check_total_sum(printed: Printed, template: t.Template) -> list[Finding]:
     """requests.total_sum: （七）总计 = the sum of every printed result row, per column.
 
     A result row not printed at all is not part of the report's table (older layouts lack some) and is
@@ -99,10 +99,10 @@ def check_total_sum(printed: Printed, fmt: str) -> list[Finding]:
     of that column. Evidence: the （七）总计 cell, then the result cells in template order.
     """
     out: list[Finding] = []
-    rows = [r for r in t.result_rows(fmt) if r in printed.rows_printed("requests")]
+    rows = [r for r in template.result_rows if r in printed.rows_printed("requests")]
     if not rows:
         return out
-    for col, _ in t.REQUEST_COLUMNS:
+    for col, _ in template.request_columns:
         cells = printed.stated([("requests", "total", col), *(("requests", r, col) for r in rows)])
         if cells is None:
             continue
@@ -122,16 +122,16 @@ def check_total_sum(printed: Printed, fmt: str) -> list[Finding]:
     return out
 
 
-def check_row_total(printed: Printed, fmt: str) -> list[Finding]:
+def check_row_total(printed: Printed, template: t.Template) -> list[Finding]:
     """requests.row_total: the 总计 column = the six applicant columns, row by row.
 
     Compared only in a row whose seven cells are all stated (a row of blank 总计 cells raises nothing).
     Evidence: the 总计 cell, then the six applicant cells.
     """
     out: list[Finding] = []
-    for row in t.request_rows(fmt):
+    for row in template.request_rows:
         cells = printed.stated(
-            [("requests", row.key, "total"), *(("requests", row.key, c) for c in t.APPLICANT_COLUMNS)]
+            [("requests", row.key, "total"), *(("requests", row.key, c) for c in template.applicant_columns)]
         )
         if cells is None:
             continue
@@ -151,17 +151,17 @@ def check_row_total(printed: Printed, fmt: str) -> list[Finding]:
     return out
 
 
-def check_block_total(printed: Printed, fmt: str) -> list[Finding]:
+def check_block_total(printed: Printed, template: t.Template) -> list[Finding]:
     """review_litigation.block_total: each block's 总计 = its four parts.
 
     Compared only in a block whose five cells are all stated. Evidence: the 总计 cell, then the parts.
     """
     out: list[Finding] = []
-    for block, _ in t.REVIEW_BLOCKS:
+    for block, _ in template.review_blocks:
         cells = printed.stated(
             [
                 ("review_litigation", block, "total"),
-                *(("review_litigation", block, c) for c in t.REVIEW_PARTS),
+                *(("review_litigation", block, c) for c in template.review_parts),
             ]
         )
         if cells is None:
@@ -182,12 +182,13 @@ def check_block_total(printed: Printed, fmt: str) -> list[Finding]:
     return out
 
 
-TABLE_RULES: tuple[Callable[[Printed, str], list[Finding]], ...] = (
-    check_balance,
-    check_total_sum,
-    check_row_total,
-    check_block_total,
-)
+TABLE_RULES: dict[str, Callable[[Printed, t.Template], list[Finding]]] = {
+    "requests.balance": check_balance,
+    "requests.total_sum": check_total_sum,
+    "requests.row_total": check_row_total,
+    "review_litigation.block_total": check_block_total,
+}
+"""The arithmetic rules by id; a template lists the ids that apply to it."""
 
 _QUOTED_NEW = re.compile(
     r"(?:收到|受理|新收|接收)[^。；;，,]{0,15}?(?:政府信息公开|依申请公开)?申请(?:共|总计|合计)?(\d+)(?:件|个|条)"
@@ -248,7 +249,13 @@ def check_text_totals(report: Report) -> list[Finding]:
 
 def table_findings(cells: list[Cell], fmt: str, uncertain: Iterable[Key] = ()) -> list[Finding]:
     """Every arithmetic rule that one report can decide; `uncertain` cells are never read."""
-    if fmt not in ("gov2021", "gov2019"):
+    template = t.template(fmt)
+    if template is None:
         return []
     printed = Printed.of(cells, uncertain)
-    return [finding for rule in TABLE_RULES for finding in rule(printed, fmt)]
+    return [
+        finding
+        for rule_id, rule in TABLE_RULES.items()
+        if template.applies(rule_id)
+        for finding in rule(printed, template)
+    ]

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
+from parsers import templates as t
 from parsers.checks import Printed, uncertain_keys
 from parsers.metadata import strip_years
 from parsers.model import SECTION_KEYS, Cell, CellRef, Finding, Report
@@ -70,7 +71,8 @@ def carry_over(previous: Report, current: Report) -> list[Finding]:
 
 def in_force(previous: Report, current: Report) -> list[Finding]:
     """gov2021: proactive in_force(t) ≠ in_force(t−1) + issued(t) − repealed(t), all four stated."""
-    if current.format != "gov2021":
+    template = t.template(current.format)
+    if template is None or not template.applies("history.in_force"):
         return []
     findings = []
     for row in IN_FORCE_ROWS:

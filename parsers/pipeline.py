@@ -12,16 +12,6 @@ from parsers.sections import split_sections
 from parsers.tables import TableResult, document_candidates, match_tables
 
 VERSION = "0.1.0"
-_FORMAT_AGE = {"stat2014": 0, "gov2019": 1, "gov2021": 2}
-
-
-def expected_format(year: int | None) -> Format:
-    """The format a report on `year` should use (DOMAIN.md: ≤2018 stat2014, 2019–2020 gov2019)."""
-    if year is None:
-        return "unknown"
-    if year <= 2018:
-        return "stat2014"
-    return "gov2019" if year <= 2020 else "gov2021"
 
 
 def choose_format(signals: dict[str, int], year: int | None, has_statistics: bool) -> tuple[Format, bool]:
@@ -35,21 +25,14 @@ def choose_format(signals: dict[str, int], year: int | None, has_statistics: boo
     if gov19 > gov21:
         return "gov2019", mixed
     if gov21:
-        by_year = expected_format(year)
-        return (by_year if by_year in ("gov2019", "gov2021") else "gov2021"), mixed
+        return t.table_template("unknown", year).key, mixed
     return "unknown", False
 
 
-def _missing(result: TableResult, fmt: str) -> list[Finding]:
-    expected: dict[str, list[str]] = {
-        "proactive": [
-            key for key, _, _ in (t.PROACTIVE_ROWS_2019 if fmt == "gov2019" else t.PROACTIVE_ROWS_2021)
-        ],
-        "requests": [row.key for row in t.request_rows(fmt)],
-        "review_litigation": [key for key, _ in t.REVIEW_BLOCKS],
-    }
+def _missing(result: TableResult, template: t.Template) -> list[Finding]:
     out: list[Finding] = []
-    for table, rows in expected.items():
+    for table in template.tables:
+        rows = template.row_keys(table)
         found = result.rows_found.get(table, set())
         if not found:
             out.append(Finding("report.missing_table", "warning", table, f"table {table} not found"))
@@ -82,25 +65,22 @@ def _metadata_findings(report: Report, text: str, mixed: bool) -> list[Finding]:
                 period,
             )
         )
-    wanted = expected_format(report.year)
-    if (
-        report.format in _FORMAT_AGE
-        and wanted in _FORMAT_AGE
-        and _FORMAT_AGE[report.format] < _FORMAT_AGE[wanted]
-    ):
+    printed, wanted = t.template(report.format), t.template_for_year(report.year)
+    if printed is not None and wanted is not None and printed.age < wanted.age:
         out.append(
             Finding(
                 "report.format_outdated",
                 "warning",
                 "format",
-                f"a {report.year} report in the {report.format} format (expected {wanted})",
+                f"a {report.year} report in the {report.format} format (expected {wanted.key})",
             )
         )
     if mixed:
         out.append(
             Finding("report.format_mixed", "warning", "format", "tables of both gov2019 and gov2021 formats")
         )
-    if report.format in ("gov2019", "gov2021"):
+    template = t.template(report.format)
+    if template is not None and template.applies("report.missing_section"):
         out.extend(
             Finding("report.missing_section", "warning", f"sections/{key}", f"section {key} not found")
             for key in SECTION_KEYS
@@ -128,19 +108,18 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
     cells: list[Cell] = []
     statistics: dict[str, dict[str, object]] = {}
     findings: list[Finding] = []
-    if fmt == "stat2014" and stat_table is not None:
+    printed = t.template(fmt)
+    if printed is not None and printed.statistics and stat_table is not None:
         cells, statistics = stat2014.statistics(stat_table, year)
         findings = stat2014.uncertain_findings(stat_table, cells)
     else:
-        template = (
-            fmt if fmt != "unknown" else ("gov2019" if expected_format(year) == "gov2019" else "gov2021")
-        )
-        result = match_tables(document_candidates(doc), template)
+        tables = t.table_template(fmt, year)
+        result = match_tables(document_candidates(doc), tables)
         cells = result.cells
         if cells and fmt == "unknown":
-            fmt = template
+            fmt = tables.key
         if cells:
-            findings = result.findings + _missing(result, fmt)
+            findings = result.findings + _missing(result, tables)
     if metadata.is_companion(title) or not (cells or (title and metadata.looks_like_report(title, text))):
         return Report(
             agency=agency, year=year, format="unknown", title=title, parser=info(), status="not_a_report"
@@ -155,7 +134,7 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
         cells=cells,
         statistics=statistics,
     )
-    if fmt == "stat2014" and not cells:
+    if printed is not None and printed.statistics and not cells:
         findings.append(
             Finding("report.missing_table", "warning", "statistics", "statistics table not found")
         )

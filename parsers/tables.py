@@ -114,15 +114,14 @@ def _from_grid(grid: Grid) -> list[Candidate]:
     return out
 
 
-def slots_for(fmt: str) -> list[Slot]:
-    """Template rows of tables 2 and 3 for a format, with label variants to match against."""
-    proactive = t.PROACTIVE_ROWS_2019 if fmt == "gov2019" else t.PROACTIVE_ROWS_2021
+def slots_for(template: t.Template) -> list[Slot]:
+    """Template rows of tables 2 and 3, with label variants to match against."""
     slots: list[Slot] = []
-    for i, (key, label, cols) in enumerate(proactive):
+    for i, (key, label, cols) in enumerate(template.proactive_rows):
         variants = {norm(label), *(norm(a) for a in t.PROACTIVE_ALIASES.get(key, ()))}
         slots.append(Slot("proactive", key, cols, tuple(sorted(variants)), i))
-    request_cols = tuple(key for key, _ in t.REQUEST_COLUMNS)
-    for i, row in enumerate(t.request_rows(fmt)):
+    request_cols = tuple(key for key, _ in template.request_columns)
+    for i, row in enumerate(template.request_rows):
         label = norm(row.label)
         variants = {label, strip_numbering(label), norm(row.group) + label}
         variants |= {norm(a) for a in t.REQUEST_ALIASES.get(row.key, ())}
@@ -262,9 +261,9 @@ def _continues_label(
     return best_alone < MATCH_THRESHOLD <= best_joined
 
 
-def match_tables(candidates: list[Candidate], fmt: str) -> TableResult:
-    """Assign candidates to template rows; a row with ≥ 15 values and no row label is table 4."""
-    slots = slots_for(fmt)
+def match_tables(candidates: list[Candidate], template: t.Template) -> TableResult:
+    """Assign candidates to the template's rows; a row with ≥ 15 values and no row label is table 4."""
+    slots = slots_for(template)
     out = TableResult()
     cursor: dict[str, int] = {}
     taken: set[tuple[str, str]] = set()

@@ -1,12 +1,19 @@
-"""The standard tables of the 2019 and 2021 formats: canonical keys with their printed labels.
+"""The report formats as objects: one `Template` per format with its tables, keys and labels.
 
-These are data, shared by the parsers (to match rows and columns) and by the report generator
-(to render them). Sources: 国办公开办函〔2021〕30号, 国办公开办函〔2019〕60号, ../shared/DOMAIN.md.
+A `Template` (gov2021, gov2019, stat2014) owns its tables' row and column keys with their printed
+Chinese labels, its section headings, the report years it is the statutory format for, and the
+rule ids that apply to it. Everything else asks the template (`template(fmt)`, `template_for_year`)
+instead of comparing format strings, so a 2025 or a provincial variant is one more object here.
+The module-level tuples are the templates' building blocks, shared by the parsers (to match rows and
+columns) and the report generator (to render them). Sources: 国办公开办函〔2021〕30号,
+国办公开办函〔2019〕60号, 国办发〔2014〕32号, ../shared/DOMAIN.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from parsers.model import Format
 
 
 @dataclass(frozen=True)
@@ -77,10 +84,6 @@ REQUEST_ROWS_2019: tuple[Row, ...] = (
     *_REQUEST_TAIL,
 )
 
-# Rows whose sum is （七）总计 (everything between 二 and （七）).
-RESULT_ROWS_2021: tuple[str, ...] = tuple(r.key for r in REQUEST_ROWS_2021[2:-2])
-RESULT_ROWS_2019: tuple[str, ...] = tuple(r.key for r in REQUEST_ROWS_2019[2:-2])
-
 # Table 2. Each row lists the columns it carries in that format.
 PROACTIVE_COLUMNS_2021: tuple[tuple[str, str], ...] = (
     ("issued", "本年制发件数"),
@@ -144,14 +147,173 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def request_rows(fmt: str) -> tuple[Row, ...]:
-    """Table 3 template rows for a format (gov2019 has one 其他处理 row)."""
-    return REQUEST_ROWS_2019 if fmt == "gov2019" else REQUEST_ROWS_2021
+ARITHMETIC_RULES: tuple[str, ...] = (
+    "requests.balance",
+    "requests.total_sum",
+    "requests.row_total",
+    "review_litigation.block_total",
+)
+"""The in-report sums of tables 3 and 4 (parsers/checks.py)."""
+_GOV_RULES: tuple[str, ...] = (
+    *ARITHMETIC_RULES,
+    "report.text_mismatch",
+    "report.missing_section",
+    "report.missing_table",
+    "report.missing_row",
+    "history.carry_over",
+    "history.duplicate_of_previous",
+)
+
+ProactiveRow = tuple[str, str, tuple[str, ...]]
+Labelled = tuple[tuple[str, str], ...]
 
 
-def result_rows(fmt: str) -> tuple[str, ...]:
-    """Row keys that add up to （七）总计 in a format."""
-    return RESULT_ROWS_2019 if fmt == "gov2019" else RESULT_ROWS_2021
+@dataclass(frozen=True)
+class Template:
+    """One report format: what its tables print and which rules read them.
+
+    `first_year`/`last_year` bound the report years it is the statutory format for (None: open);
+    `age` orders formats from oldest to newest (an older format than the year calls for is
+    `report.format_outdated`); `statistics` says the format has the stat2014 indicator table
+    instead of tables 2–4."""
+
+    key: Format
+    defined_by: str
+    age: int
+    first_year: int | None
+    last_year: int | None
+    proactive_columns: Labelled = ()
+    proactive_rows: tuple[ProactiveRow, ...] = ()
+    request_columns: Labelled = ()
+    request_rows: tuple[Row, ...] = ()
+    review_blocks: Labelled = ()
+    review_columns: Labelled = ()
+    sections: Labelled = ()
+    statistics: bool = False
+    rules: tuple[str, ...] = field(default=())
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The standard tables a report in this format prints."""
+        if self.statistics:
+            return ("statistics",)
+        return ("proactive", "requests", "review_litigation")
+
+    @property
+    def applicant_columns(self) -> tuple[str, ...]:
+        """Table 3's columns that add up to its 总计 column."""
+        return tuple(key for key, _ in self.request_columns if key != "total")
+
+    @property
+    def review_parts(self) -> tuple[str, ...]:
+        """Table 4's columns that add up to each block's 总计."""
+        return tuple(key for key, _ in self.review_columns if key != "total")
+
+    @property
+    def result_rows(self) -> tuple[str, ...]:
+        """Row keys of table 3 that add up to （七）总计 (everything between 二 and （七））."""
+        return tuple(r.key for r in self.request_rows[2:-2])
+
+    def row_keys(self, table: str) -> tuple[str, ...]:
+        """The row keys a complete report prints in `table` (for report.missing_row)."""
+        rows: dict[str, tuple[str, ...]] = {
+            "proactive": tuple(key for key, _, _ in self.proactive_rows),
+            "requests": tuple(row.key for row in self.request_rows),
+            "review_litigation": tuple(key for key, _ in self.review_blocks),
+        }
+        return rows.get(table, ())
+
+    def row_label(self, table: str, key: str) -> str:
+        """The printed label of a row key (the key itself when the template has no such row)."""
+        labels: dict[str, dict[str, str]] = {
+            "proactive": {k: label for k, label, _ in self.proactive_rows},
+            "requests": {row.key: row.label for row in self.request_rows},
+            "review_litigation": dict(self.review_blocks),
+        }
+        return labels.get(table, {}).get(key, key)
+
+    def column_label(self, table: str, key: str) -> str:
+        """The printed label of a column key (the key itself when the template has no such column)."""
+        labels: dict[str, Labelled] = {
+            "proactive": self.proactive_columns,
+            "requests": self.request_columns,
+            "review_litigation": self.review_columns,
+        }
+        return dict(labels.get(table, ())).get(key, key)
+
+    def applies(self, rule: str) -> bool:
+        return rule in self.rules
+
+    def covers(self, year: int) -> bool:
+        """Whether this is the statutory format for a report on `year`."""
+        return (self.first_year is None or year >= self.first_year) and (
+            self.last_year is None or year <= self.last_year
+        )
+
+
+GOV2021 = Template(
+    key="gov2021",
+    defined_by="国办公开办函〔2021〕30号",
+    age=2,
+    first_year=2021,
+    last_year=None,
+    proactive_columns=PROACTIVE_COLUMNS_2021,
+    proactive_rows=PROACTIVE_ROWS_2021,
+    request_columns=REQUEST_COLUMNS,
+    request_rows=REQUEST_ROWS_2021,
+    review_blocks=REVIEW_BLOCKS,
+    review_columns=REVIEW_COLUMNS,
+    sections=SECTIONS,
+    rules=(*_GOV_RULES, "history.in_force"),
+)
+GOV2019 = Template(
+    key="gov2019",
+    defined_by="国办公开办函〔2019〕60号",
+    age=1,
+    first_year=2019,
+    last_year=2020,
+    proactive_columns=PROACTIVE_COLUMNS_2019,
+    proactive_rows=PROACTIVE_ROWS_2019,
+    request_columns=REQUEST_COLUMNS,
+    request_rows=REQUEST_ROWS_2019,
+    review_blocks=REVIEW_BLOCKS,
+    review_columns=REVIEW_COLUMNS,
+    sections=SECTIONS,
+    rules=_GOV_RULES,
+)
+STAT2014 = Template(
+    key="stat2014",
+    defined_by="国办发〔2014〕32号 政府信息公开情况统计表",
+    age=0,
+    first_year=None,
+    last_year=2018,
+    statistics=True,
+    rules=("report.text_mismatch", "report.missing_table", "history.duplicate_of_previous"),
+)
+TEMPLATES: tuple[Template, ...] = (STAT2014, GOV2019, GOV2021)
+"""Every format, oldest first."""
+_BY_KEY: dict[str, Template] = {tpl.key: tpl for tpl in TEMPLATES}
+
+
+def template(fmt: str) -> Template | None:
+    """The template of a format id, None for "unknown"."""
+    return _BY_KEY.get(fmt)
+
+
+def template_for_year(year: int | None) -> Template | None:
+    """The statutory format of a report on `year` (DOMAIN.md: ≤2018 stat2014, 2019–2020 gov2019,
+    from 2021 gov2021); None when the year is unknown."""
+    if year is None:
+        return None
+    return next(tpl for tpl in TEMPLATES if tpl.covers(year))
+
+
+def table_template(fmt: str, year: int | None) -> Template:
+    """The template whose tables 2–4 to match: the format's own, else the year's, else the newest."""
+    for candidate in (template(fmt), template_for_year(year)):
+        if candidate is not None and not candidate.statistics:
+            return candidate
+    return GOV2021
 
 
 # Other wordings seen in real reports, matched in addition to the standard labels (additive).

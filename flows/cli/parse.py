@@ -17,15 +17,11 @@ if TYPE_CHECKING:
     from parsers.model import Report
 
 
-def _row_label(table: str, row: str) -> str:
+def _row_label(fmt: str, table: str, row: str) -> str:
+    """The row's printed label in the report's template (the key where the template has none)."""
     from parsers import templates as t
 
-    labels: dict[str, str] = {key: label for key, label, _ in t.PROACTIVE_ROWS_2019 + t.PROACTIVE_ROWS_2021}
-    labels.update(
-        {r.key: r.label for r in t.REQUEST_ROWS_2021 + t.REQUEST_ROWS_2019} if table == "requests" else {}
-    )
-    labels.update(dict(t.REVIEW_BLOCKS) if table == "review_litigation" else {})
-    return labels.get(row, row)
+    return (t.template(fmt) or t.GOV2021).row_label(table, row)
 
 
 def _fmt(value: object) -> str:
@@ -55,7 +51,7 @@ def render_table_view(report: Report) -> str:
             cols += [c for c in values if c not in cols]
         lines.append(f"  {'':<34}" + "".join(f"{c[:14]:>16}" for c in cols))
         for row, values in rows.items():
-            label = _row_label(table, row)[:16]
+            label = _row_label(report.format, table, row)[:16]
             cells = "".join(f"{_fmt(values[c]) if c in values else '':>16}" for c in cols)
             lines.append(f"  {label:<18}{row[:16]:<16}{cells}")
     lines.append(f"\nfindings ({len(report.findings)})")

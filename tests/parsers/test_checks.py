@@ -18,7 +18,7 @@ SEEDS = Path("/work/shared/seeds")
 SEED_002 = (SEEDS / "002_85f1e392ae353580.txt").read_text(encoding="utf-8")
 SEED_003 = (SEEDS / "003_3992432264c18549.txt").read_text(encoding="utf-8")
 APPLICANTS = t.APPLICANT_COLUMNS
-RESULTS = t.result_rows("gov2021")
+RESULTS = t.GOV2021.result_rows
 
 
 def _requests(**changes: int | None) -> list[Cell]:
@@ -29,7 +29,7 @@ def _requests(**changes: int | None) -> list[Cell]:
         values |= {(row, col): 1 for row in RESULTS}
         values |= {("total", col): len(RESULTS), ("new", col): len(RESULTS) + 1}
         values |= {("carried_over", col): 2, ("carried_forward", col): 3}
-    for row in [r.key for r in t.request_rows("gov2021")]:
+    for row in [r.key for r in t.GOV2021.request_rows]:
         values[(row, "total")] = sum(values[(row, c)] or 0 for c in APPLICANTS)
     for key, value in changes.items():
         row, col = key.split("__")
@@ -146,7 +146,7 @@ def test_block_total_finding_names_the_total_then_the_four_parts() -> None:
 
 
 def test_a_column_of_blank_totals_raises_no_error() -> None:
-    blanks = {f"{row.key}__total": None for row in t.request_rows("gov2021")}
+    blanks = {f"{row.key}__total": None for row in t.GOV2021.request_rows}
     assert table_findings(_requests(**blanks), "gov2021") == []
     # The stated columns are still checked: a real disagreement beside the blank column is found.
     (finding,) = table_findings(_requests(**blanks, carried_over__commercial=3), "gov2021")

@@ -100,7 +100,7 @@ def test_seed_000_gov2019_broken_layout() -> None:
     assert report.sections["problems"].startswith("五、存在的问题和工作改进措施")
     assert report.tables["proactive"] == GOV2019_T2_000
     dropped = {"rejected_excessive", "rejected_confirmation"}
-    rows = [r.key for r in t.REQUEST_ROWS_2019 if r.key not in dropped]
+    rows = [r.key for r in t.GOV2019.request_rows if r.key not in dropped]
     _assert_zero_requests(report, rows)
     assert len([c for c in report.cells if c.table == "requests"]) == 21 * 7
     _assert_zero_review(report)
@@ -118,7 +118,7 @@ def test_seed_001_tab_separated_gov2019() -> None:
     assert report.title == "沙坡头区科学技术局2020年政府信息公开工作年度报告"
     assert set(report.sections) == set(SECTION_KEYS)
     assert report.tables["proactive"] == GOV2019_T2_001
-    _assert_zero_requests(report, [r.key for r in t.REQUEST_ROWS_2019])
+    _assert_zero_requests(report, [r.key for r in t.GOV2019.request_rows])
     assert len([c for c in report.cells if c.table == "requests"]) == 23 * 7
     _assert_zero_review(report)
     # The flattened table 4 row carries 16 zeros for 15 cells: reported, not silently dropped, and
@@ -140,7 +140,7 @@ def test_seed_002_no_agency_gov2021_page_footer() -> None:
     assert report.title == "2021年政府信息公开工作年度报告"
     assert set(report.sections) == set(SECTION_KEYS)
     assert report.tables["proactive"] == GOV2021_T2_002
-    _assert_zero_requests(report, [r.key for r in t.REQUEST_ROWS_2021])
+    _assert_zero_requests(report, [r.key for r in t.GOV2021.request_rows])
     assert len([c for c in report.cells if c.table == "requests"]) == 25 * 7
     _assert_zero_review(report)
     assert [(f.rule, f.severity) for f in report.findings] == [("report.agency_unknown", "info")]
@@ -179,7 +179,7 @@ def test_seed_004_gov2021_cells_lost_in_extraction() -> None:
         ("total", "natural_person"),
         ("carried_forward", "natural_person"),
     }
-    _assert_zero_requests(report, [r.key for r in t.REQUEST_ROWS_2021], lost)
+    _assert_zero_requests(report, [r.key for r in t.GOV2021.request_rows], lost)
     assert len([c for c in report.cells if c.table == "requests"]) == 25 * 7 - 3
     _assert_zero_review(report)
     assert _rules(report) == [

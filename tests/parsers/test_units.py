@@ -110,7 +110,7 @@ def test_sections_with_bracketed_numbering() -> None:
 
 def _requests(fmt: str, **changes: int) -> list[Cell]:
     """A consistent table 3 (2 of each result per column, new 10+x) with keyword overrides row__col=value."""
-    results = t.result_rows(fmt)
+    results = t.table_template(fmt, None).result_rows
     base: dict[tuple[str, str], int] = {}
     for col in t.APPLICANT_COLUMNS:
         for row in results:
@@ -119,7 +119,7 @@ def _requests(fmt: str, **changes: int) -> list[Cell]:
         base[("carried_over", col)] = 2
         base[("new", col)] = len(results) + 1
         base[("carried_forward", col)] = 3
-    for row in [r.key for r in t.request_rows(fmt)]:
+    for row in [r.key for r in t.table_template(fmt, None).request_rows]:
         base[(row, "total")] = sum(base[(row, c)] for c in t.APPLICANT_COLUMNS)
     for key, value in changes.items():
         row, col = key.split("__")

@@ -56,7 +56,7 @@ def proactive_cells(
     `in_force` fixes this year's value (what next year's report needs).
     """
     cells: list[Cell] = []
-    rows = templates.PROACTIVE_ROWS_2019 if fmt == "gov2019" else templates.PROACTIVE_ROWS_2021
+    rows = templates.table_template(fmt, None).proactive_rows
     for key, _label, cols in rows:
         if blanks and key == "regulations":
             cells.extend(_blank_cell("proactive", key, col, "/") for col in cols)
@@ -112,8 +112,8 @@ def request_cells(
     `carried_over` (二, last year's 四) and `carried_forward` (四, what next year's report carries over)
     fix those rows per applicant column; the results grow when 一 would otherwise be negative.
     """
-    rows = templates.request_rows(fmt)
-    results = templates.result_rows(fmt)
+    rows = templates.table_template(fmt, None).request_rows
+    results = templates.table_template(fmt, None).result_rows
     blank_row = "withheld_state_secret" if blanks else ""
     grid: dict[str, dict[str, int]] = {r.key: {} for r in rows}
     for col in templates.APPLICANT_COLUMNS:

@@ -59,10 +59,9 @@ _ITEM_OF_ROW = {
 
 def proactive_grid(spec: ReportSpec) -> Grid:
     """Table 2: one 4-column table of sub-tables headed 第二十条第（N）项."""
-    rows = templates.PROACTIVE_ROWS_2019 if spec.format == "gov2019" else templates.PROACTIVE_ROWS_2021
-    labels = dict(
-        templates.PROACTIVE_COLUMNS_2019 if spec.format == "gov2019" else templates.PROACTIVE_COLUMNS_2021
-    )
+    template = templates.table_template(spec.format, None)
+    rows = template.proactive_rows
+    labels = dict(template.proactive_columns)
     cells: list[GridCell] = []
     r = 0
     item = ""
@@ -90,7 +89,7 @@ def _spread(row: int, texts: list[str], header: bool = False) -> list[GridCell]:
 
 def requests_grid(spec: ReportSpec, *, vertical: bool = False) -> Grid:
     """Table 3: three header rows, then one row per template row with merged group labels."""
-    rows = templates.request_rows(spec.format)
+    rows = templates.table_template(spec.format, None).request_rows
     cells = [
         GridCell(0, 0, CORNER_TEXT, rowspan=3, colspan=3, header=True),
         GridCell(0, 3, "申请人情况", colspan=7, header=True),

@@ -93,7 +93,7 @@ def break_identity(spec: ReportSpec, rule: str) -> ReportSpec:
         changes.append(record)
 
     applicant = rng.choice(templates.APPLICANT_COLUMNS)
-    results = templates.result_rows(spec.format)
+    results = templates.table_template(spec.format, None).result_rows
     if rule == "requests.balance":
         for col in (applicant, "total"):
             change("requests", "carried_over", col, delta)
@@ -152,8 +152,8 @@ def identity_findings(spec: ReportSpec) -> list[Finding]:
         if expected != actual:
             findings.append(Finding(rule, "error", where, message, expected, actual))
 
-    rows = [r.key for r in templates.request_rows(spec.format)]
-    results = templates.result_rows(spec.format)
+    rows = [r.key for r in templates.table_template(spec.format, None).request_rows]
+    results = templates.table_template(spec.format, None).result_rows
     for col, _label in templates.REQUEST_COLUMNS:
         left = spec.number("requests", "new", col) + spec.number("requests", "carried_over", col)
         right = spec.number("requests", "total", col) + spec.number("requests", "carried_forward", col)

@@ -33,14 +33,17 @@ def _value(spec: ReportSpec, table: str, row: str, col: str) -> int | float:
 def violations(spec: ReportSpec) -> set[tuple[str, str]]:
     """Recompute every identity of DOMAIN.md from the cells: (rule, where) of each broken one."""
     broken: set[tuple[str, str]] = set()
-    results = templates.result_rows(spec.format)
+    results = templates.table_template(spec.format, None).result_rows
     for col, _label in templates.REQUEST_COLUMNS:
-        v = {row.key: _value(spec, "requests", row.key, col) for row in templates.request_rows(spec.format)}
+        v = {
+            row.key: _value(spec, "requests", row.key, col)
+            for row in templates.table_template(spec.format, None).request_rows
+        }
         if v["new"] + v["carried_over"] != v["total"] + v["carried_forward"]:
             broken.add(("requests.balance", col))
         if sum(v[r] for r in results) != v["total"]:
             broken.add(("requests.total_sum", col))
-    for row in templates.request_rows(spec.format):
+    for row in templates.table_template(spec.format, None).request_rows:
         parts = sum(_value(spec, "requests", row.key, c) for c in templates.APPLICANT_COLUMNS)
         if parts != _value(spec, "requests", row.key, "total"):
             broken.add(("requests.row_total", row.key))
@@ -63,7 +66,7 @@ def test_make_spec_identities_hold_for_many_seeds(fmt: str, blanks: bool) -> Non
 @pytest.mark.parametrize("fmt", GOV)
 def test_make_spec_has_every_template_cell_and_nonzero_numbers(fmt: str) -> None:
     spec = reportgen.make_spec(7, fmt)
-    rows = templates.request_rows(fmt)
+    rows = templates.table_template(fmt, None).request_rows
     requests = [c for c in spec.cells if c.table == "requests"]
     assert [(c.row, c.col) for c in requests] == [
         (r.key, col) for r in rows for col, _label in templates.REQUEST_COLUMNS
@@ -72,7 +75,7 @@ def test_make_spec_has_every_template_cell_and_nonzero_numbers(fmt: str) -> None
     assert all(isinstance(c.value, int) and c.value > 0 and c.raw == str(c.value) for c in requests)
     review = [c for c in spec.cells if c.table == "review_litigation"]
     assert len(review) == 15 and all(c.value for c in review)
-    proactive_rows = templates.PROACTIVE_ROWS_2021 if fmt == "gov2021" else templates.PROACTIVE_ROWS_2019
+    proactive_rows = templates.table_template(fmt, None).proactive_rows
     expected = [(key, col) for key, _label, cols in proactive_rows for col in cols]
     assert [(c.row, c.col) for c in spec.cells if c.table == "proactive"] == expected
     assert all(c.page is None for c in spec.cells)
@@ -203,7 +206,7 @@ def _pdf_pages(data: bytes, password: str = "") -> list[str]:
 
 
 def _row_line(spec: ReportSpec, row: str) -> str:
-    label = next(r.label for r in templates.request_rows(spec.format) if r.key == row)
+    label = next(r.label for r in templates.table_template(spec.format, None).request_rows if r.key == row)
     return " ".join([label, *(spec.raw("requests", row, col) for col, _l in templates.REQUEST_COLUMNS)])
 
 

@@ -58,7 +58,7 @@ def request_values(fmt: str, blank_rows: tuple[str, ...] = ()) -> dict[str, list
     """The printed cells of table 3 per row key (blank rows: seven empty cells)."""
     return {
         row.key: ([""] * 7 if row.key in blank_rows else REQUESTS.get(row.key, ZEROS).split())
-        for row in t.request_rows(fmt)
+        for row in t.table_template(fmt, None).request_rows
     }
 
 
@@ -86,7 +86,7 @@ def _label_cells(fmt: str, merged: str) -> dict[str, str]:
     """The <td>s before the values of each table 3 row. `merged`: "colspan" (the label spans the label
     and sub-label columns) or "empty_td" (a separate empty cell beside it, as borderless Word tables
     export)."""
-    rows = t.request_rows(fmt)
+    rows = t.table_template(fmt, None).request_rows
     results = [r for r in rows if r.group]
     out: dict[str, str] = {}
     seen: set[str] = set()
@@ -407,7 +407,7 @@ def markdown_split() -> Layout:
     repeated or left empty), split into two pipe tables by a page footer `- 3 -`, the （二） label
     broken over two rows, an all-blank row."""
     values = request_values("gov2021", ("withheld_inquiry",))
-    rows = t.request_rows("gov2021")
+    rows = t.GOV2021.request_rows
     head = [
         _md_row(
             [
@@ -472,7 +472,7 @@ def _docx_requests(fmt: str, values: dict[str, list[str]], merge: str) -> bytes:
 
     document = docx.Document()
     document.add_paragraph(title(2020 if fmt == "gov2019" else 2022))
-    rows = t.request_rows(fmt)
+    rows = t.table_template(fmt, None).request_rows
     for i, heading in enumerate(SECTIONS, 1):
         document.add_paragraph(heading)
         document.add_paragraph("本节情况如下。")
@@ -565,7 +565,7 @@ def _pdf_requests(fmt: str, values: dict[str, list[str]], merged: bool) -> bytes
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     body = ParagraphStyle("body", fontName="STSong-Light", fontSize=10.5, leading=15, wordWrap="CJK")
     cell = ParagraphStyle("cell", fontName="STSong-Light", fontSize=7, leading=9, wordWrap="CJK")
-    rows = t.request_rows(fmt)
+    rows = t.table_template(fmt, None).request_rows
     results = [r for r in rows if r.group]
     data: list[list[object]] = [
         [
