@@ -80,8 +80,9 @@ def strip_years(text: str) -> str:
 
 def issuer_of(title: str) -> str:
     """The issuer part of a report title, as printed: years removed, cut at 关于 / 政府信息公开… / 年报,
-    e.g. 2019年上海市人民政府办公厅政府信息公开工作年度报告 → 上海市人民政府办公厅."""
-    text = re.sub(r"\s+", "", strip_years(title))
+    e.g. 2019年上海市人民政府办公厅政府信息公开工作年度报告 → 上海市人民政府办公厅; a companion's
+    图解：/一图读懂 is no part of it."""
+    text = _COMPANION.sub("", re.sub(r"\s+", "", strip_years(title)))
     text = text.strip(_TITLE_EDGES).removeprefix("关于")
     match = _REPORT_PHRASE.search(text)
     if match is not None:
@@ -127,7 +128,8 @@ FORMAT_SIGNALS: dict[str, tuple[str, ...]] = {
         "采购项目数量",
         "采购总金额",
     ),
-    "stat2014": ("统计指标", "政府信息公开情况统计表"),
+    # 指标名称 / 计量单位: the header of the statistics tables before 2014 (…2013年度 / 历年累计).
+    "stat2014": ("统计指标", "政府信息公开情况统计表", "指标名称", "计量单位"),
 }
 
 

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from parsers import parse
-from parsers.metadata import find_agency, find_title, is_companion, issuer_of, report_year, strip_years
+from parsers.metadata import (
+    find_agency,
+    find_title,
+    format_signals,
+    is_companion,
+    issuer_of,
+    report_year,
+    strip_years,
+)
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 if not SEEDS.is_dir():
@@ -68,6 +76,9 @@ def test_strip_years_removes_every_form_and_keeps_the_report_phrase() -> None:
         ("《贵安新区2021年政府信息公开工作年度报告》", "贵安新区"),
         ("关于银川市人民政府办公室2021年度政府信息公开工作的报告", "银川市人民政府办公室"),
         ("2021年政府信息公开工作年度报告", ""),
+        ("图解：银川市西夏区2021年政府信息公开工作年度报告", "银川市西夏区"),
+        ("一图读懂银川经济技术开发区2021年政府信息公开工作年度报告", "银川经济技术开发区"),
+        ("平潭综合实验区2021年政府信息公开工作年度报告政策解读", "平潭综合实验区"),
     ],
 )  # fmt: skip
 def test_issuer_of(title: str, issuer: str) -> None:
@@ -198,3 +209,11 @@ def test_report_body_words_do_not_make_a_companion() -> None:
     title, end = find_title(lines)
     assert (title, is_companion(title)) == ("银川市西夏区2021年政府信息公开工作年度报告", False)
     assert find_agency(title, lines, end, body) == "银川市西夏区"
+
+
+def test_pre2014_statistics_header_alone_signals_stat2014() -> None:
+    """指标名称 / 计量单位 head the statistics tables before 2014: a page with no 统计指标 and no
+    政府信息公开情况统计表 is still recognised by them."""
+    header = "指标名称 计量单位 2013年度 历年累计"
+    assert format_signals(header) == {"gov2021": 0, "gov2019": 0, "stat2014": 2}
+    assert format_signals("统计指标 单位 统计数") == {"gov2021": 0, "gov2019": 0, "stat2014": 1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -82,8 +83,9 @@ def _docx_footer(document: Any) -> None:
     paragraph.add_run(" -")
 
 
-def render_docx(spec: ReportSpec) -> bytes:
-    """A Word document: title, sections, tables with merged cells (gridSpan / vMerge)."""
+def render_docx(spec: ReportSpec, *, relayout: Callable[[Grid], Grid] | None = None) -> bytes:
+    """A Word document: title, sections, tables with merged cells (gridSpan / vMerge); `relayout`
+    re-lays each printed table (a layout variant, flows.demo.reportgen.layouts)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
@@ -113,14 +115,15 @@ def render_docx(spec: ReportSpec) -> bytes:
             if para:
                 body(para)
         for grid in tables:
-            _docx_table(document, grid)
+            _docx_table(document, relayout(grid) if relayout else grid)
     if spec.format == "stat2014":
         document.add_page_break()
         _docx_run(document.add_paragraph(), "附件：", 16, east="黑体")
         caption = document.add_paragraph()
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _docx_run(caption, appendix_title(spec), 18, east="方正小标宋简体")
-        _docx_table(document, statistics_grid(spec))
+        grid = statistics_grid(spec)
+        _docx_table(document, relayout(grid) if relayout else grid)
     _docx_footer(document)
     when = document_time(spec)
     document.core_properties.created = document.core_properties.modified = when.replace(tzinfo=None)

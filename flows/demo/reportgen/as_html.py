@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flows.demo.reportgen.layout import Grid, appendix_title, body_sections, statistics_grid
 from flows.demo.reportgen.prose import preamble
@@ -46,21 +46,30 @@ def html_paragraphs(paragraphs: Iterable[str]) -> list[str]:
     return [f'<p style="text-indent:2em">{html.escape(p)}</p>' for p in paragraphs if p]
 
 
-def _html_body(spec: ReportSpec) -> str:
+Relayout = Callable[[Grid], Grid]
+
+
+def _html_body(spec: ReportSpec, relayout: Relayout | None = None) -> str:
+    def table(grid: Grid) -> str:
+        return _html_table(relayout(grid) if relayout else grid)
+
     parts = html_paragraphs([preamble(spec)])
     for heading, key, tables in body_sections(spec):
         parts.append(f'<p style="text-indent:2em"><strong>{html.escape(heading)}</strong></p>')
         parts.extend(html_paragraphs(spec.sections[key].split("\n")))
-        parts.extend(_html_table(g) for g in tables)
+        parts.extend(table(g) for g in tables)
     if spec.format == "stat2014":
         parts.append("<p>附件：</p>")
         parts.append(f'<p style="text-align:center"><strong>{html.escape(appendix_title(spec))}</strong></p>')
-        parts.append(_html_table(statistics_grid(spec)))
+        parts.append(table(statistics_grid(spec)))
     return "\n".join(parts)
 
 
-def render_html(spec: ReportSpec, *, encoding: str = "utf-8", chrome: bool = True) -> bytes:
-    """An article page with the report as its body (div.TRS_Editor); `encoding` "gbk" gives GBK bytes."""
+def render_html(
+    spec: ReportSpec, *, encoding: str = "utf-8", chrome: bool = True, relayout: Relayout | None = None
+) -> bytes:
+    """An article page with the report as its body (div.TRS_Editor); `encoding` "gbk" gives GBK bytes;
+    `relayout` re-lays each printed table (a layout variant, flows.demo.reportgen.layouts)."""
     charset = "gbk" if encoding.lower() in ("gbk", "gb2312", "gb18030") else "utf-8"
     meta = (
         f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">'
@@ -70,7 +79,7 @@ def render_html(spec: ReportSpec, *, encoding: str = "utf-8", chrome: bool = Tru
     title = html.escape(spec.title)
     site = html.escape(site_name(spec.agency))
     source = html.escape(spec.agency or site_name(None))
-    body = f'<div class="TRS_Editor">\n{_html_body(spec)}\n</div>'
+    body = f'<div class="TRS_Editor">\n{_html_body(spec, relayout)}\n</div>'
     if chrome:
         page = f"""<!DOCTYPE html>
 <html lang="zh-CN">

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -87,12 +88,26 @@ def _pdf_table(grid: Grid, width: float, styles: dict[str, Any]) -> Any:
     return Table(data, colWidths=widths, style=TableStyle(commands), hAlign="CENTER")
 
 
+Relayout = Callable[[Grid], Grid]
+
+
 def _pdf_story(
-    spec: ReportSpec, width: float, *, split_table: bool, vertical_labels: bool, padding: list[str], font: str
+    spec: ReportSpec,
+    width: float,
+    *,
+    split_table: bool,
+    vertical_labels: bool,
+    padding: list[str],
+    font: str,
+    relayout: Relayout | None = None,
 ) -> list[Any]:
     from reportlab.platypus import PageBreak, Paragraph, Spacer
 
     styles = _pdf_styles(font)
+
+    def table(grid: Grid) -> Any:
+        return _pdf_table(relayout(grid) if relayout else grid, width, styles)
+
     story: list[Any] = [
         Paragraph(html.escape(spec.title), styles["title"]),
         Paragraph(html.escape(preamble(spec)), styles["body"]),
@@ -107,9 +122,9 @@ def _pdf_story(
             story.append(Spacer(1, 4))
             if split_table and grid.name == "requests":
                 top, bottom = split_grid(grid, grid.header_rows + 10)
-                story.extend([_pdf_table(top, width, styles), PageBreak(), _pdf_table(bottom, width, styles)])
+                story.extend([table(top), PageBreak(), table(bottom)])
             else:
-                story.append(_pdf_table(grid, width, styles))
+                story.append(table(grid))
             story.append(Spacer(1, 6))
     if spec.format == "stat2014":
         story.extend(
@@ -119,7 +134,7 @@ def _pdf_story(
                 Paragraph(html.escape(appendix_title(spec)), styles["appendix"]),
             ]
         )
-        story.append(_pdf_table(statistics_grid(spec), width, styles))
+        story.append(table(statistics_grid(spec)))
     return story
 
 
@@ -138,6 +153,7 @@ def _build_pdf(
     padding: list[str],
     encrypt: Any = None,
     font_file: Path | None = None,
+    relayout: Relayout | None = None,
 ) -> tuple[bytes, int]:
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import SimpleDocTemplate
@@ -158,7 +174,13 @@ def _build_pdf(
         invariant=True,
     )
     story = _pdf_story(
-        spec, doc.width, split_table=split_table, vertical_labels=vertical_labels, padding=padding, font=font
+        spec,
+        doc.width,
+        split_table=split_table,
+        vertical_labels=vertical_labels,
+        padding=padding,
+        font=font,
+        relayout=relayout,
     )
     footer = partial(_footer, font)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
@@ -172,14 +194,17 @@ def render_pdf(
     vertical_labels: bool = False,
     pages_target: int = 0,
     font_file: Path | None = None,
+    relayout: Relayout | None = None,
 ) -> bytes:
     """A text PDF: ruled tables, page footers "- N -"; optionally table 3 split over two pages,
-    vertical group labels, body padding to about `pages_target` pages (extra overview paragraphs), or
-    the TrueType `font_file` embedded instead of the named, non-embedded STSong-Light."""
+    vertical group labels, body padding to about `pages_target` pages (extra overview paragraphs),
+    the TrueType `font_file` embedded instead of the named, non-embedded STSong-Light, or each table
+    re-laid by `relayout` (a layout variant, flows.demo.reportgen.layouts)."""
     kwargs: dict[str, Any] = {
         "split_table": split_table,
         "vertical_labels": vertical_labels,
         "font_file": font_file,
+        "relayout": relayout,
     }
     data, pages = _build_pdf(spec, padding=[], **kwargs)
     if pages >= pages_target:
