@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 KEY_PREFIX = "originals"
 KEY_PATTERN = re.compile(r"^originals/([0-9a-f]{2})/(\1[0-9a-f]{62})$")
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+EXPORT_PREFIX = "exports"
+# Published files of the open dataset: exports/<path>, each part letters, digits, "_", "-", "." or "=".
+EXPORT_KEY_PATTERN = re.compile(r"^exports(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9_.=-]+)+$")
 METADATA_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 CHUNK_SIZE = 1024 * 1024
@@ -57,6 +60,13 @@ def sha256_of_key(key: str) -> str:
     if match is None:
         raise ObjectStoreError(f"invalid object key {key[:120]!r}: expected originals/<aa>/<sha256>")
     return match.group(2)
+
+
+def check_export_key(key: str) -> str:
+    """A key under `exports/` for a named (not content-addressed) file; rejects traversal."""
+    if not EXPORT_KEY_PATTERN.match(key):
+        raise ObjectStoreError(f"invalid export key {key[:120]!r}: expected exports/<path>")
+    return key
 
 
 def normalise_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
@@ -103,6 +113,10 @@ class ObjectStore(Protocol):
     def url(self, key: str, expires: timedelta = timedelta(days=7)) -> str: ...
 
     def describe(self) -> str: ...
+
+    def put_export(self, key: str, path: Path, content_type: str = DEFAULT_CONTENT_TYPE) -> None:
+        """Write a local file under a named key in `exports/`, replacing what was there."""
+        ...
 
 
 def _chunks(data: bytes | IO[bytes]) -> Iterator[bytes]:
@@ -217,6 +231,11 @@ class LocalObjectStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def put_export(self, key: str, path: Path, content_type: str = DEFAULT_CONTENT_TYPE) -> None:
+        target = self.root / check_export_key(key)
+        with self._writing(), path.open("rb") as source:
+            self._write_atomic(target, iter(lambda: source.read(CHUNK_SIZE), b""))
 
     def stat(self, key: str) -> ObjectInfo:
         path = self._path(key)
@@ -438,6 +457,15 @@ class S3ObjectStore:
         with self.open(key) as stream:
             data = stream.read()
         return _check_digest(key, data, self.describe())
+
+    def put_export(self, key: str, path: Path, content_type: str = DEFAULT_CONTENT_TYPE) -> None:
+        name = check_export_key(key)
+        name = f"{self.prefix}/{name}" if self.prefix else name
+        self.ensure_bucket()
+        with self._errors("storing", key):
+            self._client.fput_object(
+                self.bucket, name, str(path), content_type=content_type, part_size=self.part_size
+            )
 
     def url(self, key: str, expires: timedelta = timedelta(days=7)) -> str:
         with self._errors("signing a URL for", key):

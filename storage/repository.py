@@ -19,11 +19,13 @@ from storage.errors import RecordNotFound, StorageError
 from storage.models import (
     CRAWL_STATUSES,
     DOCUMENT_STATUSES,
+    REVIEW_DECISIONS,
     Agency,
     Alert,
     CrawlRun,
     Document,
     Finding,
+    FindingReview,
     ReportCell,
     Source,
     Timeliness,
@@ -634,3 +636,138 @@ def unsent_alerts(session: Session, kinds: Sequence[str] | None = None) -> list[
     if kinds:
         query = query.where(Alert.kind.in_(list(kinds)))
     return list(session.scalars(query.order_by(Alert.id)))
+
+
+# -- reports, findings and reviews for operators ------------------------------------------------
+
+
+def find_report(session: Session, report_id: int) -> ReportRow | None:
+    """The loaded report with this id, or None."""
+    report: ReportRow | None = session.get(ReportRow, report_id)
+    return report
+
+
+def report_listing(
+    session: Session,
+    *,
+    agency: str | None = None,
+    year: int | None = None,
+    status: str | None = None,
+    report_id: int | None = None,
+) -> list[tuple[ReportRow, Document, Agency | None]]:
+    """Loaded reports with their documents and registry agencies, by year then id.
+
+    `agency` matches part of the registry name or of the name the report prints.
+    """
+    query = (
+        select(ReportRow, Document, Agency)
+        .join(Document, ReportRow.document_id == Document.id)
+        .outerjoin(Agency, ReportRow.agency_id == Agency.id)
+    )
+    if agency:
+        query = query.where(or_(Agency.name.contains(agency), ReportRow.agency_name.contains(agency)))
+    if year is not None:
+        query = query.where(ReportRow.year == year)
+    if status:
+        query = query.where(ReportRow.status == status)
+    if report_id is not None:
+        query = query.where(ReportRow.id == report_id)
+    query = query.order_by(ReportRow.year, ReportRow.id)
+    return [(report, document, registered) for report, document, registered in session.execute(query).all()]
+
+
+def finding_listing(
+    session: Session,
+    *,
+    severity: str | None = None,
+    rule: str | None = None,
+    agency: str | None = None,
+    year: int | None = None,
+    report_id: int | None = None,
+    finding_id: int | None = None,
+) -> list[tuple[Finding, ReportRow, Document, Agency | None]]:
+    """Findings with their report, document and registry agency; errors first, then by report and id.
+
+    `rule` matches a rule id or a rule family (`history` matches `history.carry_over`).
+    """
+    query = (
+        select(Finding, ReportRow, Document, Agency)
+        .join(ReportRow, Finding.report_id == ReportRow.id)
+        .join(Document, ReportRow.document_id == Document.id)
+        .outerjoin(Agency, ReportRow.agency_id == Agency.id)
+    )
+    if severity:
+        query = query.where(Finding.severity == severity)
+    if rule:
+        query = query.where(or_(Finding.rule == rule, Finding.rule.like(f"{rule}.%")))
+    if agency:
+        query = query.where(or_(Agency.name.contains(agency), ReportRow.agency_name.contains(agency)))
+    if year is not None:
+        query = query.where(ReportRow.year == year)
+    if report_id is not None:
+        query = query.where(Finding.report_id == report_id)
+    if finding_id is not None:
+        query = query.where(Finding.id == finding_id)
+    rank = {"error": 0, "warning": 1, "info": 2}
+    rows = [(f, r, d, a) for f, r, d, a in session.execute(query.order_by(Finding.report_id, Finding.id))]
+    return sorted(rows, key=lambda row: rank.get(row[0].severity, 3))
+
+
+def reviews_by_fingerprint(session: Session, fingerprints: Iterable[str]) -> dict[str, FindingReview]:
+    """The stored decisions on findings with these fingerprints, by fingerprint."""
+    wanted = sorted(set(fingerprints))
+    found: dict[str, FindingReview] = {}
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        query = select(FindingReview).where(FindingReview.fingerprint.in_(batch))
+        found.update((review.fingerprint, review) for review in session.scalars(query))
+    return found
+
+
+def record_review(
+    session: Session,
+    *,
+    fingerprint: str,
+    decision: str,
+    note: str,
+    reviewer: str,
+    agency: str,
+    year: int | None,
+    rule: str,
+    location: str,
+) -> FindingReview:
+    """Keep a reviewer's decision on a finding; a later decision on the same fingerprint replaces it."""
+    if decision not in REVIEW_DECISIONS:
+        raise StorageError(f"unknown decision {decision!r}; expected one of {', '.join(REVIEW_DECISIONS)}")
+    review = session.scalars(
+        select(FindingReview).where(FindingReview.fingerprint == fingerprint)
+    ).one_or_none()
+    if review is None:
+        review = FindingReview(fingerprint=fingerprint)
+        session.add(review)
+    review.decision = decision
+    review.note = note
+    review.reviewer = reviewer
+    review.reviewed_at = utcnow()
+    review.agency = agency
+    review.year = year
+    review.rule = rule
+    review.location = location
+    session.flush()
+    return review
+
+
+def ok_crawl_times(session: Session, source_ids: Iterable[str]) -> dict[str, list[datetime]]:
+    """When each of these sources was last crawled successfully (status `ok`): start times, oldest first."""
+    wanted = sorted(set(source_ids))
+    if not wanted:
+        return {}
+    query = (
+        select(CrawlRun.source_id, CrawlRun.started_at)
+        .where(CrawlRun.source_id.in_(wanted), CrawlRun.status == "ok")
+        .order_by(CrawlRun.started_at)
+    )
+    times: dict[str, list[datetime]] = {}
+    for source_id, started_at in session.execute(query):
+        times.setdefault(source_id, []).append(started_at)
+    return times

@@ -6,17 +6,19 @@ import importlib
 import os
 import sys
 
-from flows.cli.app import CommandError, app, fail
+from flows.cli.app import CommandError, ExpectedFailure, app, fail
 
-__all__ = ["COMMAND_MODULES", "CommandError", "app", "fail", "main"]
+__all__ = ["COMMAND_MODULES", "CommandError", "ExpectedFailure", "app", "fail", "main"]
 
 # Each module registers its commands on `app` when imported; keep the list sorted.
 COMMAND_MODULES: tuple[str, ...] = (
     "crawl",
     "db",
     "documents",
+    "findings",
     "parse",
     "pipeline",
+    "reports",
     "sources",
     "store",
     "timeliness",
@@ -31,7 +33,7 @@ def load_commands() -> None:
 
 def main() -> None:
     """Console-script entry point: one-line errors, never a traceback for expected failures."""
-    from storage.errors import StorageError
+    from storage.errors import DatabaseError, StorageError
     from storage.settings import SettingsError
 
     # Prefect's server sends usage analytics unless told not to; nianbao never phones home by default.
@@ -41,4 +43,5 @@ def main() -> None:
         app(standalone_mode=True)
     except (CommandError, SettingsError, StorageError) as exc:
         print(f"nianbao: {exc}", file=sys.stderr)
-        sys.exit(1)
+        # A database that cannot be opened is an expected failure (exit 2) like an unknown id.
+        sys.exit(2 if isinstance(exc, DatabaseError) else getattr(exc, "exit_code", 1))
