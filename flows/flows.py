@@ -36,6 +36,7 @@ from flows.ingest import (
     record_failure,
     unreadable_report,
 )
+from flows.review import UNKNOWN_AGENCY, fingerprint, review_finding, reviewed
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
 from storage.db import session_scope
@@ -99,11 +100,17 @@ def alert_findings_task(outcome: IngestOutcome) -> int:
         return 0
     links = {doc_id: _original_link(settings, doc_id) for doc_id in {f["document_id"] for f in errors}}
     raised = 0
+    agency = outcome.agency or UNKNOWN_AGENCY
+    prints = [fingerprint(agency, f["year"], f["rule"], f["where"], f.get("cells") or []) for f in errors]
     with session_scope(settings) as session:
-        for finding in errors:
+        # A finding a reviewer confirmed or dismissed is never alerted again, whatever document it is in.
+        judged = reviewed(session, prints)
+        for finding, print_ in zip(errors, prints, strict=True):
+            if print_ in judged:
+                continue
             message = finding_alert(
                 sha256=finding["sha256"],
-                agency=outcome.agency or "未识别机关",
+                agency=agency,
                 year=finding["year"],
                 rule=finding["rule"],
                 where=finding["where"],
@@ -275,6 +282,21 @@ def timeliness_flow(year: int | None = None, today: date | None = None) -> dict[
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     return counts
+
+
+@flow(name="review finding", flow_run_name="{action} finding {finding_id}", log_prints=True)
+def review_finding_flow(finding_id: int, action: str, note: str, reviewer: str = "") -> dict[str, Any]:
+    """Confirm or dismiss a finding from the Prefect UI: the same decision as `nianbao findings confirm|dismiss`.
+
+    `action` is `confirm` or `dismiss`; `reviewer` defaults to NIANBAO_REVIEWER or the worker's OS user.
+    """
+    settings = get_settings()
+    with session_scope(settings) as session:
+        view = review_finding(session, settings, finding_id, action, note, reviewer)
+    print(
+        f"finding {view.id} ({view.agency} {view.year} {view.rule} at {view.where}): {view.review and view.review.line()}"
+    )
+    return view.to_dict()
 
 
 def _original_link(settings: Settings, document_id: int) -> str:

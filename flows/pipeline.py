@@ -69,10 +69,40 @@ def summarize(crawls: list[dict[str, Any]], outcomes: list[Any]) -> PipelineSumm
     return summary
 
 
-def prepare_database() -> None:
+def prepare_database(*, must_exist: bool = False) -> None:
+    """Migrate the configured database to the newest schema.
+
+    `must_exist`: commands that only read (findings, reports, show) refuse a SQLite file that is not
+    there instead of creating an empty one. A newcomer whose working directory has no `var/` and no
+    `nianbao.toml` is told which database was created or opened (the embedded default under
+    NIANBAO_HOME); an explicitly configured NIANBAO_DATABASE_URL is opened silently.
+    """
+    from flows.cli.app import ExpectedFailure
     from storage.db import upgrade
 
-    upgrade(get_settings().resolved_database_url)
+    settings = get_settings()
+    url = settings.resolved_database_url
+    path = _sqlite_file(url)
+    created = path is not None and not path.exists()
+    if created and must_exist:
+        raise ExpectedFailure(
+            f"no database at {path}: run `nianbao demo` or `nianbao run` first, or set NIANBAO_DATABASE_URL"
+        )
+    upgrade(url)
+    if created:
+        progress(f"created database {path}")
+    elif not settings.database_url and not Path("var").is_dir() and not Path("nianbao.toml").is_file():
+        progress(f"opened database {path}")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
 
 
 def run_pipeline(

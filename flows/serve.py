@@ -24,11 +24,17 @@ NOTIFY_BODY = (
 
 
 def build_deployments(settings: Settings) -> list[Any]:
-    """The four deployments `nianbao serve` runs."""
+    """The deployments `nianbao serve` runs: four on schedules or events, `review-finding` on demand (UI)."""
     from prefect.events import DeploymentEventTrigger
     from prefect.schedules import Cron
 
-    from flows.flows import crawl_flow, ingest_flow, ingest_pending_flow, timeliness_flow
+    from flows.flows import (
+        crawl_flow,
+        ingest_flow,
+        ingest_pending_flow,
+        review_finding_flow,
+        timeliness_flow,
+    )
 
     stored_trigger = DeploymentEventTrigger(
         name="document stored",
@@ -47,6 +53,7 @@ def build_deployments(settings: Settings) -> list[Any]:
         timeliness_flow.to_deployment(
             name="timeliness", schedule=Cron(settings.timeliness_cron, timezone=settings.timezone)
         ),
+        review_finding_flow.to_deployment(name="review-finding"),
     ]
 
 

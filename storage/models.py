@@ -35,7 +35,8 @@ NAMING_CONVENTION = {
 
 DOCUMENT_STATUSES = ("stored", "parsed", "failed", "not_a_report", "blocked")
 CRAWL_STATUSES = ("running", "ok", "empty", "blocked", "failed")
-TIMELINESS_STATUSES = ("on_time", "late", "missing", "pending", "changed")
+TIMELINESS_STATUSES = ("on_time", "late", "missing", "pending", "changed", "unchecked")
+REVIEW_DECISIONS = ("confirmed", "dismissed")
 
 
 def utcnow() -> datetime:
@@ -195,6 +196,25 @@ class Finding(Base):
     cells: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
 
     report: Mapped[Report] = relationship(back_populates="findings")
+
+
+class FindingReview(Base):
+    """A reviewer's decision on a finding, kept by the finding's fingerprint (agency, year, rule, cells),
+    not by `findings.id`: re-ingest and re-parse replace finding rows, the decision stays."""
+
+    __tablename__ = "finding_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    decision: Mapped[str] = mapped_column(String(10))  # confirmed | dismissed
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the fingerprint stands for, readable without the findings it was computed from.
+    agency: Mapped[str] = mapped_column(String(300), default="")
+    year: Mapped[int | None] = mapped_column(default=None)
+    rule: Mapped[str] = mapped_column(String(60), default="")
+    location: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Alert(Base):

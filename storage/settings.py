@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         default_factory=list, description="apprise URLs, comma separated in env."
     )
     public_base_url: str = Field(default="", description="Base URL operators use to open originals.")
+    reviewer: str = Field(
+        default="", description="Name recorded on finding reviews; default: the operating-system user."
+    )
 
     @classmethod
     def settings_customise_sources(

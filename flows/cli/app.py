@@ -23,6 +23,15 @@ app = typer.Typer(
 class CommandError(Exception):
     """A failure the user can act on; printed as one line, exit code 1."""
 
+    exit_code = 1
+
+
+class ExpectedFailure(CommandError):
+    """A request that cannot be served as asked (an unknown id, source or directory, no database):
+    one line, exit code 2, before any flow starts."""
+
+    exit_code = 2
+
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a one-line reason to stderr and exit."""

@@ -98,7 +98,7 @@ def test_document_stored_event_triggers_ingest(
         )
         document_id = document.id
     deployments = {d["name"] for d in api_post(prefect_server, "/deployments/filter", {})}
-    assert deployments == {"crawl", "ingest", "ingest-pending", "timeliness"}
+    assert deployments == {"crawl", "ingest", "ingest-pending", "timeliness", "review-finding"}
     automations = api_post(prefect_server, "/automations/filter", {})
     assert AUTOMATION_NAME in {a["name"] for a in automations}
 
