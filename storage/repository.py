@@ -7,11 +7,11 @@ in a SAVEPOINT so a concurrent duplicate returns the existing row instead of a s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -771,3 +771,235 @@ def ok_crawl_times(session: Session, source_ids: Iterable[str]) -> dict[str, lis
     for source_id, started_at in session.execute(query):
         times.setdefault(source_id, []).append(started_at)
     return times
+
+
+# -- the open dataset and year-over-year comparison ---------------------------------------------
+
+EXPORT_BATCH = 2000
+"""Rows fetched per round trip when streaming an export (server-side cursor on PostgreSQL)."""
+
+
+def _export_filters(
+    query: Any, *, years: tuple[int, int] | None, region: str | None, agency: str | None
+) -> Any:
+    """Restrict a query over reports (joined to their registry agency) to an export's selection."""
+    if years is not None:
+        query = query.where(ReportRow.year.between(years[0], years[1]))
+    if region:
+        query = query.where(Agency.region_code == region)
+    if agency:
+        query = query.where(or_(Agency.name.contains(agency), ReportRow.agency_name.contains(agency)))
+    return query
+
+
+def export_cells(
+    session: Session,
+    *,
+    years: tuple[int, int] | None = None,
+    region: str | None = None,
+    agency: str | None = None,
+) -> Iterator[Any]:
+    """Every stored cell of the selected reports with its report, agency and document, streamed in
+    batches and ordered by year, region and report (so each partition is written in one run).
+
+    Rows have: report_id, agency, agency_name, agency_kind, region_code, year, format, table_name,
+    row_key, col_key, value, raw, page, url, sha256, parser_version.
+    """
+    query = (
+        select(
+            ReportRow.id.label("report_id"),
+            Agency.name.label("agency"),
+            ReportRow.agency_name,
+            Agency.kind.label("agency_kind"),
+            Agency.region_code,
+            ReportRow.year,
+            ReportRow.format,
+            ReportCell.table_name,
+            ReportCell.row_key,
+            ReportCell.col_key,
+            ReportCell.value,
+            ReportCell.raw,
+            ReportCell.page,
+            Document.url,
+            Document.sha256,
+            ReportRow.parser_version,
+        )
+        .join(ReportRow, ReportCell.report_id == ReportRow.id)
+        .join(Document, ReportRow.document_id == Document.id)
+        .outerjoin(Agency, ReportRow.agency_id == Agency.id)
+    )
+    query = _export_filters(query, years=years, region=region, agency=agency)
+    query = query.order_by(ReportRow.year, Agency.region_code, ReportRow.id, ReportCell.id)
+    yield from session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+
+
+def statistics_of(session: Session, report_id: int) -> dict[str, Any]:
+    """A stat2014 report's indicators ({path: {label, unit, value, values}})."""
+    stored = session.scalars(select(ReportRow.statistics).where(ReportRow.id == report_id)).one_or_none()
+    return dict(stored or {})
+
+
+def export_reports(
+    session: Session,
+    *,
+    years: tuple[int, int] | None = None,
+    region: str | None = None,
+    agency: str | None = None,
+) -> Iterator[Any]:
+    """The selected reports with document, registry agency, the agency-year's timeliness and their
+    finding counts by severity, streamed and ordered by year, region and id."""
+    counts = (
+        select(
+            Finding.report_id,
+            func.count().label("findings"),
+            func.sum(case((Finding.severity == "error", 1), else_=0)).label("errors"),
+            func.sum(case((Finding.severity == "warning", 1), else_=0)).label("warnings"),
+            func.sum(case((Finding.severity == "info", 1), else_=0)).label("infos"),
+        )
+        .group_by(Finding.report_id)
+        .subquery()
+    )
+    query = (
+        select(
+            ReportRow.id.label("report_id"),
+            Agency.name.label("agency"),
+            ReportRow.agency_name,
+            Agency.kind.label("agency_kind"),
+            Agency.region_code,
+            ReportRow.year,
+            ReportRow.format,
+            ReportRow.status,
+            ReportRow.title,
+            ReportRow.published_at,
+            ReportRow.published_at_source,
+            ReportRow.parser_version,
+            ReportRow.source_kind,
+            Document.url,
+            Document.sha256,
+            Timeliness.deadline,
+            Timeliness.status.label("timeliness_status"),
+            Timeliness.days_late,
+            func.coalesce(counts.c.findings, 0).label("findings"),
+            func.coalesce(counts.c.errors, 0).label("errors"),
+            func.coalesce(counts.c.warnings, 0).label("warnings"),
+            func.coalesce(counts.c.infos, 0).label("infos"),
+        )
+        .join(Document, ReportRow.document_id == Document.id)
+        .outerjoin(Agency, ReportRow.agency_id == Agency.id)
+        .outerjoin(
+            Timeliness, and_(Timeliness.agency_id == ReportRow.agency_id, Timeliness.year == ReportRow.year)
+        )
+        .outerjoin(counts, counts.c.report_id == ReportRow.id)
+    )
+    query = _export_filters(query, years=years, region=region, agency=agency)
+    query = query.order_by(ReportRow.year, Agency.region_code, ReportRow.id)
+    yield from session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+
+
+def export_findings(
+    session: Session,
+    *,
+    years: tuple[int, int] | None = None,
+    region: str | None = None,
+    agency: str | None = None,
+) -> Iterator[Any]:
+    """The findings of the selected reports with their report's agency, year and document, streamed
+    and ordered by year, region, report and id."""
+    query = (
+        select(
+            Finding.id.label("finding_id"),
+            Finding.report_id,
+            Agency.name.label("agency"),
+            ReportRow.agency_name,
+            Agency.region_code,
+            ReportRow.year,
+            ReportRow.format,
+            Finding.rule,
+            Finding.severity,
+            Finding.location,
+            Finding.message,
+            Finding.expected,
+            Finding.actual,
+            Finding.cells,
+            Document.url,
+            Document.sha256,
+        )
+        .join(ReportRow, Finding.report_id == ReportRow.id)
+        .join(Document, ReportRow.document_id == Document.id)
+        .outerjoin(Agency, ReportRow.agency_id == Agency.id)
+    )
+    query = _export_filters(query, years=years, region=region, agency=agency)
+    query = query.order_by(ReportRow.year, Agency.region_code, Finding.report_id, Finding.id)
+    yield from session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+
+
+def export_timeliness(
+    session: Session,
+    *,
+    years: tuple[int, int] | None = None,
+    region: str | None = None,
+    agency: str | None = None,
+) -> Iterator[Any]:
+    """The stored timeliness status of each selected agency-year, ordered by year, region and agency."""
+    query = select(
+        Agency.name.label("agency"),
+        Agency.kind.label("agency_kind"),
+        Agency.region_code,
+        Timeliness.year,
+        Timeliness.status,
+        Timeliness.deadline,
+        Timeliness.published_at,
+        Timeliness.published_at_source,
+        Timeliness.days_late,
+        Timeliness.report_id,
+        Timeliness.checked_at,
+    ).join(Agency, Timeliness.agency_id == Agency.id)
+    if years is not None:
+        query = query.where(Timeliness.year.between(years[0], years[1]))
+    if region:
+        query = query.where(Agency.region_code == region)
+    if agency:
+        query = query.where(Agency.name.contains(agency))
+    query = query.order_by(Timeliness.year, Agency.region_code, Agency.name)
+    yield from session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+
+
+def agency_report_years(session: Session, agency: str) -> list[tuple[int, ReportRow]]:
+    """An agency's newest parsed report of each year (by registry name, else the printed name)."""
+    known = agency_by_name(session, agency)
+    condition = ReportRow.agency_name == agency
+    if known is not None:
+        condition = or_(condition, ReportRow.agency_id == known.id)
+    query = (
+        select(ReportRow)
+        .where(condition, ReportRow.year.is_not(None), ReportRow.status == "parsed")
+        .order_by(ReportRow.year, ReportRow.loaded_at, ReportRow.id)
+    )
+    newest: dict[int, ReportRow] = {}
+    for row in session.scalars(query):
+        if row.year is not None:
+            newest[row.year] = row
+    return sorted(newest.items(), key=lambda item: item[0])
+
+
+def agencies_matching(session: Session, text: str) -> list[str]:
+    """Names of registry agencies and of agencies printed on reports that contain `text`, sorted."""
+    registry = session.scalars(select(Agency.name).where(Agency.name.contains(text)))
+    printed = session.scalars(
+        select(ReportRow.agency_name).where(ReportRow.agency_name.contains(text)).distinct()
+    )
+    return sorted({name for name in [*registry, *printed] if name})
+
+
+def region_reports(session: Session, region: str, year: int) -> list[tuple[Agency, ReportRow]]:
+    """The newest parsed report of a year of each registry agency in a region, by agency name."""
+    query = (
+        select(Agency, ReportRow)
+        .join(ReportRow, ReportRow.agency_id == Agency.id)
+        .where(Agency.region_code == region, ReportRow.year == year, ReportRow.status == "parsed")
+        .order_by(Agency.name, ReportRow.loaded_at, ReportRow.id)
+    )
+    newest: dict[int, tuple[Agency, ReportRow]] = {}
+    for registered, row in session.execute(query):
+        newest[registered.id] = (registered, row)
+    return sorted(newest.values(), key=lambda pair: pair[0].name)
