@@ -10,7 +10,7 @@ import time
 
 from parsers.detect import detect_kind
 from parsers.document import Document
-from parsers.errors import ParseError
+from parsers.errors import ParseError, as_parse_error
 from parsers.model import Report
 from parsers.pipeline import VERSION, build_report
 from parsers.settings import ParseSettings
@@ -22,9 +22,19 @@ __all__ = ["ParseError", "ParseSettings", "Report", "__version__", "parse", "rea
 def read_document(
     data: bytes, *, filename: str = "", content_type: str = "", settings: ParseSettings | None = None
 ) -> Document:
-    """The intermediate document of any supported kind."""
+    """The intermediate document of any supported kind; any failure is a ParseError subclass."""
     settings = settings or ParseSettings()
-    kind = detect_kind(data, filename=filename, content_type=content_type)
+    kind = ""
+    try:
+        kind = detect_kind(data, filename=filename, content_type=content_type, settings=settings)
+        return _read(kind, data, content_type, settings)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise as_parse_error(exc, kind) from exc
+
+
+def _read(kind: str, data: bytes, content_type: str, settings: ParseSettings) -> Document:
     if kind == "pdf":
         from parsers.pdf import read_pdf
 
@@ -32,11 +42,11 @@ def read_document(
     if kind == "docx":
         from parsers.docx import read_docx
 
-        return read_docx(data)
+        return read_docx(data, settings)
     if kind == "html":
         from parsers.html import read_html
 
-        return read_html(data, content_type)
+        return read_html(data, content_type, settings)
     from parsers.text import read_text
 
     return read_text(data, content_type)
@@ -48,4 +58,9 @@ def parse(
     """Parse one report document (PDF, DOCX, HTML or text) into the canonical Report."""
     started = time.perf_counter()
     doc = read_document(data, filename=filename, content_type=content_type, settings=settings)
-    return build_report(doc, started=started)
+    try:
+        return build_report(doc, started=started)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise as_parse_error(exc, doc.kind) from exc

@@ -7,7 +7,8 @@ import re
 import zipfile
 from typing import Literal
 
-from parsers.errors import EmptyDocument, TruncatedDocument, UnsupportedKind, WrongKind
+from parsers.errors import EmptyDocument, ResourceLimit, TruncatedDocument, UnsupportedKind, WrongKind
+from parsers.settings import MB, ParseSettings
 
 Kind = Literal["pdf", "docx", "html", "text"]
 
@@ -19,15 +20,28 @@ def _claims_pdf(filename: str, content_type: str) -> bool:
     return filename.lower().endswith(".pdf") or "pdf" in content_type.lower()
 
 
-def detect_kind(data: bytes, *, filename: str = "", content_type: str = "") -> Kind:
-    """The reader to use; raise a ParseError subclass for kinds we cannot parse."""
+def detect_kind(
+    data: bytes, *, filename: str = "", content_type: str = "", settings: ParseSettings | None = None
+) -> Kind:
+    """The reader to use; raise a ParseError subclass for kinds we cannot parse or a ResourceLimit for
+    input larger than its kind allows (a zip container: by its declared unpacked sizes)."""
+    kind = _detect(data, filename, content_type, settings or ParseSettings())
+    limit = (settings or ParseSettings()).max_bytes(kind)
+    if len(data) > limit:
+        raise ResourceLimit(
+            f"{kind.upper()} of {len(data) // MB} MB is larger than the limit of {limit // MB} MB"
+        )
+    return kind
+
+
+def _detect(data: bytes, filename: str, content_type: str, settings: ParseSettings) -> Kind:
     if not data.strip():
         raise EmptyDocument("empty document (0 bytes of content)")
     head = data[:2048].lstrip()
     if head.startswith(b"%PDF") or data[:1024].find(b"%PDF-") >= 0:
         return "pdf"
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        return _zip_kind(data)
+        return _zip_kind(data, settings)
     if data.startswith(_OLE2):
         raise UnsupportedKind("legacy Word/WPS (OLE2 .doc/.wps) document: convert to DOCX or PDF first")
     if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
@@ -45,13 +59,32 @@ def detect_kind(data: bytes, *, filename: str = "", content_type: str = "") -> K
     return "text"
 
 
-def _zip_kind(data: bytes) -> Kind:
+def check_zip(members: list[zipfile.ZipInfo], packed: int, settings: ParseSettings) -> None:
+    """Refuse a zip bomb before unpacking: too many members, too large or too compressed in total.
+    Python's zipfile never unpacks more than a member's declared size, so the declared sizes bound it."""
+    if len(members) > settings.max_zip_members:
+        raise ResourceLimit(f"ZIP container with {len(members)} members (limit {settings.max_zip_members})")
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > settings.max_unzipped_bytes:
+        raise ResourceLimit(
+            f"ZIP container unpacks to {unpacked // MB} MB (limit {settings.max_unzipped_bytes // MB} MB)"
+        )
+    if unpacked > settings.max_zip_ratio * max(packed, 1):
+        raise ResourceLimit(
+            f"ZIP container unpacks to {unpacked / max(packed, 1):.0f} times its size "
+            f"(limit {settings.max_zip_ratio:.0f})"
+        )
+
+
+def _zip_kind(data: bytes, settings: ParseSettings) -> Kind:
     try:
-        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except zipfile.BadZipFile as exc:
         if b"word/" in data[:4096]:
             raise TruncatedDocument("truncated DOCX (ZIP directory missing)") from exc
         raise UnsupportedKind("damaged ZIP archive") from exc
+    check_zip(members, len(data), settings)
+    names = [m.filename for m in members]
     if "word/document.xml" in names:
         return "docx"
     if any(n.startswith("xl/") for n in names):

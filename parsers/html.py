@@ -15,7 +15,8 @@ from lxml.etree import ParserError, _Element
 
 from parsers.decode import decode_bytes
 from parsers.document import Document, Grid, GridRow, Line
-from parsers.errors import CorruptDocument
+from parsers.errors import CorruptDocument, ResourceLimit
+from parsers.settings import ParseSettings
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _BLOCK = frozenset(
@@ -101,8 +102,11 @@ def cell_text(td: _Element) -> str:
     return " ".join("".join(parts).split())
 
 
-def grid_of(table: _Element, index: int) -> Grid:
-    """Rows of cell texts; a slot covered by a rowspan/colspan of another cell is None."""
+def grid_of(table: _Element, index: int, settings: ParseSettings | None = None) -> Grid:
+    """Rows of cell texts; a slot covered by a rowspan/colspan of another cell is None. A span beyond
+    `max_span` or a table of more than `max_table_slots` slots is a ResourceLimit."""
+    settings = settings or ParseSettings()
+    slots = 0
     rows: list[list[str | None]] = []
     pending: dict[tuple[int, int], bool] = {}
     trs = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
@@ -114,8 +118,11 @@ def grid_of(table: _Element, index: int) -> Grid:
                 row.append(None)
                 col += 1
             text = cell_text(td)
-            rowspan = _span(td.get("rowspan"))
-            colspan = _span(td.get("colspan"))
+            rowspan = _span(td.get("rowspan"), settings.max_span)
+            colspan = _span(td.get("colspan"), settings.max_span)
+            slots += rowspan * colspan
+            if slots > settings.max_table_slots:
+                raise ResourceLimit(f"HTML table with more than {settings.max_table_slots} slots")
             row.append(text)
             row.extend([None] * (colspan - 1))
             for dr in range(1, rowspan):
@@ -129,14 +136,29 @@ def grid_of(table: _Element, index: int) -> Grid:
     return Grid([GridRow(tuple(cells)) for cells in rows], index)
 
 
-def _span(value: str | None) -> int:
+def _span(value: str | None, limit: int) -> int:
+    """A rowspan/colspan: 1 when missing or not a number, a ResourceLimit beyond `limit`."""
     try:
-        return max(1, min(int(value or 1), 200))
+        span = int(value or 1)
     except ValueError:
         return 1
+    if span > limit:
+        raise ResourceLimit(f"HTML table cell spans {span} rows or columns (limit {limit})")
+    return max(1, span)
 
 
-def _walk(el: _Element, blocks: list[Line | Grid], buf: list[str]) -> None:
+def check_depth(root: _Element, limit: int) -> None:
+    """Refuse a page nested deeper than `limit` elements (the readers below recurse over it)."""
+    from lxml import etree
+
+    depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > limit:
+            raise ResourceLimit(f"HTML nested more than {limit} elements deep")
+
+
+def _walk(el: _Element, blocks: list[Line | Grid], buf: list[str], settings: ParseSettings) -> None:
     def flush() -> None:
         text = " ".join("".join(buf).split())
         if text:
@@ -145,7 +167,7 @@ def _walk(el: _Element, blocks: list[Line | Grid], buf: list[str]) -> None:
 
     if el.tag == "table" and not is_layout_table(el):
         flush()
-        blocks.append(grid_of(el, len([b for b in blocks if isinstance(b, Grid)])))
+        blocks.append(grid_of(el, len([b for b in blocks if isinstance(b, Grid)]), settings))
         if el.tail:
             buf.append(el.tail)
         return
@@ -156,7 +178,7 @@ def _walk(el: _Element, blocks: list[Line | Grid], buf: list[str]) -> None:
         buf.append(el.text)
     for child in el:
         if isinstance(child.tag, str):
-            _walk(child, blocks, buf)
+            _walk(child, blocks, buf, settings)
         elif child.tail:
             buf.append(child.tail)
     if block:
@@ -180,12 +202,15 @@ def page_title(root: _Element) -> str:
     return ""
 
 
-def read_html(data: bytes, content_type: str = "") -> Document:
+def read_html(data: bytes, content_type: str = "", settings: ParseSettings | None = None) -> Document:
+    """The page's title and main container as lines and grids, within the depth and span limits."""
+    settings = settings or ParseSettings()
     text = _XML_DECL.sub("", decode_bytes(data, content_type))
     try:
         root = lxml.html.document_fromstring(text)
     except (ParserError, ValueError) as exc:
         raise CorruptDocument(f"unreadable HTML: {exc}") from exc
+    check_depth(root, settings.max_html_depth)
     for el in root.xpath("|".join(f"//{tag}" for tag in _DROP)):
         el.drop_tree()
     title = page_title(root)
@@ -193,7 +218,7 @@ def read_html(data: bytes, content_type: str = "") -> Document:
     container = main_container(body if body is not None else root)
     blocks: list[Line | Grid] = []
     buf: list[str] = []
-    _walk(container, blocks, buf)
+    _walk(container, blocks, buf, settings)
     if buf and "".join(buf).strip():
         blocks.append(Line(" ".join("".join(buf).split())))
     head = "".join(b.text for b in blocks[:3] if isinstance(b, Line)).replace(" ", "")

@@ -329,6 +329,8 @@ def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fal
                         raise
                     log.debug("PDF page %d read with pdfplumber: %s", number, exc)
                     plumber = plumber or _open(data)
+                    if number > len(plumber.pages):
+                        raise CorruptDocument(f"damaged PDF: page {number} of {count} unreadable") from exc
                     page_blocks, n_chars = _read_plumber_page(plumber.pages[number - 1], number, tables)
                     engines.append("pdfplumber")
                 tables += sum(1 for b in page_blocks if isinstance(b, Grid))
