@@ -260,26 +260,40 @@ def _artifact_key(name: str) -> str:
 
 
 @flow(name="timeliness", log_prints=True)
-def timeliness_flow(year: int | None = None, today: date | None = None) -> dict[str, int]:
-    """Compute each agency-year's publication status, publish it as a table, alert on changes."""
-    from flows.timeliness.render import artifact_rows
+def timeliness_flow(
+    year: int | None = None, today: date | None = None, years: list[int] | None = None
+) -> dict[str, int]:
+    """Compute each agency-year's publication status, publish it as tables and a heat map, alert on changes.
+
+    `years` (e.g. 2019–2023) widens the heat map; the default is `year`, else last year.
+    """
+    from flows.timeliness.render import artifact_rows, render_markdown
     from flows.timeliness.status import refresh_timeliness
 
     settings = get_settings()
     today = today or date.today()
-    report_year = year or today.year - 1
+    report_years = sorted(set(years or [year or today.year - 1]))
+    every = []
     with session_scope(settings) as session:
-        rows = refresh_timeliness(session, report_year, today=today)
-        for row in rows:
-            if row.needs_alert:
-                raise_alert(session, settings, timeliness_alert(row))
-    create_table_artifact(
-        key=f"timeliness-{report_year}",
-        table=artifact_rows(rows),
-        description=f"Publication status of {report_year} annual reports as of {today.isoformat()}",
+        for report_year in report_years:
+            rows = refresh_timeliness(session, report_year, today=today)
+            for row in rows:
+                if row.needs_alert:
+                    raise_alert(session, settings, timeliness_alert(row))
+            every.extend(rows)
+            create_table_artifact(
+                key=f"timeliness-{report_year}",
+                table=artifact_rows(rows),
+                description=f"Publication status of {report_year} annual reports as of {today.isoformat()}",
+            )
+    span = f"{report_years[0]}" if len(report_years) == 1 else f"{report_years[0]}-{report_years[-1]}"
+    create_markdown_artifact(
+        key=f"timeliness-heatmap-{span}",
+        markdown=render_markdown(every, title=f"政府信息公开工作年度报告 timeliness {span}"),
+        description=f"Heat map of report years {span} as of {today.isoformat()}",
     )
     counts: dict[str, int] = {}
-    for row in rows:
+    for row in every:
         counts[row.status] = counts.get(row.status, 0) + 1
     return counts
 

@@ -49,11 +49,14 @@ def timeliness_command(
     year: Annotated[list[str], typer.Option("--year", help="Report year, or a range 2019-2023; repeatable.")],
     region: Annotated[str | None, typer.Option("--region", help="Division code, e.g. 640105.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table | csv | json | html")] = "table",
-    today: Annotated[str | None, typer.Option("--today", help="Judge as of this day (YYYY-MM-DD).")] = None,
+    today: Annotated[
+        str | None, typer.Option("--today", help="What if it were this day (YYYY-MM-DD)? Stores nothing.")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Write the output to FILE.")] = None,
     json_summary: Annotated[bool, typer.Option("--json", help="Counts by status as last line.")] = False,
 ) -> None:
-    """Compute, store and print each expected agency's status per report year."""
+    """Compute, store and print each expected agency's status per report year (`--today`: a what-if,
+    printed but never stored)."""
     from flows.pipeline import prepare_database
     from flows.timeliness import (
         refresh_timeliness,
@@ -75,7 +78,12 @@ def timeliness_command(
         as_of = parse_today(today)
         prepare_database()
         with session_scope(get_settings()) as session:
-            rows = [r for y in years for r in refresh_timeliness(session, y, today=as_of, region=region)]
+            store = today is None
+            rows = [
+                r
+                for y in years
+                for r in refresh_timeliness(session, y, today=as_of, region=region, store=store)
+            ]
             unmatched = [u for y in years for u in unmatched_reports(session, y, region=region)]
     except (CommandError, StorageError, SettingsError) as exc:
         fail(str(exc))

@@ -10,6 +10,7 @@ from flows.timeliness.render import (
     render_csv,
     render_html,
     render_json,
+    render_markdown,
     render_table,
     summary,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "render_csv",
     "render_html",
     "render_json",
+    "render_markdown",
     "render_table",
     "summary",
     "unmatched_reports",

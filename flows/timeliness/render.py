@@ -16,13 +16,15 @@ from typing import Any
 from flows.timeliness.status import StatusRow, UnmatchedReport
 from storage.domain import SHANGHAI, as_utc
 
-STATUSES: tuple[str, ...] = ("on_time", "late", "missing", "pending", "changed")
+STATUSES: tuple[str, ...] = ("on_time", "late", "missing", "pending", "changed", "unchecked")
+# The Chinese word with the English key, as tables and pages print a status.
 STATUS_LABELS: dict[str, str] = {
-    "on_time": "按时 on time",
+    "on_time": "按时 on_time",
     "late": "逾期 late",
     "missing": "未发布 missing",
     "pending": "未到期 pending",
     "changed": "逾期后替换 changed",
+    "unchecked": "未核查 unchecked",
 }
 STATUS_COLOURS: dict[str, str] = {
     "on_time": "#2e7d32",
@@ -30,6 +32,16 @@ STATUS_COLOURS: dict[str, str] = {
     "missing": "#c62828",
     "pending": "#9e9e9e",
     "changed": "#6a1b9a",
+    "unchecked": "#455a64",
+}
+# The same colours as emoji, for the Markdown heat map of the Prefect UI.
+STATUS_EMOJI: dict[str, str] = {
+    "on_time": "🟩",
+    "late": "🟧",
+    "missing": "🟥",
+    "pending": "⬜",
+    "changed": "🟪",
+    "unchecked": "⬛",
 }
 FIELDS: tuple[str, ...] = (
     "agency",
@@ -46,6 +58,7 @@ FIELDS: tuple[str, ...] = (
     "previous_status",
     "carry_over_breaks",
     "near_duplicate",
+    "unchecked_reason",
 )
 
 
@@ -76,6 +89,7 @@ def artifact_rows(rows: Sequence[StatusRow]) -> list[dict[str, str]]:
             "previous_status": _text(row.previous_status),
             "carry_over_breaks": str(row.carry_over_breaks),
             "near_duplicate": "yes" if row.near_duplicate else "no",
+            "unchecked_reason": row.unchecked_reason,
         }
         for row in rows
     ]
@@ -143,7 +157,7 @@ def render_table(rows: Sequence[StatusRow], unmatched: Sequence[UnmatchedReport]
         (
             row.agency.name,
             str(row.year),
-            row.status,
+            STATUS_LABELS[row.status],
             row.deadline.isoformat(),
             _moment(row.published_at)[:16].replace("T", " "),
             row.published_at_source,
@@ -161,6 +175,11 @@ def render_table(rows: Sequence[StatusRow], unmatched: Sequence[UnmatchedReport]
     counts = summary(rows)
     out.append("")
     out.append("  ".join(f"{status}: {counts[status]}" for status in STATUSES))
+    unchecked = [row for row in rows if row.unchecked_reason]
+    if unchecked:
+        out.append("")
+        out.append(f"未核查 unchecked ({len(unchecked)}): no report found, but the source was not checked")
+        out.extend(f"  {row.agency.name} {row.year}: {row.unchecked_reason}" for row in unchecked)
     if unmatched:
         out.append("")
         out.append(f"unmatched reports ({len(unmatched)}):")
@@ -188,6 +207,8 @@ def _cell_title(row: StatusRow) -> str:
         parts.append(f"{row.carry_over_breaks} carry-over breaks")
     if row.near_duplicate:
         parts.append("near-duplicate of previous year")
+    if row.unchecked_reason:
+        parts.append(row.unchecked_reason)
     return "; ".join(parts)
 
 
@@ -205,7 +226,7 @@ def _cell(row: StatusRow) -> str:
         "data-near-duplicate": "yes" if row.near_duplicate else "no",
         "title": _cell_title(row),
     }
-    text = row.status + (f" +{row.days_late}d" if row.days_late else "")
+    text = STATUS_LABELS[row.status] + (f" +{row.days_late}d" if row.days_late else "")
     if row.carry_over_breaks or row.near_duplicate:
         text += " ⚠"
     rendered = " ".join(f'{key}="{html.escape(value)}"' for key, value in attrs.items())
@@ -272,3 +293,34 @@ def render_html(
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def render_markdown(rows: Sequence[StatusRow], *, title: str = "") -> str:
+    """The heat map as a Markdown table (agencies × years, the status colours as emoji with the Chinese
+    label and key): the Prefect UI's view of `nianbao timeliness --format html`."""
+    years = sorted({row.year for row in rows})
+    agencies: dict[int, tuple[str, str]] = {}
+    by_cell: dict[tuple[int, int], StatusRow] = {}
+    for row in rows:
+        agencies.setdefault(row.agency.id, (row.agency.region_code, row.agency.name))
+        by_cell[(row.agency.id, row.year)] = row
+
+    def cell(found: StatusRow | None) -> str:
+        if found is None:
+            return ""
+        late = f" +{found.days_late}d" if found.days_late else ""
+        return f"{STATUS_EMOJI[found.status]} {STATUS_LABELS[found.status]}{late}"
+
+    lines = [f"# {title}", ""] if title else []
+    lines.append("legend: " + " · ".join(f"{STATUS_EMOJI[s]} {STATUS_LABELS[s]}" for s in STATUSES))
+    lines.append("")
+    lines.append("| agency | region | " + " | ".join(str(year) for year in years) + " |")
+    lines.append("|---|---|" + "---|" * len(years))
+    for agency_id in sorted(agencies, key=lambda a: agencies[a]):
+        region, name = agencies[agency_id]
+        cells = " | ".join(cell(by_cell.get((agency_id, year))) for year in years)
+        lines.append(f"| {name.replace('|', '/')} | {region} | {cells} |")
+    counts = summary(rows)
+    lines.append("")
+    lines.append(", ".join(f"{STATUS_LABELS[s]}: {counts[s]}" for s in STATUSES))
+    return "\n".join(lines) + "\n"

@@ -3,6 +3,10 @@
 `classify` is the pure rule; `refresh_timeliness` reads agencies, reports and documents, picks the report
 that counts for each agency-year (earliest published, `not_a_report` ignored), upserts the `timeliness`
 table and returns what it held before, so the flow alerts once per change.
+
+Nothing found is `missing` only when the agency's source was crawled successfully after the deadline;
+otherwise (no source configured, never crawled, or every crawl since the deadline blocked, failed or
+empty) the monitor did not look, and says so: `unchecked`, never alerted.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from storage import repository
 from storage.domain import as_utc, deadline_for, region_sig, shanghai_date
 from storage.models import Agency, Document, Report, utcnow
 
-Status = Literal["on_time", "late", "missing", "pending", "changed"]
+Status = Literal["on_time", "late", "missing", "pending", "changed", "unchecked"]
 ALERT_STATUSES: frozenset[str] = frozenset({"late", "missing", "changed"})
 
 
@@ -54,6 +58,8 @@ class StatusRow:
     replaced_at: datetime | None = None
     carry_over_breaks: int = 0
     near_duplicate: bool = False
+    # Why nothing found is not `missing`: no successful crawl of the agency's source since the deadline.
+    unchecked_reason: str = ""
 
     @property
     def status_changed(self) -> bool:
@@ -93,6 +99,29 @@ def classify(
     if replaced is not None and deadline < replaced <= today:
         return "changed", days_late
     return ("late" if days_late > 0 else "on_time"), days_late
+
+
+def unchecked_reason(
+    deadline: date,
+    today: date,
+    source_id: str | None,
+    ok_crawls: Sequence[datetime],
+    last_crawl: tuple[str, str] | None,
+) -> str:
+    """Why "no report found" cannot be claimed as `missing` ("" when it can).
+
+    It can when the agency's source was crawled successfully (status `ok`) on a Shanghai day after the
+    deadline and not after `today`. `last_crawl` is the newest run's (status, reason), for the message.
+    """
+    if not source_id:
+        return "no source configured for this agency"
+    if any(deadline < shanghai_date(moment) <= today for moment in ok_crawls):
+        return ""
+    if last_crawl is None:
+        return f"source {source_id} was never crawled"
+    status, reason = last_crawl
+    detail = f"last crawl {status}" + (f": {reason}" if reason else "")
+    return f"no successful crawl of source {source_id} after {deadline.isoformat()} ({detail})"
 
 
 @dataclass(frozen=True)
@@ -172,13 +201,13 @@ def _history_flags(session: Session, report_ids: Sequence[int]) -> dict[int, tup
 
 
 def refresh_timeliness(
-    session: Session, year: int, *, today: date, region: str | None = None
+    session: Session, year: int, *, today: date, region: str | None = None, store: bool = True
 ) -> list[StatusRow]:
     """Compute, store (upsert) and return the status of every expected agency for a report year.
 
     `region` is a division code; agencies whose code starts with its significant digits are included.
-    `previous_status` on each row is what the table held before (None for a new agency-year). The
-    caller commits.
+    `previous_status` on each row is what the table held before (None for a new agency-year). With
+    `store=False` (a what-if `--today`) nothing is written. The caller commits.
     """
     # Sorted here, not in SQL, so the order is the same on every database collation.
     all_agencies = sorted(repository.all_agencies(session), key=lambda a: (a.region_code or "", a.name))
@@ -194,6 +223,13 @@ def refresh_timeliness(
         replaced = _first_replacement_after(session, chosen.document, deadline) if chosen else None
         drafts.append((agency, deadline, chosen, replaced))
     flags = _history_flags(session, [c.report.id for _, _, c, _ in drafts if c is not None])
+    sources = sorted({a.source_id for a in agencies if a.source_id})
+    ok_crawls = repository.ok_crawl_times(session, sources)
+    last_crawls: dict[str, tuple[str, str]] = {}
+    for source_id in sources:
+        run = repository.last_crawl_run(session, source_id)
+        if run is not None:
+            last_crawls[source_id] = (run.status, run.reason)
 
     rows: list[StatusRow] = []
     now = utcnow()
@@ -205,6 +241,16 @@ def refresh_timeliness(
             shanghai_date(published.at) if published else None,
             shanghai_date(replaced) if replaced else None,
         )
+        reason = ""
+        if status == "missing":
+            reason = unchecked_reason(
+                deadline,
+                today,
+                agency.source_id,
+                ok_crawls.get(agency.source_id or "", []),
+                last_crawls.get(agency.source_id or ""),
+            )
+            status = "unchecked" if reason else status
         breaks, duplicate = flags.get(chosen.report.id, (0, False)) if chosen else (0, False)
         previous = stored.get(agency.id)
         row = StatusRow(
@@ -221,7 +267,11 @@ def refresh_timeliness(
             replaced_at=replaced if status == "changed" else None,
             carry_over_breaks=breaks,
             near_duplicate=duplicate,
+            unchecked_reason=reason,
         )
+        rows.append(row)
+        if not store:
+            continue
         repository.record_timeliness(
             session,
             previous,
@@ -235,7 +285,6 @@ def refresh_timeliness(
             report_id=row.report_id,
             checked_at=now,
         )
-        rows.append(row)
     return rows
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from storage.db import session_scope
-from storage.models import Agency, Document, Report
+from storage.models import Agency, CrawlRun, Document, Report, Source
 from storage.settings import Settings, get_settings
 
 pytestmark = [
@@ -54,9 +54,18 @@ def read_artifact_rows(key: str) -> list[dict[str, Any]]:
 
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
-    newest = max(artifacts, key=lambda a: a.created)
+    newest = max(artifacts, key=lambda a: str(a.created))
     data = newest.data
     return json.loads(data) if isinstance(data, str) else list(data)  # type: ignore[arg-type]
+
+
+def read_markdown_artifact(key: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+    return str(max(artifacts, key=lambda a: str(a.created)).data)
 
 
 def test_alerts_once_per_status_change_and_publishes_the_table(
@@ -67,8 +76,13 @@ def test_alerts_once_per_status_change_and_publishes_the_table(
     monkeypatch.setenv("NIANBAO_ALERT_URLS", webhook.apprise_url)
     get_settings.cache_clear()
     with session_scope(settings) as session:
+        # The site was crawled successfully after the deadline: what was not found there is missing.
+        session.add(Source(id="xixia", name="西夏区", region_code="640105"))
+        session.flush()
+        crawled = datetime(2024, 5, 1, 1, 0, tzinfo=UTC)
+        session.add(CrawlRun(source_id="xixia", status="ok", started_at=crawled, finished_at=crawled))
         for name in ("西夏区教育局", "西夏区民政局", "西夏区科信局"):
-            session.add(Agency(name=name, kind="department", region_code="640105"))
+            session.add(Agency(name=name, kind="department", region_code="640105", source_id="xixia"))
     publish(settings, "西夏区教育局", datetime(2024, 2, 15, 2, 0, tzinfo=UTC))
     publish(settings, "西夏区科信局", datetime(2024, 1, 26, 2, 0, tzinfo=UTC))
 
@@ -94,3 +108,13 @@ def test_alerts_once_per_status_change_and_publishes_the_table(
         "西夏区民政局": ("late", "131"),
         "西夏区科信局": ("on_time", "0"),
     }
+    heat_map = read_markdown_artifact("timeliness-heatmap-2023").splitlines()
+    assert heat_map[4:] == [
+        "| agency | region | 2023 |",
+        "|---|---|---|",
+        "| 西夏区教育局 | 640105 | 🟧 逾期 late +15d |",
+        "| 西夏区民政局 | 640105 | 🟧 逾期 late +131d |",
+        "| 西夏区科信局 | 640105 | 🟩 按时 on_time |",
+        "",
+        "按时 on_time: 1, 逾期 late: 2, 未发布 missing: 0, 未到期 pending: 0, 逾期后替换 changed: 0, 未核查 unchecked: 0",
+    ]

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from storage.db import session_scope
-from storage.models import Agency, Document, Report, Timeliness
+from storage.models import Agency, CrawlRun, Document, Report, Source, Timeliness
 
 pytestmark = [
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
@@ -31,13 +31,22 @@ def invoke(*args: str) -> Any:
 
 @pytest.fixture
 def loaded(settings: Any) -> Any:
-    """Three departments of 西夏区 (on time, late, never) and one 兴庆区 department, report year 2023."""
+    """Three departments of 西夏区 (on time, late, never) and one 兴庆区 department, report year 2023; their
+    sites were crawled successfully on 15 Feb 2024, so what was not found there is missing."""
     with session_scope(settings) as session:
-        on_time = Agency(name="银川市西夏区教育局", kind="department", region_code="640105")
-        late = Agency(name="银川市西夏区财政局", kind="department", region_code="640105")
+        for source_id in ("xixia", "xingqing"):
+            session.add(Source(id=source_id, name=source_id, region_code="6401"))
+            session.flush()
+            crawled = datetime(2024, 2, 15, 1, 0, tzinfo=UTC)
+            session.add(CrawlRun(source_id=source_id, status="ok", started_at=crawled, finished_at=crawled))
+        department = {"kind": "department", "region_code": "640105", "source_id": "xixia"}
+        on_time = Agency(name="银川市西夏区教育局", **department)
+        late = Agency(name="银川市西夏区财政局", **department)
         session.add_all([on_time, late])
-        session.add(Agency(name="银川市西夏区民政局", kind="department", region_code="640105"))
-        session.add(Agency(name="银川市兴庆区教育局", kind="department", region_code="640104"))
+        session.add(Agency(name="银川市西夏区民政局", **department))
+        session.add(
+            Agency(name="银川市兴庆区教育局", kind="department", region_code="640104", source_id="xingqing")
+        )
         session.flush()
         for n, (agency, published) in enumerate(
             [
@@ -62,17 +71,21 @@ def test_table_with_json_summary_last_line(loaded: Any) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert json.loads(lines[-1]) == {
-        "timeliness": {"on_time": 1, "late": 1, "missing": 1, "pending": 0, "changed": 0},
+        "timeliness": {"on_time": 1, "late": 1, "missing": 1, "pending": 0, "changed": 0, "unchecked": 0},
         "unmatched": 0,
     }
-    statuses = {line.split()[0]: line.split()[2] for line in lines[1:4]}
+    statuses = {line.split()[0]: tuple(line.split()[2:4]) for line in lines[1:4]}
     assert statuses == {
-        "银川市西夏区教育局": "on_time",
-        "银川市西夏区财政局": "late",
-        "银川市西夏区民政局": "missing",
+        "银川市西夏区教育局": ("按时", "on_time"),
+        "银川市西夏区财政局": ("逾期", "late"),
+        "银川市西夏区民政局": ("未发布", "missing"),
     }
     with session_scope(loaded) as session:
-        assert session.query(Timeliness).count() == 3
+        assert session.query(Timeliness).count() == 0  # --today is a what-if
+    assert invoke("--year", "2023", "--region", "640105").exit_code == 0
+    with session_scope(loaded) as session:
+        stored = {(t.agency_id, t.status) for t in session.query(Timeliness)}
+        assert sorted(status for _, status in stored) == ["late", "missing", "on_time"]
 
 
 def test_csv_and_html_to_files(loaded: Any, tmp_path: Path) -> None:
@@ -96,7 +109,13 @@ def test_csv_and_html_to_files(loaded: Any, tmp_path: Path) -> None:
 
 
 def test_json_format_reports_previous_status(loaded: Any) -> None:
-    assert invoke("--year", "2023", "--today", "2024-01-31", "--format", "json").exit_code == 0
+    """The stored statuses (as the daily flow leaves them) are the previous ones; a what-if keeps them."""
+    from datetime import date
+
+    from flows.timeliness import refresh_timeliness
+
+    with session_scope(loaded) as session:
+        refresh_timeliness(session, 2023, today=date(2024, 1, 31))
     result = invoke("--year", "2023", "--today", "2024-03-01", "--format", "json", "--region", "640105")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -105,6 +124,13 @@ def test_json_format_reports_previous_status(loaded: Any) -> None:
         ("银川市西夏区民政局", "pending", "missing"),
         ("银川市西夏区财政局", "pending", "late"),
     ]
+    with session_scope(loaded) as session:
+        assert sorted(t.status for t in session.query(Timeliness)) == [
+            "on_time",
+            "pending",
+            "pending",
+            "pending",
+        ]
 
 
 @pytest.mark.parametrize(

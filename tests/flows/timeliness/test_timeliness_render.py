@@ -19,6 +19,7 @@ from flows.timeliness import (
     render_csv,
     render_html,
     render_json,
+    render_markdown,
     render_table,
     summary,
 )
@@ -101,6 +102,7 @@ def test_artifact_rows_are_flat_strings() -> None:
         "previous_status": "missing",
         "carry_over_breaks": "2",
         "near_duplicate": "yes",
+        "unchecked_reason": "",
     }
     assert flat[2]["published_at"] == "" and flat[2]["days_late"] == "" and flat[2]["previous_status"] == ""
 
@@ -115,7 +117,14 @@ def test_csv_round_trips() -> None:
 
 def test_json_has_rows_unmatched_and_summary() -> None:
     data = json.loads(render_json(ROWS, UNMATCHED))
-    assert data["summary"] == {"on_time": 1, "late": 1, "missing": 1, "pending": 1, "changed": 1}
+    assert data["summary"] == {
+        "on_time": 1,
+        "late": 1,
+        "missing": 1,
+        "pending": 1,
+        "changed": 1,
+        "unchecked": 0,
+    }
     assert data["rows"][1]["days_late"] == 1 and data["rows"][1]["near_duplicate"] is True
     assert data["rows"][2]["report_id"] is None and data["rows"][2]["previous_status"] is None
     assert data["unmatched"] == [
@@ -132,7 +141,14 @@ def test_json_has_rows_unmatched_and_summary() -> None:
 
 
 def test_summary_counts_every_status() -> None:
-    assert summary([]) == {"on_time": 0, "late": 0, "missing": 0, "pending": 0, "changed": 0}
+    assert summary([]) == {
+        "on_time": 0,
+        "late": 0,
+        "missing": 0,
+        "pending": 0,
+        "changed": 0,
+        "unchecked": 0,
+    }
 
 
 def test_text_table_lists_rows_counts_and_unmatched() -> None:
@@ -152,6 +168,7 @@ def test_text_table_lists_rows_counts_and_unmatched() -> None:
     assert lines[2].split() == [
         "银川市西夏区教育局",
         "2023",
+        "逾期",
         "late",
         "2024-01-31",
         "2024-02-01",
@@ -161,7 +178,7 @@ def test_text_table_lists_rows_counts_and_unmatched() -> None:
         "2",
         "yes",
     ]
-    assert "on_time: 1  late: 1  missing: 1  pending: 1  changed: 1" in lines
+    assert "on_time: 1  late: 1  missing: 1  pending: 1  changed: 1  unchecked: 0" in lines
     assert lines[-2:] == ["unmatched reports (1):", "  2023  银川市科学技术局  http://127.0.0.1/x.html"]
     # CJK names count double, so columns line up.
     assert display_width(lines[1][: lines[1].index("2022")]) == lines[0].index("year") == 22
@@ -208,7 +225,7 @@ def _assert_heatmap(tree: lxml_html.HtmlElement) -> None:
     assert len(tree.xpath("//table[@id='heatmap']/tbody/tr")) == 3
     assert len(tree.xpath("//table[@id='heatmap']//td[contains(@class,'empty')]")) == 4
     legend = [span.get("data-status") for span in tree.xpath("//p[@id='legend']/span")]
-    assert legend == ["on_time", "late", "missing", "pending", "changed"]
+    assert legend == ["on_time", "late", "missing", "pending", "changed", "unchecked"]
     assert [
         tr.get("data-report-id") for tr in tree.xpath("//table[@id='unmatched']//tr[@data-report-id]")
     ] == ["21"]
@@ -229,3 +246,46 @@ def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
     dom = dump_dom(page.as_uri(), tmp_path / "profile")
     tree = lxml_html.fromstring(dom)
     _assert_heatmap(tree)
+
+
+UNCHECKED = StatusRow(
+    AgencyRef(4, "银川市西夏区民政局", "department", "640105"),
+    2023,
+    "unchecked",
+    date(2024, 1, 31),
+    unchecked_reason="no successful crawl of source xixia after 2024-01-31 (last crawl blocked: HTTP 403)",
+)
+
+
+def test_unchecked_rows_say_why_in_every_format() -> None:
+    rows = [*ROWS, UNCHECKED]
+    text = render_table(rows).splitlines()
+    assert text[-2] == "未核查 unchecked (1): no report found, but the source was not checked"
+    assert text[-1] == (
+        "  银川市西夏区民政局 2023: no successful crawl of source xixia after 2024-01-31 (last crawl blocked: HTTP 403)"
+    )
+    assert text[6].split()[:4] == ["银川市西夏区民政局", "2023", "未核查", "unchecked"]
+    assert json.loads(render_json(rows))["rows"][-1]["unchecked_reason"] == UNCHECKED.unchecked_reason
+    page = lxml_html.fromstring(render_html(rows))
+    (cell,) = page.xpath("//td[@data-agency='银川市西夏区民政局']")
+    assert (cell.get("data-status"), cell.text_content()) == ("unchecked", "未核查 unchecked")
+    assert cell.get("title").endswith("(last crawl blocked: HTTP 403)")
+
+
+def test_markdown_heat_map_for_the_prefect_ui() -> None:
+    assert render_markdown([*ROWS, UNCHECKED], title="timeliness 2022-2024").splitlines() == [
+        "# timeliness 2022-2024",
+        "",
+        "legend: 🟩 按时 on_time · 🟧 逾期 late · 🟥 未发布 missing · ⬜ 未到期 pending · 🟪 逾期后替换 changed"
+        " · ⬛ 未核查 unchecked",
+        "",
+        "| agency | region | 2022 | 2023 | 2024 |",
+        "|---|---|---|---|---|",
+        '| 某局, "测试" 单位 | 640105 |  | 🟥 未发布 missing |  |',
+        "| 银川市西夏区人民政府 | 640105 |  | 🟪 逾期后替换 changed | ⬜ 未到期 pending |",
+        "| 银川市西夏区教育局 | 640105 | 🟩 按时 on_time | 🟧 逾期 late +1d |  |",
+        "| 银川市西夏区民政局 | 640105 |  | ⬛ 未核查 unchecked |  |",
+        "",
+        "按时 on_time: 1, 逾期 late: 1, 未发布 missing: 1, 未到期 pending: 1, 逾期后替换 changed: 1,"
+        " 未核查 unchecked: 1",
+    ]

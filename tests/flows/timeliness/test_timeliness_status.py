@@ -12,12 +12,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.timeliness import refresh_timeliness, unmatched_reports
-from storage.models import Agency, Document, Finding, Report, Source, Timeliness
+from storage.models import Agency, CrawlRun, Document, Finding, Report, Source, Timeliness
 
 _serial = count(1)
+CRAWLED = "xixia-crawled"
+
+
+def crawled_source(session: Session) -> str:
+    """A source crawled successfully at 09:00 Shanghai on 1 Feb and 1 Apr 2024 (after the 2023 deadlines
+    of departments and governments), so that finding nothing there is `missing`."""
+    if session.get(Source, CRAWLED) is None:
+        session.add(Source(id=CRAWLED, name="西夏区政府网站", region_code="640105"))
+        session.flush()
+        for day in (utc(2024, 2, 1, 1, 0), utc(2024, 4, 1, 1, 0)):
+            session.add(CrawlRun(source_id=CRAWLED, status="ok", started_at=day, finished_at=day))
+        session.flush()
+    return CRAWLED
 
 
 def add_agency(session: Session, name: str, kind: str = "department", **fields: Any) -> Agency:
+    fields.setdefault("source_id", crawled_source(session))
     agency = Agency(name=name, kind=kind, region_code=fields.pop("region_code", "640105"), **fields)
     session.add(agency)
     session.flush()
@@ -278,3 +292,84 @@ def test_region_filter_and_history_flags(session: Session) -> None:
 def test_nothing_expected_gives_no_rows(session: Session) -> None:
     assert refresh_timeliness(session, 2023, today=date(2024, 2, 1)) == []
     assert unmatched_reports(session, 2023) == []
+
+
+def test_nothing_found_without_a_successful_crawl_after_the_deadline_is_unchecked(session: Session) -> None:
+    """`missing` needs an `ok` crawl of the agency's source after the deadline (and by `today`)."""
+    session.add_all(
+        [
+            Source(id="blocked", name="b", region_code="640105"),
+            Source(id="down", name="d", region_code="640105"),
+            Source(id="early", name="e", region_code="640105"),
+        ]
+    )
+    session.flush()
+    session.add_all(
+        [
+            CrawlRun(
+                source_id="blocked", status="ok", started_at=utc(2024, 1, 20), finished_at=utc(2024, 1, 20)
+            ),
+            CrawlRun(
+                source_id="blocked",
+                status="blocked",
+                reason="anti-bot challenge (wzws, HTTP 412)",
+                started_at=utc(2024, 2, 3),
+            ),
+            CrawlRun(
+                source_id="down",
+                status="failed",
+                reason="no list page could be fetched",
+                started_at=utc(2024, 2, 3),
+            ),
+            # Ends at 23:30 Shanghai on the deadline day: still not after it.
+            CrawlRun(source_id="early", status="ok", started_at=utc(2024, 1, 31, 15, 30)),
+        ]
+    )
+    add_agency(session, "银川市西夏区民政局")
+    add_agency(session, "银川市西夏区财政局", source_id="blocked")
+    add_agency(session, "银川市西夏区审计局", source_id="down")
+    add_agency(session, "银川市西夏区统计局", source_id="early")
+    add_agency(session, "银川市西夏区档案局", source_id=None)
+
+    rows = by_name(refresh_timeliness(session, 2023, today=date(2024, 3, 1)))
+
+    assert {name: (row.status, row.unchecked_reason, row.needs_alert) for name, row in rows.items()} == {
+        "银川市西夏区民政局": ("missing", "", True),
+        "银川市西夏区财政局": (
+            "unchecked",
+            "no successful crawl of source blocked after 2024-01-31"
+            " (last crawl blocked: anti-bot challenge (wzws, HTTP 412))",
+            False,
+        ),
+        "银川市西夏区审计局": (
+            "unchecked",
+            "no successful crawl of source down after 2024-01-31 (last crawl failed: no list page could be fetched)",
+            False,
+        ),
+        "银川市西夏区统计局": (
+            "unchecked",
+            "no successful crawl of source early after 2024-01-31 (last crawl ok)",
+            False,
+        ),
+        "银川市西夏区档案局": ("unchecked", "no source configured for this agency", False),
+    }
+    # The crawl of 1 Feb counts from that day on; a what-if before it has not seen it yet.
+    assert (
+        by_name(refresh_timeliness(session, 2023, today=date(2024, 2, 1)))["银川市西夏区民政局"].status
+        == "missing"
+    )
+    session.add(Source(id="late-ok", name="l", region_code="640105"))
+    session.flush()
+    session.add(CrawlRun(source_id="late-ok", status="ok", started_at=utc(2024, 3, 5, 1, 0)))
+    add_agency(session, "银川市西夏区水务局", source_id="late-ok")
+    before_crawl = by_name(refresh_timeliness(session, 2023, today=date(2024, 3, 1), store=False))
+    assert before_crawl["银川市西夏区水务局"].status == "unchecked"
+
+
+def test_a_what_if_day_stores_nothing(session: Session) -> None:
+    add_agency(session, "银川市西夏区民政局")
+    refresh_timeliness(session, 2023, today=date(2024, 3, 1))
+    what_if = refresh_timeliness(session, 2023, today=date(2024, 1, 15), store=False)
+    assert [(r.status, r.previous_status) for r in what_if] == [("pending", "missing")]
+    stored = session.scalars(select(Timeliness)).one()
+    assert stored.status == "missing"
