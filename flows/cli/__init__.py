@@ -12,9 +12,11 @@ __all__ = ["COMMAND_MODULES", "CommandError", "ExpectedFailure", "app", "fail", 
 
 # Each module registers its commands on `app` when imported; keep the list sorted.
 COMMAND_MODULES: tuple[str, ...] = (
+    "compare",
     "crawl",
     "db",
     "documents",
+    "export",
     "findings",
     "parse",
     "pipeline",
