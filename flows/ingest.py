@@ -19,8 +19,20 @@ from parsers.model import Finding, ParserInfo
 from parsers.model import Report as ParsedReport
 from storage import models, repository
 from storage.db import session_scope
+from storage.errors import DatabaseError, RecordNotFound, StorageError
 from storage.objectstore import open_store
 from storage.settings import Settings
+
+ENTRY_NAME = "flows.convert:parse_document"
+"""What the parse worker calls: `parsers.parse` behind the legacy Word/WPS conversion."""
+
+
+def parse_here(data: bytes, *, filename: str, content_type: str) -> ParsedReport:
+    """`ENTRY_NAME` in this process."""
+    from flows.parseworker import entry_point
+
+    report: ParsedReport = entry_point(ENTRY_NAME)(data, filename=filename, content_type=content_type)
+    return report
 
 
 @dataclass(frozen=True)
@@ -77,9 +89,12 @@ def locate_original(settings: Settings, document_id: int) -> Original:
 
 
 def parse_original(settings: Settings, original: Original) -> ParsedReport:
-    """Fetch the bytes by key and parse them; ParseError means the bytes themselves are bad."""
+    """Fetch the bytes by key and parse them (a legacy .doc/.wps converted by LibreOffice first);
+    ParseError means the bytes themselves are bad."""
     data = open_store(settings).get(original.object_key)
-    return parsers.parse(data, filename=original.url.rsplit("/", 1)[-1], content_type=original.content_type)
+    return parse_isolated(
+        settings, data, filename=original.url.rsplit("/", 1)[-1], content_type=original.content_type
+    )
 
 
 def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) -> IngestOutcome:
@@ -102,14 +117,16 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             report_status=parsed.status,
         )
         if parsed.status == "unreadable" and document.parent_id is None:
-            repository.mark_document(session, document.id, "failed", error=parsed.findings[0].message)
+            repository.mark_document(
+                session, document.id, "failed", error=parsed.findings[0].message, count_attempt=False
+            )
             return replace(outcome, status="failed", error=parsed.findings[0].message)
         if (
             parsed.status == "not_a_report"
             or is_companion(document.title or (document.meta or {}).get("ArticleTitle", ""))
             or _is_cover_page(session, document, parsed)
         ):
-            repository.mark_document(session, document.id, "not_a_report")
+            repository.mark_document(session, document.id, "not_a_report", count_attempt=False)
             return replace(outcome, status="not_a_report")
 
         parent = repository.find_document(session, document.parent_id) if document.parent_id else None
@@ -140,9 +157,11 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             agency_name=agency.name if agency is not None else None,
         )
         if parsed.status == "unreadable":
-            repository.mark_document(session, document.id, "failed", error=parsed.findings[0].message)
+            repository.mark_document(
+                session, document.id, "failed", error=parsed.findings[0].message, count_attempt=False
+            )
         else:
-            repository.mark_document(session, document.id, "parsed")
+            repository.mark_document(session, document.id, "parsed", count_attempt=False)
         followups: list[dict[str, Any]] = []
         if agency is not None and year is not None:
             followups = _recheck_following_year(session, agency.id, year, parsed)
@@ -162,8 +181,9 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
 def unreadable_report(original: Original, error: ParseError) -> ParsedReport | None:
     """A published attachment we cannot read still proves publication: a report without cells.
 
-    Only for kinds a person can open but we do not parse (legacy Word/WPS, OFD, spreadsheets, images)
-    and password-protected files; damaged or wrong downloads stay plain failures.
+    Only for kinds a person can open but we do not parse here (a legacy Word/WPS file without
+    LibreOffice, an image without OCR) and password-protected files; damaged or wrong downloads stay
+    plain failures.
     """
     if not isinstance(error, UnsupportedKind | EncryptedDocument):
         return None
@@ -181,7 +201,57 @@ def unreadable_report(original: Original, error: ParseError) -> ParsedReport | N
 def record_failure(settings: Settings, document_id: int, error: str, *, retryable: bool) -> None:
     """Write the failure back to the document row (status, attempts, last error)."""
     with session_scope(settings) as session:
-        repository.mark_document(session, document_id, "failed", error=error, retryable=retryable)
+        repository.mark_document(
+            session, document_id, "failed", error=error, retryable=retryable, count_attempt=False
+        )
+
+
+class Outage(StorageError):
+    """The object store or the database is unavailable: not the document's fault, so its attempt is
+    given back; `service` names what is down."""
+
+    def __init__(self, service: str, error: str) -> None:
+        super().__init__(f"{service} unavailable: {error}")
+        self.service = service
+
+
+def outage_service(exc: BaseException) -> str | None:
+    """ "object store" or "database" when `exc` says that service is unreachable, else None."""
+    if isinstance(exc, Outage):
+        return exc.service
+    if isinstance(exc, ParseError | RecordNotFound):
+        return None
+    module = type(exc).__module__
+    if module.startswith(("sqlalchemy", "psycopg")) or isinstance(exc, DatabaseError):
+        return "database"
+    if isinstance(exc, StorageError | OSError | TimeoutError | ConnectionError) or module.startswith(
+        ("minio", "urllib3", "botocore")
+    ):
+        return "object store"
+    return None
+
+
+def claim_attempt(settings: Settings, document_id: int) -> None:
+    """Count the attempt and commit before the parse starts (see `repository.claim_ingest_attempt`)."""
+    with session_scope(settings) as session:
+        repository.claim_ingest_attempt(session, document_id)
+
+
+def refund_attempt(settings: Settings, document_id: int, error: str) -> None:
+    """An outage, not the document, ended the attempt: give it back (the document stays pending)."""
+    with session_scope(settings) as session:
+        repository.refund_ingest_attempt(session, document_id, error)
+
+
+def parse_isolated(settings: Settings, data: bytes, *, filename: str, content_type: str) -> ParsedReport:
+    """Parse in the worker process under `parse_memory_mb` and `parse_seconds` (flows.parseworker), or
+    in this process when `parse_isolated` is off; a worker that dies or overruns is a ParseError."""
+    from flows.parseworker import WorkerLimits, worker_for
+
+    if not settings.parse_isolated:
+        return parse_here(data, filename=filename, content_type=content_type)
+    limits = WorkerLimits(memory_mb=settings.parse_memory_mb, seconds=settings.parse_seconds)
+    return worker_for(limits).parse(data, filename=filename, content_type=content_type, entry=ENTRY_NAME)
 
 
 def _is_cover_page(session: Session, document: models.Document, parsed: ParsedReport) -> bool:

@@ -10,8 +10,8 @@ import time
 
 from parsers.detect import detect_kind
 from parsers.document import Document
-from parsers.errors import ParseError, as_parse_error
-from parsers.model import Report
+from parsers.errors import ParseError, UnsupportedKind, as_parse_error
+from parsers.model import Report, SourceKind
 from parsers.pipeline import VERSION, build_report
 from parsers.settings import ParseSettings
 
@@ -47,17 +47,37 @@ def _read(kind: str, data: bytes, content_type: str, settings: ParseSettings) ->
         from parsers.html import read_html
 
         return read_html(data, content_type, settings)
+    if kind == "xls":
+        from parsers.spreadsheet import read_spreadsheet
+
+        return read_spreadsheet(data)
+    if kind == "ofd":
+        from parsers.ofd import read_ofd
+
+        return read_ofd(data)
+    if kind == "doc":
+        raise UnsupportedKind(
+            "legacy Word/WPS (OLE2 .doc/.wps) document: needs conversion by LibreOffice (flows.convert)"
+        )
     from parsers.text import read_text
 
     return read_text(data, content_type)
 
 
 def parse(
-    data: bytes, *, filename: str = "", content_type: str = "", settings: ParseSettings | None = None
+    data: bytes,
+    *,
+    filename: str = "",
+    content_type: str = "",
+    settings: ParseSettings | None = None,
+    source_kind: SourceKind | None = None,
 ) -> Report:
-    """Parse one report document (PDF, DOCX, HTML or text) into the canonical Report."""
+    """Parse one report document (PDF, DOCX, HTML, text, spreadsheet or OFD) into the canonical
+    Report; `source_kind` names the kind the bytes were converted from (a .doc read as its DOCX)."""
     started = time.perf_counter()
     doc = read_document(data, filename=filename, content_type=content_type, settings=settings)
+    if source_kind is not None:
+        doc.kind = source_kind
     try:
         return build_report(doc, started=started)
     except ParseError:

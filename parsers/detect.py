@@ -7,10 +7,19 @@ import re
 import zipfile
 from typing import Literal
 
-from parsers.errors import EmptyDocument, ResourceLimit, TruncatedDocument, UnsupportedKind, WrongKind
+from parsers.errors import (
+    EmptyDocument,
+    EncryptedDocument,
+    ResourceLimit,
+    TruncatedDocument,
+    UnsupportedKind,
+    WrongKind,
+)
 from parsers.settings import MB, ParseSettings
 
-Kind = Literal["pdf", "docx", "html", "text"]
+Kind = Literal["pdf", "docx", "html", "text", "doc", "xls", "ofd"]
+"""`doc` (legacy Word/WPS) is converted to DOCX outside the parsers (flows.convert); `xls` is any
+spreadsheet python-calamine reads (.xls, .xlsx, .et); `ofd` is GB/T 33190."""
 
 _HTML_SNIFF = re.compile(rb"<(!doctype\s+html|html|head|body|meta|title|div|table|p|script)[\s>/]", re.I)
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -43,7 +52,7 @@ def _detect(data: bytes, filename: str, content_type: str, settings: ParseSettin
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return _zip_kind(data, settings)
     if data.startswith(_OLE2):
-        raise UnsupportedKind("legacy Word/WPS (OLE2 .doc/.wps) document: convert to DOCX or PDF first")
+        return _ole2_kind(data, filename)
     if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
         raise UnsupportedKind("image file, not a text document: needs OCR")
     if data.startswith(b"\x1f\x8b") or data.startswith(b"Rar!") or data.startswith(b"7z\xbc\xaf"):
@@ -88,7 +97,27 @@ def _zip_kind(data: bytes, settings: ParseSettings) -> Kind:
     if "word/document.xml" in names:
         return "docx"
     if any(n.startswith("xl/") for n in names):
-        raise UnsupportedKind("spreadsheet (XLSX) attachment: not parsed")
-    if any(n.lower().endswith(".ofd") or n == "OFD.xml" for n in names):
-        raise UnsupportedKind("OFD document: not parsed")
+        return "xls"
+    if "OFD.xml" in names:
+        return "ofd"
     raise UnsupportedKind(f"ZIP archive with {len(names)} files, not a report document")
+
+
+def _stream(name: str) -> bytes:
+    """An OLE2 directory entry name as stored (UTF-16LE)."""
+    return name.encode("utf-16-le")
+
+
+def _ole2_kind(data: bytes, filename: str) -> Kind:
+    """An OLE2 compound file by its streams: WordDocument (Word 97–2003 and Kingsoft WPS) or
+    Workbook/Book (Excel, WPS 表格); an encrypted OOXML file is an OLE2 file holding EncryptedPackage.
+    The stream names are in the directory sectors, so a search of the bytes finds them."""
+    if _stream("EncryptedPackage") in data:
+        raise EncryptedDocument("password-protected Office document (encrypted package)")
+    if _stream("WordDocument") in data:
+        return "doc"
+    if _stream("Workbook") in data or _stream("Book\x00") in data:
+        return "xls"
+    if filename.lower().endswith((".doc", ".wps", ".dot", ".wpt")):
+        raise UnsupportedKind("legacy Word/WPS (OLE2 .doc/.wps) file without a WordDocument stream")
+    raise UnsupportedKind("OLE2 compound file of an unknown kind (not Word, WPS or Excel)")

@@ -11,8 +11,10 @@ from typing import Any, Literal
 
 Format = Literal["gov2021", "gov2019", "stat2014", "unknown"]
 Severity = Literal["error", "warning", "info"]
-SourceKind = Literal["pdf", "html", "docx", "text"]
-# unreadable: an attachment that was published but cannot be read (legacy .doc/.wps, OFD, a password):
+SourceKind = Literal["pdf", "html", "docx", "text", "doc", "xls", "ofd", "ocr"]
+"""What the report was read from: `doc` a legacy Word/WPS file (read as its LibreOffice DOCX), `xls` a
+spreadsheet (.xls/.xlsx/.et), `ofd` a GB/T 33190 file, `ocr` page images (a scanned PDF or a picture)."""
+# unreadable: an attachment that was published but cannot be read (a password, no LibreOffice for a .doc):
 # it still counts as published for the timeliness monitor, with no cells.
 ReportStatus = Literal["parsed", "not_a_report", "needs_ocr", "unreadable"]
 

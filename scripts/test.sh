@@ -42,6 +42,13 @@ if ! psql -w -h 127.0.0.1 -U postgres -d postgres -c 'select 1' >/dev/null 2>&1;
   export NIANBAO_TEST_PG_URL=postgresql+psycopg://postgres:nianbao-test@127.0.0.1:5432/postgres
 fi
 
+# LibreOffice headless converts legacy .doc/.wps attachments (flows/convert.py) and makes the .doc
+# fixtures; Writer alone, without a desktop or recommended fonts.
+if ! command -v soffice >/dev/null 2>&1; then
+  log "installing LibreOffice Writer (apt-get install libreoffice-writer-nogui)"
+  apt_install --no-install-recommends libreoffice-writer-nogui
+fi
+
 # Headless Chromium renders the timeliness page and the Prefect UI in tests.
 if ! command -v chromium >/dev/null 2>&1; then
   log "installing Chromium (apt-get install chromium)"

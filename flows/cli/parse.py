@@ -65,7 +65,9 @@ def render_table_view(report: Report) -> str:
 
 @app.command("parse")
 def parse_command(
-    file: Annotated[Path, typer.Argument(help="A report document: PDF, DOCX, HTML or text.")],
+    file: Annotated[
+        Path, typer.Argument(help="A report document: PDF, DOCX, DOC/WPS, XLS/XLSX, OFD, HTML or text.")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the canonical JSON instead of tables.")
     ] = False,
@@ -73,11 +75,11 @@ def parse_command(
     """Parse one report document and print its tables and findings."""
     if not file.is_file():
         fail(f"no such file: {file}", code=2)
-    from parsers import parse
+    from flows.convert import parse_document
     from parsers.errors import ParseError
 
     try:
-        report = parse(file.read_bytes(), filename=file.name)
+        report = parse_document(file.read_bytes(), filename=file.name)
     except ParseError as exc:
         fail(f"{file.name}: {exc}")
     if as_json:

@@ -10,6 +10,7 @@ import pytest
 from flows.demo import reportgen as g
 from parsers import ParseSettings, parse
 from parsers.errors import (
+    CorruptDocument,
     EmptyDocument,
     EncryptedDocument,
     ParseError,
@@ -83,17 +84,17 @@ def test_truncated_pdf_with_end_marker_cut_mid_body() -> None:
         assert report.status in ("parsed", "needs_ocr")
 
 
-def test_legacy_word_document_is_unsupported() -> None:
+def test_ole2_file_named_doc_without_word_stream_is_unsupported() -> None:
     with pytest.raises(UnsupportedKind) as caught:
         parse(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, filename="report.doc")
-    assert str(caught.value) == "legacy Word/WPS (OLE2 .doc/.wps) document: convert to DOCX or PDF first"
+    assert str(caught.value) == "legacy Word/WPS (OLE2 .doc/.wps) file without a WordDocument stream"
 
 
-def test_xlsx_is_unsupported() -> None:
+def test_xlsx_without_sheets_is_corrupt() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("xl/workbook.xml", "<workbook/>")
-    with pytest.raises(UnsupportedKind, match="spreadsheet"):
+    with pytest.raises(CorruptDocument, match=r"^damaged spreadsheet"):
         parse(buf.getvalue(), filename="a.xlsx")
 
 
