@@ -2,8 +2,9 @@
 
 `nianbao serve` needs a Prefect API (`PREFECT_API_URL`): the `ingest` deployment starts on each
 `nianbao.document.stored` event, `ingest pending` runs on a cron as the safety net for lost events,
-`crawl` and `timeliness` on their crons. The Automation notifies on any flow run that enters Failed or
-Crashed — server side, because client-side hooks do not run when a process dies.
+`crawl`, `timeliness` and `export` (the open dataset to the object store) on their crons. The
+Automation notifies on any flow run that enters Failed or Crashed — server side, because client-side
+hooks do not run when a process dies.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ NOTIFY_BODY = (
 
 
 def build_deployments(settings: Settings) -> list[Any]:
-    """The deployments `nianbao serve` runs: four on schedules or events, `review-finding` on demand (UI)."""
+    """The deployments `nianbao serve` runs: five on schedules or events, `review-finding` on demand (UI)."""
     from prefect.events import DeploymentEventTrigger
     from prefect.schedules import Cron
 
+    from flows.export import export_flow
     from flows.flows import (
         crawl_flow,
         ingest_flow,
@@ -54,6 +56,9 @@ def build_deployments(settings: Settings) -> list[Any]:
             name="timeliness", schedule=Cron(settings.timeliness_cron, timezone=settings.timezone)
         ),
         review_finding_flow.to_deployment(name="review-finding"),
+        export_flow.to_deployment(
+            name="export", schedule=Cron(settings.export_cron, timezone=settings.timezone)
+        ),
     ]
 
 

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     crawl_cron: str = "0 3 * * *"
     ingest_pending_cron: str = "*/30 * * * *"
     timeliness_cron: str = "0 8 * * *"
+    export_cron: str = Field(
+        default="0 4 * * 1", description="When the open dataset is exported to exports/."
+    )
     timezone: str = "Asia/Shanghai"
 
     alert_urls: Annotated[list[str], NoDecode] = Field(
