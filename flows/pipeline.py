@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.cli.app import progress
+from parsers.model import SEVERITY_ORDER
 from storage.settings import get_settings
 
 DEMO_REPORT_YEAR = 2023
@@ -65,7 +66,7 @@ def summarize(crawls: list[dict[str, Any]], outcomes: list[Any]) -> PipelineSumm
             summary.not_reports += 1
         else:
             summary.failed += 1
-    summary.findings = dict(severities)
+    summary.findings = {s: severities[s] for s in SEVERITY_ORDER if severities[s]}
     return summary
 
 

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 Format = Literal["gov2021", "gov2019", "stat2014", "unknown"]
 Severity = Literal["error", "warning", "info"]
+SEVERITY_ORDER: tuple[Severity, ...] = ("error", "warning", "info")
+"""Severities, most severe first: the order every summary and listing uses."""
 SourceKind = Literal["pdf", "html", "docx", "text", "doc", "xls", "ofd", "ocr"]
 """What the report was read from: `doc` a legacy Word/WPS file (read as its LibreOffice DOCX), `xls` a
 spreadsheet (.xls/.xlsx/.et), `ofd` a GB/T 33190 file, `ocr` page images (a scanned PDF or a picture)."""
