@@ -21,6 +21,7 @@ from storage.domain import AGENCY_KINDS, check_mm_dd, deadline_override_for, reg
 SHIPPED_SOURCES_DIR = Path(__file__).resolve().parent / "sources"
 DEFAULT_MAX_PAGES = 50
 DEFAULT_RECHECK_DAYS = 7
+DEFAULT_DISCOVER_HOPS = 3
 
 _SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _REGION_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
@@ -42,6 +43,7 @@ _SOURCE_KEYS = {
     "max_pages",
     "politeness",
     "recheck_days",
+    "discover_hops",
     "notes",
 }
 _AGENCY_KEYS = {"name", "aliases", "kind", "region_code", "source", "deadline_override", "notes"}
@@ -105,6 +107,7 @@ class SourceConfig:
     max_pages: int = DEFAULT_MAX_PAGES
     politeness: Politeness = field(default_factory=Politeness)
     recheck_days: int = DEFAULT_RECHECK_DAYS
+    discover_hops: int = DEFAULT_DISCOVER_HOPS
     file: str = ""
     line: int = 0
 
@@ -122,6 +125,7 @@ class SourceConfig:
             "max_pages": self.max_pages,
             "politeness": vars(self.politeness).copy(),
             "recheck_days": self.recheck_days,
+            "discover_hops": self.discover_hops,
             "file": self.file,
         }
 
@@ -390,6 +394,9 @@ def _source(doc: _Doc, path: tuple[Any, ...], value: Any, file_region: str) -> S
         politeness=_politeness(doc, (*path, "politeness"), data.get("politeness")),
         recheck_days=_int(
             doc, (*path, "recheck_days"), data.get("recheck_days", DEFAULT_RECHECK_DAYS), low=0, high=3650
+        ),
+        discover_hops=_int(
+            doc, (*path, "discover_hops"), data.get("discover_hops", DEFAULT_DISCOVER_HOPS), low=0, high=6
         ),
         file=str(doc.path),
         line=doc.line(path),

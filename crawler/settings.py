@@ -71,7 +71,10 @@ def scrapy_settings(settings: Settings, source: SourceConfig, *, log_level: str 
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
         "NIANBAO_RETRY_BACKOFF_BASE": max(delay, RETRY_BACKOFF_MIN),
         "NIANBAO_RETRY_BACKOFF_MAX": RETRY_BACKOFF_MAX,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.RetryBackoffMiddleware": 560},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.RetryBackoffMiddleware": 560,
+            "crawler.middlewares.OffsiteRedirectMiddleware": 650,
+        },
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,

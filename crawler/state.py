@@ -7,7 +7,9 @@ Incremental crawling rests on three facts kept in the database:
   crash is fetched on the next run without fetching its page again.
 - the `state` entry of the last `ok` crawl run's stats: list-page validators (ETag/Last-Modified) for
   conditional requests, the Hanweb parameters of each column page, and when known documents were
-  last re-checked (`rechecked_at`).
+  last re-checked (`rechecked_at`); the 年报 column found from each start URL (`columns`, so the next
+  crawl starts there), the year folders and frames each column page led to (`followed`, replayed when
+  the column page answers 304) and the dataproxy URLs that answer POST only (`methods`).
 - whether the last finished run was `ok`: only then may the walk send conditional requests and stop
   paginating at a list page whose report links are all known. After a failed/killed run the next one
   walks every list page again (still downloading nothing already stored).
@@ -99,6 +101,9 @@ class CrawlState:
     list_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     hanweb: dict[str, dict[str, str]] = field(default_factory=dict)
     rechecked_at: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    followed: dict[str, list[str]] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any] | None) -> CrawlState:
@@ -107,6 +112,9 @@ class CrawlState:
             list_validators=dict(state.get("list_validators") or {}),
             hanweb=dict(state.get("hanweb") or {}),
             rechecked_at=state.get("rechecked_at"),
+            columns=dict(state.get("columns") or {}),
+            followed={str(k): [str(u) for u in v] for k, v in (state.get("followed") or {}).items()},
+            methods=dict(state.get("methods") or {}),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,6 +122,9 @@ class CrawlState:
             "list_validators": self.list_validators,
             "hanweb": self.hanweb,
             "rechecked_at": self.rechecked_at,
+            "columns": self.columns,
+            "followed": self.followed,
+            "methods": self.methods,
         }
 
 
@@ -145,6 +156,11 @@ class RunContext:
     fatal: str | None = None
     list_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     hanweb: dict[str, dict[str, str]] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    followed: dict[str, list[str]] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
+    forgotten: set[str] = field(default_factory=set)
+    """Start URLs whose remembered column stopped answering or listing reports (re-discovered)."""
 
     def fail(self, url: str, reason: str, status: int | None = None) -> None:
         """Count an error and remember the failing URL (bounded)."""
@@ -157,7 +173,15 @@ class RunContext:
         validators = {**self.previous.list_validators, **self.list_validators}
         hanweb = {**self.previous.hanweb, **self.hanweb}
         rechecked = self.started_at.isoformat() if self.recheck_due else self.previous.rechecked_at
-        return CrawlState(list_validators=validators, hanweb=hanweb, rechecked_at=rechecked)
+        columns = {k: v for k, v in self.previous.columns.items() if k not in self.forgotten}
+        return CrawlState(
+            list_validators=validators,
+            hanweb=hanweb,
+            rechecked_at=rechecked,
+            columns={**columns, **self.columns},
+            followed={**self.previous.followed, **self.followed},
+            methods={**self.previous.methods, **self.methods},
+        )
 
     def summary(self) -> dict[str, Any]:
         """Everything the parent process records in the crawl_runs row."""

@@ -49,6 +49,15 @@ class DeadlineError(ValueError):
     """A deadline override that is not a valid "MM-DD"."""
 
 
+_GOVERNMENT_NAME = re.compile(r"(人民政府|政府|街道办事处|管理委员会|管委会)$")
+
+
+def guess_agency_kind(name: str) -> str:
+    """`government` for a 人民政府 (also 街道办事处, 管委会), else `department` (办公室, 局, 委员会…):
+    a guess for a new registry entry, for a person to confirm (政府办公室 is a department)."""
+    return "government" if _GOVERNMENT_NAME.search(name.strip()) else "department"
+
+
 def region_sig(code: str) -> str:
     """The significant digits of a division code, the prefix every contained code starts with:
     640000 → 64, 640100 → 6401, 640105 → 640105, 640105100 → 640105100 (township), 640105000 → 640105."""

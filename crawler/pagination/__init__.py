@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from crawler.pagination.auto import Auto
 from crawler.pagination.base import ListPage, Pagination, Walk
+from crawler.pagination.go_page import GoPage
 from crawler.pagination.hanweb import Hanweb
 from crawler.pagination.json_api import JsonApi
 from crawler.pagination.next_link import NextLink
 from crawler.pagination.trs import Trs
 
-_TRS, _HANWEB, _NEXT_LINK = Trs(), Hanweb(), NextLink()
+_TRS, _HANWEB, _GO_PAGE, _NEXT_LINK = Trs(), Hanweb(), GoPage(), NextLink()
 
 STYLES: dict[str, Pagination] = {
-    style.name: style for style in (Auto([_HANWEB, _TRS, _NEXT_LINK]), _TRS, _HANWEB, _NEXT_LINK, JsonApi())
+    style.name: style
+    for style in (
+        Auto([_HANWEB, _TRS, _GO_PAGE, _NEXT_LINK]),
+        _TRS,
+        _HANWEB,
+        _GO_PAGE,
+        _NEXT_LINK,
+        JsonApi(),
+    )
 }
 """Every style by name, in the order `nianbao sources check` lists them."""
 

@@ -40,7 +40,15 @@ class Walk(Protocol):
     source: SourceConfig
     ctx: RunContext
 
-    def list_request(self, url: str, *, entry: str, page_no: int, style: str | None) -> Request:
+    def list_request(
+        self,
+        url: str,
+        *,
+        entry: str,
+        page_no: int,
+        style: str | None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Request:
         """A (conditional) request of an HTML list page, parsed by the style named in `style`."""
         ...
 
@@ -95,3 +103,7 @@ class Pagination(ABC):
     def api_page(self, walk: Walk, page: ListPage) -> Iterator[Request]:
         """What one list API page yields (only styles that send `api_request`s)."""
         raise NotImplementedError(f"pagination {self.name} has no list API pages")
+
+    def retry_as_post(self, walk: Walk, meta: Mapping[str, Any]) -> Request:
+        """The list API request of `meta` sent again by POST (after a 405 to GET)."""
+        raise NotImplementedError(f"pagination {self.name} has no POST form of its requests")

@@ -2,12 +2,14 @@
 
 The column page's parameters (columnid, unitid, webid, perpage; the registry's `hanweb:` overrides
 them) are kept in the crawl state, so an unchanged column page (304) still resumes the dataproxy walk.
+A dataproxy that answers 405 to GET is asked once more by POST, and the crawl state remembers that it
+takes POST (as `hanweb: {method: POST}` in the registry says from the start).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from crawler.discovery import hanweb_dataproxy_url, looks_like_hanweb, parse_dataproxy, parse_hanweb_params
 from crawler.pagination.base import ListPage, Pagination, Walk
@@ -78,8 +80,14 @@ class Hanweb(Pagination):
         params.setdefault("perpage", str(DEFAULT_HANWEB_PERPAGE))
         return params
 
+    def retry_as_post(self, walk: Walk, meta: Mapping[str, Any]) -> Request:
+        params = dict(meta["params"])
+        return self._dataproxy_request(
+            walk, str(meta["entry"]), params, int(meta["start"]), int(meta["page_no"]), post=True
+        )
+
     def _dataproxy_request(
-        self, walk: Walk, entry: str, params: dict[str, str], start: int, page_no: int
+        self, walk: Walk, entry: str, params: dict[str, str], start: int, page_no: int, *, post: bool = False
     ) -> Request:
         perpage = int(params.get("perpage") or DEFAULT_HANWEB_PERPAGE)
         end = start + perpage - 1
@@ -87,7 +95,9 @@ class Hanweb(Pagination):
         meta = {"role": "list", "style": self.name, "entry": entry, "page_no": page_no}
         meta.update(params=params, start=start, handle_httpstatus_list=[304])
         config = walk.source.hanweb
-        if config is not None and config.method == "POST":
+        base = url.partition("?")[0]
+        remembered = walk.ctx.methods.get(base) or walk.ctx.previous.methods.get(base)
+        if post or remembered == "POST" or (config is not None and config.method == "POST"):
             base, _, _ = url.partition("?")
             query = f"startrecord={start}&endrecord={end}&perpage={perpage}"
             form = {k: v for k, v in params.items() if k in ("columnid", "unitid", "webid")}

@@ -1,19 +1,21 @@
 """The one generic spider: from a column's start URL to every annual report page and attachment.
 
 Zero-config by default: report links are recognised by their titles, pagination is detected
-(TRS `createPageHTML`, Hanweb `dataproxy.jsp`, plain 下一页 links: one module each in
-crawler/pagination/) and list dates are read next to the links; the source registry overrides what
-detection gets wrong. See crawler/state.py for how
-the walk stays incremental and crash-safe.
+(TRS `createPageHTML`, Hanweb `dataproxy.jsp`, `goPage(N)` scripts, plain 下一页 links: one module
+each in crawler/pagination/) and list dates are read next to the links; the source registry overrides
+what detection gets wrong. A start URL that lists no reports (a home page, a 政务公开 page) is walked
+toward the 年报 column by its navigation (crawler/navigation.py, at most `discover_hops` hops); a column
+of year folders or with its list in a frame is followed into them. See crawler/state.py for how the
+walk stays incremental and crash-safe. Nothing off the allowed hosts is ever requested: such links
+are recorded in the run's `offsite` list.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.exceptions import CloseSpider, IgnoreRequest
@@ -27,21 +29,27 @@ from crawler.discovery import (
     anti_bot_reason,
     decode_html,
     extract_attachment_links,
+    extract_list_links,
     extract_meta,
     is_attachment_response,
     is_report_title,
+    looks_like_hanweb,
     page_title,
     parse_pub_date,
     url_extension,
 )
 from crawler.items import DocumentItem
+from crawler.middlewares import OFFSITE_REDIRECT, allowed_host
+from crawler.navigation import frame_sources, is_navigation_text, navigation_links, year_folders
 from crawler.pagination import ListPage, pagination_style
+from crawler.scripts import challenge_reason, script_attachment_links
 from crawler.state import KnownDocument, KnownDocuments, RunContext
 
 logger = logging.getLogger(__name__)
 
 NOT_MODIFIED = 304
 GONE = (404, 410)
+METHOD_NOT_ALLOWED = 405
 
 
 def _header(response: Response, name: str) -> str:
@@ -95,7 +103,12 @@ class ReportsSpider(Spider):
             requests.extend(self._recheck_requests())
         style = pagination_style(self.source.pagination)
         for entry in self.source.start_urls:
-            requests.extend(style.start_requests(self, entry))
+            column = self.ctx.previous.columns.get(entry)
+            if column and self.source.pagination != "json_api":
+                extra = {"origin": entry, "hops": 0, "remembered": True}
+                requests.append(self.list_request(column, entry=column, page_no=1, style=None, extra=extra))
+            else:
+                requests.extend(style.start_requests(self, entry))
         return requests
 
     def _recheck_requests(self) -> Iterator[Request]:
@@ -117,13 +130,29 @@ class ReportsSpider(Spider):
 
     # -- list pages (the pagination style decides what follows each one) ---------------------
 
-    def list_request(self, url: str, *, entry: str, page_no: int, style: str | None) -> Request:
-        """A list page request, conditional after an `ok` run; `style` None: decided on arrival."""
+    def list_request(
+        self,
+        url: str,
+        *,
+        entry: str,
+        page_no: int,
+        style: str | None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Request:
+        """A list page request, conditional after an `ok` run; `style` None: decided on arrival.
+
+        `extra` carries the column walk: `origin` (the registry's start URL), `hops` (navigation links
+        followed so far), `within` (a year folder or frame: no navigation from it), `remembered` (the
+        column found last time), `fresh` (never conditional: a re-discovery).
+        """
         headers: dict[str, str] = {}
-        if self.ctx.incremental:
+        extra = dict(extra or {})
+        if page_no == 1 and "origin" not in extra:
+            extra["origin"] = entry
+        if self.ctx.incremental and not extra.get("fresh"):
             validators = self.ctx.previous.list_validators.get(url) or {}
             headers = _conditional_headers(validators.get("etag", ""), validators.get("last_modified", ""))
-        meta = {"role": "list", "entry": entry, "page_no": page_no, "style": style}
+        meta = {**extra, "role": "list", "entry": entry, "page_no": page_no, "style": style}
         meta["handle_httpstatus_list"] = [NOT_MODIFIED]
         return Request(
             url, self.parse_list, errback=self.on_error, headers=headers, meta=meta, priority=10 - page_no
@@ -138,6 +167,13 @@ class ReportsSpider(Spider):
                 url, formdata=formdata, callback=self.parse_api, errback=self.on_error, meta=meta
             )
         return Request(url, self.parse_api, errback=self.on_error, meta=meta, priority=priority)
+
+    def _check_challenge(self, response: Response, html: str) -> None:
+        """An HTTP 200 page that is an anti-bot challenge blocks the run (never circumvented)."""
+        cookies = tuple(c.decode("latin-1") for c in response.headers.getlist("Set-Cookie"))
+        reason = challenge_reason(html, cookies)
+        if reason:
+            self._block(f"{reason} at {response.url}")
 
     def _check_blocked(self, response: Response, body: bool = True) -> None:
         cookies = [c.decode("latin-1") for c in response.headers.getlist("Set-Cookie")]
@@ -169,11 +205,82 @@ class ReportsSpider(Spider):
         style = pagination_style(response.meta.get("style") or self.source.pagination)
         if response.status == NOT_MODIFIED:
             self.ctx.not_modified += 1
+            yield from self._replay_followed(response)
             yield from style.not_modified(self, self._list_page(response, ""))
             return
         self._remember_validators(response)
         html, _ = decode_html(response.body, _header(response, "Content-Type"))
-        yield from style.list_page(self, self._list_page(response, html))
+        self._check_challenge(response, html)
+        page = self._list_page(response, html)
+        if page.page_no == 1 and self.source.pagination != "json_api":
+            found = self._column_walk(page)
+            if found is not None:
+                yield from found
+                return
+        yield from style.list_page(self, page)
+
+    # -- from a start URL to the 年报 column (crawler/navigation.py) ----------------------------
+
+    def _column_walk(self, page: ListPage) -> list[Request] | None:
+        """Requests into year folders, frames or toward the column; None: the style walks this page."""
+        meta = page.meta
+        origin = str(meta.get("origin") or page.entry)
+        hops = int(meta.get("hops") or 0)
+        source = self.source
+        links = extract_list_links(page.text, page.url, source.list_item_selector)
+        if looks_like_hanweb(page.text) or any(
+            is_report_title(k.title, source.title_include, source.title_exclude)
+            and not is_navigation_text(k.title)
+            for k in links
+        ):
+            self._found_column(page, origin, hops)
+            return None
+        if not meta.get("within"):
+            children = [y.url for y in year_folders(page.text, page.url)] + frame_sources(page.text, page.url)
+            if children:
+                self._found_column(page, origin, hops)
+                self.ctx.followed[page.url] = [u for u in children if self._allowed(u)]
+                return self._follow_pages(children, {"origin": origin, "hops": hops, "within": True})
+            if meta.get("remembered"):
+                logger.info("the remembered column %s lists nothing: re-discover from %s", page.url, origin)
+                return [self._rediscover(origin)]
+        if meta.get("within") or hops >= source.discover_hops:
+            return None
+        candidates = navigation_links(page.text, page.url)
+        chosen = [k.url for k in candidates if k.strong] or [k.url for k in candidates]
+        extra = {"origin": origin, "hops": hops + 1, "fresh": bool(meta.get("fresh"))}
+        return self._follow_pages(chosen, extra) or None
+
+    def _follow_pages(self, urls: list[str], extra: dict[str, Any]) -> list[Request]:
+        """List requests of the allowed `urls`; the others are recorded in `offsite`, never requested."""
+        requests = []
+        for url in urls:
+            if self._allowed(url):
+                requests.append(self.list_request(url, entry=url, page_no=1, style=None, extra=extra))
+            elif url not in self.ctx.offsite:
+                self.ctx.offsite.append(url)
+        return requests
+
+    def _found_column(self, page: ListPage, origin: str, hops: int) -> None:
+        """Record the column reached by navigation, so the next crawl starts there."""
+        if hops > 0 and origin not in self.ctx.columns:
+            logger.info("found the 年报 column of %s at %s", origin, page.url)
+            self.ctx.columns[origin] = page.url
+
+    def _rediscover(self, origin: str) -> Request:
+        self.ctx.forgotten.add(origin)
+        extra = {"origin": origin, "hops": 0, "fresh": True}
+        return self.list_request(origin, entry=origin, page_no=1, style=None, extra=extra)
+
+    def _replay_followed(self, response: Response) -> Iterator[Request]:
+        """An unchanged column page of year folders or frames: fetch those again (conditionally)."""
+        children = self.ctx.previous.followed.get(response.url)
+        if not children or response.meta.get("page_no") != 1:
+            return
+        meta = response.meta
+        self.ctx.followed[response.url] = list(children)
+        extra = {"origin": meta.get("origin") or meta["entry"], "hops": meta.get("hops") or 0, "within": True}
+        yield from self._follow_pages(children, extra)
 
     def parse_api(self, response: Response) -> Iterator[Any]:
         self._check_blocked(response)
@@ -196,8 +303,7 @@ class ReportsSpider(Spider):
     # -- following report links ----------------------------------------------------------------
 
     def _allowed(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        return allowed_host(url, self.allowed_domains)
 
     def follow(self, links: Iterable[ListLink]) -> tuple[bool, int, list[Request]]:
         """Requests for unknown report links; (all report links known?, report links, requests)."""
@@ -262,11 +368,20 @@ class ReportsSpider(Spider):
             yield from self.parse_attachment(response)
             return
         self._check_blocked(response)
-        self.ctx.detail_downloads += 1
         html, encoding = decode_html(response.body, _header(response, "Content-Type"))
+        self._check_challenge(response, html)
+        self.ctx.detail_downloads += 1
         meta: dict[str, Any] = extract_meta(html)
         title = page_title(html, meta) or (link.title if link else "")
-        attachments = [a for a in extract_attachment_links(html, response.url) if self._allowed(a.url)]
+        attachments = []
+        for found in [
+            *extract_attachment_links(html, response.url),
+            *script_attachment_links(html, response.url),
+        ]:
+            if self._allowed(found.url):
+                attachments.append(found)
+            elif found.url not in self.ctx.offsite:
+                self.ctx.offsite.append(found.url)
         meta.update(
             kind="page",
             encoding=encoding,
@@ -333,7 +448,9 @@ class ReportsSpider(Spider):
 
     # -- failures ------------------------------------------------------------------------------
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[Request]:
+        """Record a failed request; a remembered column that fails is re-discovered, a dataproxy
+        answering 405 to GET is asked once by POST (and POST is remembered for it)."""
         request: Request = failure.request  # type: ignore[attr-defined]
         url = request.url
         if failure.check(HttpError):
@@ -342,6 +459,13 @@ class ReportsSpider(Spider):
             reason = anti_bot_reason(response.status, cookies, response.body[:4096], url)
             if reason:
                 self._block(reason)
+            if response.status == METHOD_NOT_ALLOWED and request.method == "GET" and "params" in request.meta:
+                logger.info("%s answers 405 to GET: asking again by POST", url)
+                self.ctx.methods[url.partition("?")[0]] = "POST"
+                yield pagination_style(str(request.meta["style"])).retry_as_post(self, request.meta)
+                return
+            if request.meta.get("remembered"):
+                yield self._rediscover(str(request.meta["origin"]))
             self.ctx.fail(url, f"HTTP {response.status}", response.status)
             parent_url = request.meta.get("parent_url")
             if response.status in GONE and request.meta.get("role") == "attachment" and parent_url:
@@ -351,7 +475,9 @@ class ReportsSpider(Spider):
             message = str(failure.value)
             if "robots.txt" in message:
                 self.ctx.robots_disallowed.append(url)
-            else:
+            elif OFFSITE_REDIRECT not in message and url not in self.ctx.offsite:
                 self.ctx.offsite.append(url)
             return
+        if request.meta.get("remembered"):
+            yield self._rediscover(str(request.meta["origin"]))
         self.ctx.fail(url, f"{type(failure.value).__name__}: {failure.getErrorMessage()}")

@@ -98,7 +98,7 @@ def test_unknown_source_lookup(tmp_path: Path) -> None:
             "pagination: trs",
             "pagination: infinite",
             r"ningxia\.yaml:11: sources\[0\]\.pagination: unknown pagination style 'infinite' \(expected one of "
-            r"auto, trs, hanweb, next_link, json_api\)$",
+            r"auto, trs, hanweb, go_page, next_link, json_api\)$",
         ),
         (
             "source: yinchuan-xixia",

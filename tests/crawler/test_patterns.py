@@ -1,0 +1,280 @@
+"""End-to-end crawls of the pattern sites (flows.demo.patterns): each crawl stores exactly the site's
+documents, requests nothing off-host or disallowed, and a second crawl fetches list pages only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from crawler.registry import load_registry
+from crawler.run import CrawlSummary, crawl_source
+from flows.demo.patterns import PatternPortal, pattern_portal
+from storage.db import get_engine, session_scope
+from storage.models import Document
+from storage.settings import Settings
+
+pytestmark = [
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+    pytest.mark.parametrize("object_store_config", ["local"], indirect=True),
+]
+
+
+@pytest.fixture
+def patterns() -> Iterator[PatternPortal]:
+    with pattern_portal() as running:
+        yield running
+
+
+@pytest.fixture
+def registry(patterns: PatternPortal, tmp_path: Path) -> Path:
+    path = tmp_path / "registry" / "patterns.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(patterns.registry(), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def stored_urls(settings: Settings) -> list[str]:
+    with session_scope(get_engine(settings)) as session:
+        return [d.url for d in session.scalars(select(Document).order_by(Document.id))]
+
+
+def crawl(name: str, patterns: PatternPortal, registry: Path, settings: Settings) -> CrawlSummary:
+    return crawl_source(patterns.sites[name].source_id, registry_path=registry, settings=settings)
+
+
+def assert_first_crawl(
+    name: str, patterns: PatternPortal, registry: Path, settings: Settings
+) -> CrawlSummary:
+    """The crawl stores exactly the site's documents; nothing is requested off-host or under /private/."""
+    result = crawl(name, patterns, registry, settings)
+    site = patterns.sites[name]
+    assert result.status == "ok", result.reason
+    assert sorted(stored_urls(settings)) == sorted(patterns.url(name, p) for p in site.documents)
+    hits = patterns.hits()
+    assert {h.host for h in hits} == {f"127.0.0.1:{patterns.servers[name].server_address[1]}"}
+    assert not [h for h in hits if h.path.startswith("/private/")]
+    assert {h.site for h in hits} == {name}
+    return result
+
+
+def assert_second_crawl(name: str, patterns: PatternPortal, registry: Path, settings: Settings) -> list[str]:
+    """A second crawl stores nothing and fetches list pages only; returns the paths it requested."""
+    before = stored_urls(settings)
+    patterns.clear()
+    again = crawl(name, patterns, registry, settings)
+    assert again.status == "ok", again.reason
+    assert again.documents_new == 0
+    assert again.stats["detail_downloads"] + again.stats["attachment_downloads"] == 0
+    assert stored_urls(settings) == before
+    paths = [h.path for h in patterns.hits()]
+    assert set(paths) <= patterns.sites[name].list_paths
+    return paths
+
+
+def test_home_page_start_finds_the_column_and_its_year_folders(
+    settings: Settings, patterns: PatternPortal, registry: Path
+) -> None:
+    result = assert_first_crawl("home", patterns, registry, settings)
+    paths = [h.path for h in patterns.hits()]
+    assert sorted(paths) == sorted(
+        [
+            "/robots.txt",
+            "/index.html",
+            "/zwgk/index.html",
+            "/zwgk/ndbg/index.html",
+            "/zwgk/ndbg/2024/index.html",
+            "/zwgk/ndbg/2024/index_1.html",
+            "/zwgk/ndbg/2023/",
+            "/zwgk/ndbg/2022/index.html",
+            *sorted(patterns.sites["home"].documents),
+        ]
+    )
+    assert result.stats["robots_disallowed"] == [patterns.url("home", "/private/ndbg/index.html")]
+    assert result.stats["state"]["columns"] == {
+        patterns.start_url("home"): patterns.url("home", "/zwgk/ndbg/index.html")
+    }
+    assert result.links_found == 4
+
+    # The next crawl starts at the column it found: its year folders answer 304, nothing is downloaded.
+    second = assert_second_crawl("home", patterns, registry, settings)
+    assert sorted(second) == sorted(
+        [
+            "/robots.txt",
+            "/zwgk/ndbg/index.html",
+            "/zwgk/ndbg/2024/index.html",
+            "/zwgk/ndbg/2023/",
+            "/zwgk/ndbg/2022/index.html",
+        ]
+    )
+    assert {h.status for h in patterns.hits() if h.path != "/robots.txt"} == {304}
+
+
+def test_a_remembered_column_that_stops_answering_is_discovered_again(
+    settings: Settings, patterns: PatternPortal, registry: Path
+) -> None:
+    crawl("home", patterns, registry, settings)
+    site = patterns.sites["home"]
+    column = site.pages.pop("/zwgk/ndbg/index.html")
+    assert isinstance(column, bytes)
+    site.pages["/zwgk/ndbg2/index.html"] = column.replace(b'href="./', b'href="/zwgk/ndbg/')
+    menu = site.pages["/zwgk/index.html"]
+    assert isinstance(menu, bytes)
+    site.pages["/zwgk/index.html"] = menu.replace(b"/zwgk/ndbg/index.html", b"/zwgk/ndbg2/index.html")
+    patterns.clear()
+    result = crawl("home", patterns, registry, settings)
+    assert result.status == "ok", result.reason
+    assert result.documents_new == 0
+    assert [h.path for h in patterns.hits()][:4] == [
+        "/robots.txt",
+        "/zwgk/ndbg/index.html",
+        "/index.html",
+        "/zwgk/index.html",
+    ]
+    assert result.stats["state"]["columns"] == {
+        patterns.start_url("home"): patterns.url("home", "/zwgk/ndbg2/index.html")
+    }
+
+
+def test_list_in_an_iframe_paginated_by_go_page(
+    settings: Settings, patterns: PatternPortal, registry: Path
+) -> None:
+    result = assert_first_crawl("frame", patterns, registry, settings)
+    lists = [
+        (h.path, h.query) for h in patterns.hits() if h.path.startswith("/xxgk/nb/") and "art" not in h.path
+    ]
+    assert sorted(lists) == [
+        ("/xxgk/nb/index.html", ""),
+        ("/xxgk/nb/list.jsp", "channelId=12"),
+        ("/xxgk/nb/list.jsp", "channelId=12&page=2"),
+        ("/xxgk/nb/list.jsp", "channelId=12&page=3"),
+    ]
+    assert result.stats["offsite"] == [f"{patterns.offsite_base}ad/banner.html"]
+    assert result.links_found == 7
+    assert assert_second_crawl("frame", patterns, registry, settings) == [
+        "/robots.txt",
+        "/xxgk/nb/index.html",
+        "/xxgk/nb/list.jsp",
+    ]
+
+
+def test_onclick_downloads_and_off_host_links(
+    settings: Settings, patterns: PatternPortal, registry: Path
+) -> None:
+    result = assert_first_crawl("onclick", patterns, registry, settings)
+    base = patterns.offsite_base
+    assert sorted(result.stats["offsite"]) == sorted(
+        [f"{base}gk/ndbg/3.html", f"{base}gk/ndbg/4.html", f"{base}mirror/a101.pdf"]
+    )
+    with session_scope(get_engine(settings)) as session:
+        files = {
+            d.url: (d.content_type, d.parent_id is not None)
+            for d in session.scalars(select(Document).where(Document.parent_id.is_not(None)))
+        }
+    assert files == {
+        patterns.url("onclick", "/attach/download.jsp?fileId=a101"): ("application/pdf", True),
+        patterns.url("onclick", "/attach/get.jsp?id=b202"): ("application/pdf", True),
+    }
+    assert assert_second_crawl("onclick", patterns, registry, settings) == [
+        "/robots.txt",
+        "/gk/ndbg/index.html",
+    ]
+
+
+def test_post_only_hanweb_dataproxy(settings: Settings, patterns: PatternPortal, registry: Path) -> None:
+    result = assert_first_crawl("post", patterns, registry, settings)
+    proxy = [(h.method, h.status) for h in patterns.hits() if h.path.endswith("dataproxy.jsp")]
+    assert proxy == [("GET", 405), ("POST", 200), ("POST", 200)]
+    assert result.errors == 0
+    assert result.stats["state"]["methods"] == {
+        patterns.url("post", "/module/web/jpage/dataproxy.jsp"): "POST"
+    }
+    second = assert_second_crawl("post", patterns, registry, settings)
+    assert second == ["/robots.txt", "/col/col555/index.html", "/module/web/jpage/dataproxy.jsp"]
+    assert [h.method for h in patterns.hits() if h.path.endswith("dataproxy.jsp")] == ["POST"]
+
+
+def test_http_200_challenge_blocks_the_run(
+    settings: Settings, patterns: PatternPortal, registry: Path
+) -> None:
+    result = crawl("challenge", patterns, registry, settings)
+    assert result.status == "blocked"
+    assert result.reason == (
+        f"anti-bot challenge (cookie fssbbil1ugzbn7n80s, HTTP 200) at {patterns.start_url('challenge')}"
+    )
+    assert stored_urls(settings) == []
+    assert [(h.path, h.status) for h in patterns.hits()] == [
+        ("/robots.txt", 200),
+        ("/xxgk/ndbg/index.html", 200),
+    ]
+
+
+NIANBAO = str(Path(sys.executable).parent / "nianbao")
+
+
+def discover(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [NIANBAO, "sources", "discover", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_sources_discover_prints_a_registry_entry(
+    settings: Settings, patterns: PatternPortal, registry: Path, tmp_path: Path
+) -> None:
+    result = discover(patterns.start_url("home"), "--json")
+    assert result.returncode == 0, result.stderr
+    column = patterns.url("home", "/zwgk/ndbg/index.html")
+    assert json.loads(result.stdout) == {
+        "start_url": patterns.start_url("home"),
+        "column_url": column,
+        "path": [patterns.start_url("home"), patterns.url("home", "/zwgk/index.html"), column],
+        "pagination": "next_link",
+        "reports_seen": 3,
+        "agencies": [
+            {"name": "某某县人民政府", "kind": "government"},
+            {"name": "某某县教育局", "kind": "department"},
+        ],
+        "source": {
+            "id": "127-0-0-1",
+            "name": "某某县人民政府",
+            "start_urls": [column],
+            "pagination": "next_link",
+            "verified": False,
+        },
+    }
+    assert not [h for h in patterns.hits() if h.path.startswith("/private/")]
+
+    # The YAML form pastes into a registry file that loads and crawls the column.
+    text = discover(patterns.start_url("frame"), "--id", "frame-site", "--region", "640000")
+    assert text.returncode == 0, text.stderr
+    block = yaml.safe_load(text.stdout)
+    assert block["sources"][0]["pagination"] == "go_page"
+    assert [a["name"] for a in block["agencies"]][:2] == ["某某区人民政府", "某某区发展和改革局"]
+    pasted = tmp_path / "pasted.yaml"
+    pasted.write_text(
+        yaml.safe_dump({"region": "640000", "name": "宁夏", **block}, allow_unicode=True), "utf-8"
+    )
+    assert [s.id for s in load_registry(pasted).sources] == ["frame-site"]
+    assert {h.host for h in patterns.hits()} <= {
+        f"127.0.0.1:{patterns.servers[name].server_address[1]}" for name in ("home", "frame")
+    }
+
+
+def test_sources_discover_fails_on_a_challenge_and_without_a_column(
+    settings: Settings, patterns: PatternPortal
+) -> None:
+    blocked = discover(patterns.start_url("challenge"))
+    assert (blocked.returncode, blocked.stdout) == (1, "")
+    assert "anti-bot challenge (cookie fssbbil1ugzbn7n80s, HTTP 200)" in blocked.stderr
+    nothing = discover(patterns.start_url("home"), "--hops", "1")
+    assert nothing.returncode == 1
+    assert (
+        nothing.stderr.strip()
+        == f"nianbao: no 年报 column within 1 navigation links of {patterns.start_url('home')}"
+    )
