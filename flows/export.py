@@ -251,11 +251,8 @@ class PartitionedWriter:
         if not self._buffer:
             return
         if self._parquet is not None:
-            names = self._file_schema.names
-            batch = pa.RecordBatch.from_pylist(
-                [{name: row.get(name) for name in names} for row in self._buffer], schema=self._file_schema
-            )
-            self._parquet.write_batch(batch)
+            columns = {name: [row[name] for row in self._buffer] for name in self._file_schema.names}
+            self._parquet.write_batch(pa.RecordBatch.from_pydict(columns, schema=self._file_schema))
         elif self._text is not None and self._csv is not None:
             self._csv.writerows(
                 {k: _csv_value(row.get(k)) for k in self.schema.names} for row in self._buffer
@@ -310,6 +307,7 @@ class CellLabels:
     statistics_of: Callable[[int], Mapping[str, Any]]
     _report: int | None = None
     _statistics: Mapping[str, Any] = field(default_factory=dict)
+    _known: dict[tuple[str, int | None, str, str, str], tuple[str, str, str]] = field(default_factory=dict)
 
     def describe(
         self, report_id: int, fmt: str, year: int | None, table: str, row: str, col: str
@@ -324,8 +322,13 @@ class CellLabels:
                 "统计数" if col == "value" else col,
                 str(entry.get("unit", "")),
             )
-        template = t.table_template(fmt, year)
-        return row_label(template, table, row), template.column_label(table, col), unit_of(table, col)
+        key = (fmt, year, table, row, col)
+        known = self._known.get(key)
+        if known is None:
+            template = t.table_template(fmt, year)
+            known = row_label(template, table, row), template.column_label(table, col), unit_of(table, col)
+            self._known[key] = known
+        return known
 
 
 def cell_record(row: Any, labels: CellLabels) -> dict[str, Any]:

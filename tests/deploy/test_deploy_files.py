@@ -45,6 +45,7 @@ def test_prefect_yaml_deployments_load_their_flows() -> None:
         "ingest": "ingest",
         "ingest-pending": "ingest pending",
         "timeliness": "timeliness",
+        "export": "export",
     }
     ingest = next(d for d in spec["deployments"] if d["name"] == "ingest")
     assert ingest["triggers"][0]["expect"] == ["nianbao.document.stored"]
