@@ -3,6 +3,8 @@
 The parent syncs the registry into the database, creates the `crawl_runs` row, starts
 `python -m crawler.runner` (the Twisted reactor cannot restart, so one process per source),
 reads the child's JSON summary and finishes the row with status ok | empty | blocked | failed.
+Each run also gets the site's health (`site_health`): ok | blocked | unreachable | empty |
+layout_changed | out_of_season, recorded in the run's stats and shown wherever the run is reported.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,9 @@ from storage.settings import Settings, get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_TAIL_LINES = 5
+SITE_HEALTH: tuple[str, ...] = ("ok", "blocked", "unreachable", "empty", "layout_changed", "out_of_season")
+PUBLISHING_MONTHS = range(1, 6)
+"""January to May: reports are due by 31 January and 31 March; later months see few new ones."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class CrawlSummary:
     documents_new: int = 0
     documents_unchanged: int = 0
     errors: int = 0
+    health: str = ""
     stats: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self, with_stats: bool = False) -> dict[str, Any]:
@@ -148,6 +155,29 @@ def decide_status(
     return "ok", ""
 
 
+def site_health(status: str, summary: Mapping[str, Any] | None, today: date | None = None) -> str:
+    """The site's health after a run (SITE_HEALTH), or "" when the crawler itself failed.
+
+    blocked: an anti-bot challenge; unreachable: no list page answered; layout_changed: list pages
+    offered links (or a configured item selector matched none) and no report link where a previous
+    crawl found some; empty: no link at all where a previous crawl found some; out_of_season: an empty
+    column that never listed reports, outside January–May; ok otherwise.
+    """
+    if status == "blocked":
+        return "blocked"
+    data = summary or {}
+    if status == "failed":
+        return "unreachable" if data and not data.get("fatal") and not data.get("pages") else ""
+    if status != "empty":
+        return "ok"
+    before = int(data.get("previous_links_found") or 0)
+    if before and (data.get("list_links") or data.get("item_selector")):
+        return "layout_changed"
+    if not before and (today or date.today()).month not in PUBLISHING_MONTHS:
+        return "out_of_season"
+    return "empty"
+
+
 def _log_tail(path: Path) -> str:
     try:
         lines = [
@@ -220,6 +250,10 @@ def crawl_source(
                 summary = None
     status, reason = decide_status(summary, returncode, _log_tail(log_path))
     stats = dict(summary or {})
+    if summary is not None:
+        stats["item_selector"] = registry.source(source_id).list_item_selector or ""
+    health = site_health(status, stats if summary is not None else None)
+    stats["health"] = health
     stats["log"] = str(log_path)
     stats["returncode"] = returncode
     with session_scope(engine) as session:
@@ -234,6 +268,7 @@ def crawl_source(
             documents_new=int(counts.get("documents_new", stats.get("documents_new") or 0)),
             documents_unchanged=int(stats.get("documents_unchanged") or 0),
             errors=int(stats.get("errors") or 0),
+            health=health,
             stats=stats,
         )
         finish_crawl_run(

@@ -142,6 +142,8 @@ class RunContext:
     pages: int = 0
     not_modified: int = 0
     links_found: int = 0
+    list_links: int = 0
+    """Every link the list pages offered (report or not): links but no report link is a changed layout."""
     documents_new: int = 0
     documents_unchanged: int = 0
     detail_downloads: int = 0
@@ -191,6 +193,7 @@ class RunContext:
             "pages": self.pages,
             "not_modified": self.not_modified,
             "links_found": self.links_found,
+            "list_links": self.list_links,
             "documents_new": self.documents_new,
             "documents_unchanged": self.documents_unchanged,
             "detail_downloads": self.detail_downloads,

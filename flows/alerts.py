@@ -110,7 +110,14 @@ def finding_alert(
 
 
 def crawl_alert(
-    *, source_id: str, source_name: str, run_id: int, status: str, reason: str, last_ok_run_id: int
+    *,
+    source_id: str,
+    source_name: str,
+    run_id: int,
+    status: str,
+    reason: str,
+    last_ok_run_id: int,
+    health: str = "",
 ) -> AlertMessage:
     """A crawl that failed, came back empty or was blocked.
 
@@ -119,6 +126,8 @@ def crawl_alert(
     """
     title = f"[nianbao] crawl {status}: {source_name}"
     body = f"source: {source_id} ({source_name})\ncrawl run: {run_id}\nstatus: {status}\nreason: {reason}"
+    if health:
+        body += f"\nsite health: {health}"
     return AlertMessage(f"crawl:{source_id}:{status}:after-{last_ok_run_id}", "crawl", title, body)
 
 
@@ -129,8 +138,9 @@ def alert_crawl_trouble(settings: Settings, summary: CrawlSummary) -> AlertOutco
     """Alert a person about a crawl that failed, came back empty or was blocked (None: nothing to say).
 
     Both `nianbao crawl` and the `crawl source` flow call this, so every crawl path alerts the same way.
+    An empty column out of the publishing season is no trouble.
     """
-    if summary.status not in CRAWL_TROUBLE:
+    if summary.status not in CRAWL_TROUBLE or summary.health == "out_of_season":
         return None
     from storage.db import session_scope
 
@@ -144,6 +154,7 @@ def alert_crawl_trouble(settings: Settings, summary: CrawlSummary) -> AlertOutco
             status=summary.status,
             reason=summary.reason,
             last_ok_run_id=last_ok.id if last_ok is not None else 0,
+            health=summary.health,
         )
         return raise_alert(session, settings, message)
 

@@ -308,6 +308,8 @@ class ReportsSpider(Spider):
     def follow(self, links: Iterable[ListLink]) -> tuple[bool, int, list[Request]]:
         """Requests for unknown report links; (all report links known?, report links, requests)."""
         source = self.source
+        links = list(links)
+        self.ctx.list_links += len(links)
         reports = [k for k in links if is_report_title(k.title, source.title_include, source.title_exclude)]
         all_known = True
         requests: list[Request] = []

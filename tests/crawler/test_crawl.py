@@ -336,6 +336,7 @@ def test_zero_report_links_after_some_is_empty(
     second = crawl_source("tiny", registry_path=path, settings=settings)
     assert second.status == "empty"
     assert second.reason == "no report links found (the previous crawl found 1)"
+    assert second.health == "layout_changed"  # the list answers with a link, none of them a report
 
 
 @pytest.mark.postgres

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.discovery import AttachmentLink, anti_bot_reason
+from crawler.discovery import AttachmentLink, anti_bot_reason, parse_hanweb_params
 from crawler.navigation import (
     NavLink,
     frame_sources,
@@ -167,3 +167,16 @@ def test_wzws_cookie_still_blocks_any_status() -> None:
         anti_bot_reason(200, ["wzws_cid=1"], b"", "http://x/")
         == "anti-bot challenge (wzws, HTTP 200) at http://x/"
     )
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<script>var param = {col: 1, webid: '9', columnid: '555', unitid: '7788'}; var perpage = 2;\n"
+        "$.post('/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=' + perpage, param);</script>",
+        '<script>$.ajax({url: "/module/web/jpage/dataproxy.jsp?columnid=555&unitid=7788&webid=9&perpage=2"});</script>',
+        '<script>var cfg = {"webid":"9","columnid":"555","unitid":"7788","perpage":"2"};</script>',
+    ],
+)
+def test_hanweb_params_in_inline_scripts(html: str) -> None:
+    assert parse_hanweb_params(html) == {"columnid": "555", "unitid": "7788", "webid": "9", "perpage": "2"}

@@ -55,7 +55,8 @@ def assert_first_crawl(
     """The crawl stores exactly the site's documents; nothing is requested off-host or under /private/."""
     result = crawl(name, patterns, registry, settings)
     site = patterns.sites[name]
-    assert result.status == "ok", result.reason
+    assert (result.status, result.health) == ("ok", "ok"), result.reason
+    assert result.stats["health"] == "ok"
     assert sorted(stored_urls(settings)) == sorted(patterns.url(name, p) for p in site.documents)
     hits = patterns.hits()
     assert {h.host for h in hits} == {f"127.0.0.1:{patterns.servers[name].server_address[1]}"}
@@ -204,7 +205,7 @@ def test_http_200_challenge_blocks_the_run(
     settings: Settings, patterns: PatternPortal, registry: Path
 ) -> None:
     result = crawl("challenge", patterns, registry, settings)
-    assert result.status == "blocked"
+    assert (result.status, result.health) == ("blocked", "blocked")
     assert result.reason == (
         f"anti-bot challenge (cookie fssbbil1ugzbn7n80s, HTTP 200) at {patterns.start_url('challenge')}"
     )
