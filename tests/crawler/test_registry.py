@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from crawler.registry import SHIPPED_SOURCES_DIR, AgencyConfig, RegistryError, load_registry
 
@@ -172,3 +173,22 @@ def test_invalid_yaml_and_missing_path(tmp_path: Path) -> None:
         load_registry(write(tmp_path, 'region: "640000"\nname: [unclosed\n', "bad.yaml"))
     with pytest.raises(RegistryError, match="no such file or directory"):
         load_registry(tmp_path / "missing")
+
+
+def test_readme_registry_example_loads_and_shows_every_source_option(tmp_path: Path) -> None:
+    from crawler import registry
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The source registry") :]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "readme.yaml"
+    path.write_text(example, encoding="utf-8")
+    loaded = load_registry(path)
+    assert [s.id for s in loaded.sources] == ["yinchuan-xixia", "yinchuan-hanweb", "some-county-api"]
+    assert [s.pagination for s in loaded.sources] == ["auto", "hanweb", "json_api"]
+    shown = {key for source in yaml.safe_load(example)["sources"] for key in source}
+    shown |= {f"hanweb.{k}" for s in yaml.safe_load(example)["sources"] for k in s.get("hanweb") or {}}
+    shown |= {f"json_api.{k}" for s in yaml.safe_load(example)["sources"] for k in s.get("json_api") or {}}
+    expected = set(registry._SOURCE_KEYS) | {f"hanweb.{k}" for k in registry._HANWEB_KEYS}
+    expected |= {f"json_api.{k}" for k in registry._JSON_API_KEYS}
+    assert shown == expected
