@@ -12,7 +12,7 @@ import duckdb
 import pyarrow.dataset as ds
 import pytest
 
-from flows.export import export_open_dataset, export_to_store
+from flows.export import export_flow, export_open_dataset, export_to_store
 from flows.review import fingerprint
 from parsers.model import Cell, CellRef, Finding, ParserInfo, Report
 from storage import repository
@@ -72,6 +72,20 @@ def seaweed_or_none(object_store_config: dict[str, Any], request: pytest.Fixture
     return None
 
 
+STAT_2018 = Report(
+    agency=CITY,
+    year=2018,
+    format="stat2014",
+    title=f"{CITY}2018年政府信息公开工作年度报告",
+    parser=ParserInfo(version="test", source_kind="html"),
+    cells=[Cell("statistics", "1.1", "value", 5, "5", 2), Cell("statistics", "3.1", "value", None, "—", 2)],
+    statistics={
+        "1.1": {"label": "（一）主动公开政府信息数", "unit": "条", "value": 5, "values": {"统计数": 5}},
+        "3.1": {"label": "（一）收到申请数", "unit": "件", "value": None, "values": {"统计数": None}},
+    },
+)
+
+
 def load(settings: Any) -> None:
     with session_scope(settings) as session:
         repository.sync_agencies(
@@ -88,6 +102,7 @@ def load(settings: Any) -> None:
                 (XIXIA, report(XIXIA, 2023, CELLS_2023, [CARRY])),
                 (CITY, report(CITY, 2023, CELLS_2022)),
                 (None, report(None, 2023, CELLS_2022[:1])),
+                (CITY, STAT_2018),
             ]
         ):
             document, _ = repository.record_document(
@@ -100,7 +115,7 @@ def test_export_on_sqlite_and_postgresql_reads_back_exactly(settings: Any, tmp_p
     load(settings)
     out = tmp_path / "parquet"
     summary = export_open_dataset(settings, out, "parquet")
-    assert summary.rows == {"cells": 16, "reports": 4, "findings": 1, "timeliness": 0}
+    assert summary.rows == {"cells": 18, "reports": 5, "findings": 1, "timeliness": 0}
 
     cells = duckdb.sql(
         f'SELECT year, region, agency, "table", row, col, value, raw, semantic, unit '
@@ -125,14 +140,25 @@ def test_export_on_sqlite_and_postgresql_reads_back_exactly(settings: Any, tmp_p
         f"count(*) FILTER (WHERE value IS NULL) FROM read_parquet('{out}/cells/**/*.parquet', "
         f"hive_partitioning = true) GROUP BY year ORDER BY year"
     ).fetchall()
-    assert totals == [(2022, 26.0, 1, 0), (2023, 26.0 + 12 + 18.25, 2, 2)]
+    assert totals == [(2018, 5.0, 0, 1), (2022, 26.0, 1, 0), (2023, 26.0 + 12 + 18.25, 2, 2)]
+    # stat2014 indicators take their labels and units from the report's own table (read mid-stream).
+    assert [c[3:] for c in cells if c[0] == 2018] == [
+        ("statistics", "1.1", "value", 5.0, "5", "number", "条"),
+        ("statistics", "3.1", "value", None, "—", "blank", "件"),
+    ]
+    labels = duckdb.sql(
+        f"SELECT row_label, col_label FROM read_parquet('{out}/cells/year=2018/**/*.parquet') ORDER BY row"
+    ).fetchall()
+    assert labels == [("（一）主动公开政府信息数", "统计数"), ("（一）收到申请数", "统计数")]
 
     table = ds.dataset(out / "reports", format="parquet", partitioning="hive").to_table()
     reports = sorted(
         zip(table["agency"].to_pylist(), table["year"].to_pylist(), table["errors"].to_pylist(), strict=True),
         key=str,
     )
-    assert reports == sorted([(XIXIA, 2022, 0), (XIXIA, 2023, 1), (CITY, 2023, 0), (None, 2023, 0)], key=str)
+    assert reports == sorted(
+        [(XIXIA, 2022, 0), (XIXIA, 2023, 1), (CITY, 2023, 0), (None, 2023, 0), (CITY, 2018, 0)], key=str
+    )
 
     finding = duckdb.sql(
         f'SELECT rule, "where", expected, actual, cells, fingerprint, review '
@@ -172,6 +198,28 @@ def test_export_on_sqlite_and_postgresql_reads_back_exactly(settings: Any, tmp_p
     assert not (out / "cells/year=2022").exists()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows"] == {"cells": 7, "reports": 1, "findings": 1, "timeliness": 0}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_export_flow_runs_under_prefect(settings: Any, prefect_api: None) -> None:
+    load(settings)
+    assert export_flow(fmt="jsonl", year="2018") == {
+        "format": "jsonl",
+        "rows": {"cells": 2, "reports": 1, "findings": 0, "timeliness": 0},
+        "objects": 5,
+        "prefix": "exports/jsonl/",
+    }
+    store = open_store(settings)
+    assert isinstance(store, LocalObjectStore)
+    path = store.root / "exports/jsonl/cells/year=2018/region=640100/part-0.jsonl"
+    first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    assert (first["row"], first["row_label"], first["unit"], first["value"]) == (
+        "1.1",
+        "（一）主动公开政府信息数",
+        "条",
+        5,
+    )
 
 
 def test_export_flow_publishes_under_exports(settings: Any, seaweed_or_none: Any) -> None:
