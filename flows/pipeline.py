@@ -169,3 +169,48 @@ def _start_on_saved_ports(start_portal: Any, ports: dict[str, int], state_dir: P
                 state_dir=state_dir, port_trs=ports.get("trs", 0), port_hanweb=ports.get("hanweb", 0)
             )
     return start_portal(state_dir=state_dir)
+
+
+ATTENTION_TOP = 10
+NEXT_COMMAND = "next: nianbao findings --severity error   (then nianbao show REPORT_ID; nianbao findings dismiss ID --note …)"
+
+
+def attention_lines(timeliness_year: int | None = None) -> list[str]:
+    """What needs a person after a run, from the database (not only this run's documents): the open
+    error findings and the late, missing and unchecked agencies of `timeliness_year`, each the first
+    ten with a count of the rest, then the next command to run."""
+    from flows.review import finding_views
+    from flows.timeliness.render import STATUS_LABELS
+    from storage import repository
+    from storage.db import session_scope
+
+    settings = get_settings()
+    lines: list[str] = []
+    with session_scope(settings) as session:
+        errors = finding_views(session, settings, severity="error", open_only=True)
+        by_status: dict[str, list[str]] = {"late": [], "missing": [], "unchecked": []}
+        if timeliness_year is not None:
+            agencies = sorted(repository.all_agencies(session), key=lambda a: (a.region_code or "", a.name))
+            stored = repository.timeliness_statuses(session, timeliness_year, [a.id for a in agencies])
+            for agency in agencies:
+                row = stored.get(agency.id)
+                if row is not None and row.status in by_status:
+                    late = f" (+{row.days_late}d)" if row.status == "late" and row.days_late else ""
+                    by_status[row.status].append(agency.name + late)
+    lines.append(f"open error findings: {len(errors)}" + (" (none to review)" if not errors else ""))
+    for view in errors[:ATTENTION_TOP]:
+        numbers = f": expected {view.expected}, actual {view.actual}" if view.expected is not None else ""
+        lines.append(f"  #{view.id} {view.agency} {view.year or '?'} {view.rule} at {view.where}{numbers}")
+    if len(errors) > ATTENTION_TOP:
+        lines.append(f"  … and {len(errors) - ATTENTION_TOP} more")
+    for status, names in by_status.items():
+        if timeliness_year is None:
+            break
+        shown = ", ".join(names[:ATTENTION_TOP])
+        rest = f", … and {len(names) - ATTENTION_TOP} more" if len(names) > ATTENTION_TOP else ""
+        lines.append(
+            f"{timeliness_year} {STATUS_LABELS[status]}: {len(names)}"
+            + (f" — {shown}{rest}" if names else "")
+        )
+    lines.append(NEXT_COMMAND if errors else "next: nianbao reports   (then nianbao show REPORT_ID)")
+    return lines

@@ -15,13 +15,26 @@ def crawl(
     source: list[str] = typer.Option(None, "--source", help="Source id (repeatable); default: every source."),
     registry: Path | None = typer.Option(None, "--registry", help="Registry file or directory."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary as the last line."),
+    verbose: bool = typer.Option(False, "--verbose", help="Print each source's Scrapy log file."),
 ) -> None:
-    """Crawl the registry's sources and archive every report page and attachment found."""
-    from crawler.registry import RegistryError
+    """Crawl the registry's sources and archive every report page and attachment found.
+
+    Scrapy logs to <NIANBAO_HOME>/logs/crawl-<source>-<run>.log; the terminal shows a progress bar.
+    """
+    from crawler.registry import RegistryError, load_registry
     from crawler.run import CrawlSummary, crawl_all
     from flows.alerts import alert_crawl_trouble
+    from flows.progress import stage_advanced, stage_bars, stage_started
     from storage.errors import StorageError
     from storage.settings import get_settings
+
+    try:
+        known = load_registry(registry or get_settings().sources_dir or None)
+        wanted = list(source or []) or [s.id for s in known.sources]
+        for source_id in wanted:
+            known.source(source_id)
+    except RegistryError as exc:
+        fail(str(exc), code=2)
 
     def report(result: CrawlSummary) -> None:
         alert_crawl_trouble(get_settings(), result)
@@ -31,12 +44,18 @@ def crawl(
             f"links={result.links_found} new={result.documents_new} "
             f"unchanged={result.documents_unchanged} errors={result.errors}"
         )
+        if verbose:
+            logs = Path(get_settings().home) / "logs"
+            progress(f"  log: {logs / f'crawl-{result.source_id}-{result.run_id}.log'}")
+        stage_advanced("crawl")
 
     from flows.pipeline import prepare_database
 
     try:
         prepare_database()
-        results = crawl_all(list(source or []) or None, registry_path=registry, on_done=report)
+        with stage_bars():
+            stage_started("crawl", len(wanted))
+            results = crawl_all(wanted, registry_path=registry, on_done=report)
     except (RegistryError, StorageError) as exc:
         fail(str(exc))
     if as_json:

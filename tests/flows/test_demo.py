@@ -32,6 +32,7 @@ class DemoRuns:
     first: dict[str, Any]
     second: dict[str, Any]
     env: dict[str, str]
+    first_run: subprocess.CompletedProcess[str] | None = None
 
 
 def clean_env(tmp: Path) -> dict[str, str]:
@@ -51,9 +52,10 @@ def nianbao(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRuns:
     home = tmp_path_factory.mktemp("newcomer")
     env = clean_env(home)
-    first = json.loads(nianbao(["demo", "--json"], home, env).stdout.splitlines()[-1])
+    first_run = nianbao(["demo", "--json"], home, env)
+    first = json.loads(first_run.stdout.splitlines()[-1])
     second = json.loads(nianbao(["demo", "--json"], home, env).stdout.splitlines()[-1])
-    return DemoRuns(home, first, second, env)
+    return DemoRuns(home, first, second, env, first_run)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +146,60 @@ def test_timeliness_page_after_demo_renders_in_chromium(
     cells = tree.xpath(f'//td[@data-agency][@data-year="{REPORT_YEAR}"]')
     shown = {c.get("data-agency"): c.get("data-status") for c in cells}
     assert shown == {name: status for name, (status, _) in expected_statuses(truth, today).items()}
+
+
+def test_demo_closing_summary_names_what_needs_a_person(demo: DemoRuns, truth: Expected) -> None:
+    """The terminal shows progress bars and the summary; Prefect's log goes to var/logs/prefect.log."""
+    assert demo.first_run is not None
+    out = demo.first_run.stdout.splitlines()
+    errors = sorted(truth.defect_findings)
+    assert f"open error findings: {len(errors)}" in out
+    listed = out[out.index(f"open error findings: {len(errors)}") + 1 :][: len(errors)]
+    assert sorted(line.split()[1:4] for line in listed) == sorted(
+        [agency, str(year), rule] for agency, year, rule, _ in errors
+    )
+    statuses = expected_statuses(truth, date.today())
+    for status, label in (("late", "逾期 late"), ("missing", "未发布 missing")):
+        line = next(line for line in out if line.startswith(f"{REPORT_YEAR} {label}: "))
+        names = {n.split(" (+")[0] for n in line.split(" — ", 1)[1].split(", ")}
+        assert names == {name for name, (s, _) in statuses.items() if s == status}
+    assert f"{REPORT_YEAR} 未核查 unchecked: 0" in out
+    assert out[-2].startswith("next: nianbao findings --severity error")
+    assert (demo.home / "var" / "logs" / "prefect.log").stat().st_size > 0
+    assert "Flow run" not in demo.first_run.stderr
+    assert "crawl      " in demo.first_run.stderr
+
+
+def test_demo_findings_command_lists_the_defects_with_evidence(demo: DemoRuns, truth: Expected) -> None:
+    listed = json.loads(nianbao(["findings", "--severity", "error", "--json"], demo.home, demo.env).stdout)
+    assert sorted((f["agency"], f["year"], f["rule"], f["where"]) for f in listed) == sorted(
+        truth.defect_findings
+    )
+    for finding in listed:
+        assert finding["review"] is None
+        assert finding["original"].startswith("file://")
+        assert finding["url"].startswith("http://127.0.0.1:")
+        own = [c for c in finding["cells"] if c["year"] is None]
+        assert own and all(c["raw"] for c in own)
+        assert finding["actual"] != finding["expected"]
+
+
+def test_demo_dismissed_finding_survives_reingest(demo: DemoRuns, truth: Expected) -> None:
+    """Runs last: it changes the demo database (a decision, a re-ingested document)."""
+    listed = json.loads(nianbao(["findings", "--severity", "error", "--json"], demo.home, demo.env).stdout)
+    target = next(f for f in listed if f["rule"] == "requests.balance")
+    nianbao(["findings", "dismiss", str(target["id"]), "--note", "demo defect, known"], demo.home, demo.env)
+    still_open = json.loads(nianbao(["findings", "--open", "--json"], demo.home, demo.env).stdout)
+    assert target["fingerprint"] not in {f["fingerprint"] for f in still_open}
+    assert {f["fingerprint"] for f in listed} - {target["fingerprint"]} <= {
+        f["fingerprint"] for f in still_open
+    }
+
+    nianbao(["ingest", str(target["document_id"])], demo.home, demo.env)
+    after = json.loads(nianbao(["findings", "--severity", "error", "--json"], demo.home, demo.env).stdout)
+    reviews = {f["fingerprint"]: f["review"] for f in after}
+    assert set(reviews) == {f["fingerprint"] for f in listed}
+    assert reviews[target["fingerprint"]]["decision"] == "dismissed"
+    assert reviews[target["fingerprint"]]["note"] == "demo defect, known"
+    shown = nianbao(["show", str(target["report_id"])], demo.home, demo.env).stdout
+    assert f"[#{next(f['id'] for f in after if f['fingerprint'] == target['fingerprint'])}]" in shown
