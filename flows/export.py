@@ -39,6 +39,8 @@ PARTITION_DIRS = {"year": "year", "region_code": "region"}
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 BATCH_ROWS = 10_000
 EXPORT_PREFIX = "exports"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+"""Where the committed copies of `dictionary.json` and `rules.json` live."""
 _SPAN = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -583,7 +585,7 @@ def export_flow(fmt: str = "parquet", year: str | None = None) -> dict[str, Any]
     return export_to_store(get_settings(), fmt, years=parse_span(year))
 
 
-def write_dictionary(docs: Path = Path(__file__).resolve().parents[1] / "docs") -> None:
+def write_dictionary(docs: Path = DOCS) -> None:
     """Regenerate the committed `docs/dictionary.json` and `docs/rules.json` (after a template or rule
     change; tests/parsers/test_dictionary.py compares them with the generated ones)."""
     _write_json(docs / "dictionary.json", dictionary_document())
