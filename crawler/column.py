@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from crawler.discovery import decode_html, extract_list_links, is_report_title, looks_like_hanweb, page_title
+from crawler.discovery import (
+    decode_html,
+    extract_list_links,
+    hanweb_dataproxy_url,
+    is_report_title,
+    looks_like_hanweb,
+    page_title,
+    parse_dataproxy,
+    parse_hanweb_params,
+)
 from crawler.middlewares import allowed_host
 from crawler.navigation import frame_sources, is_navigation_text, navigation_links, year_folders
 from crawler.pagination import ListPage, pagination_style
@@ -101,9 +111,34 @@ class _Fetcher:
             self.robots.parse([])
         self.fetched: list[str] = []
 
-    def _open(self, url: str) -> Any:
-        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
+    def _open(self, url: str, form: bytes | None = None) -> Any:
+        request = urllib.request.Request(url, data=form, headers={"User-Agent": self.user_agent})
         return self.opener.open(request, timeout=self.timeout)
+
+    def records(self, column_url: str, html: str) -> list[str]:
+        """Report titles of a Hanweb column's first dataproxy range (GET, else POST after a 405)."""
+        params = parse_hanweb_params(html, column_url)
+        if not params.get("columnid"):
+            return []
+        url = hanweb_dataproxy_url(column_url, params, 1, int(params.get("perpage") or 15))
+        if not self.robots.can_fetch(self.user_agent, url) or not allowed_host(url, (self.host,)):
+            return []
+        form = urllib.parse.urlencode(
+            {k: v for k, v in params.items() if k in ("columnid", "unitid", "webid")}
+        )
+        for body in (None, form.encode()):
+            try:
+                with self._open(url, body) as answer:
+                    text, _ = decode_html(answer.read(), answer.headers.get("Content-Type"))
+            except urllib.error.HTTPError as exc:
+                if exc.code == 405 and body is None:
+                    continue
+                return []
+            except (urllib.error.URLError, OSError, ValueError):
+                return []
+            links, _ = parse_dataproxy(text, column_url)
+            return [k.title for k in links if is_report_title(k.title)]
+        return []
 
     def get(self, url: str) -> tuple[str, str] | None:
         """(final URL, decoded HTML), or None when off-host, disallowed, already fetched or failing."""
@@ -152,7 +187,8 @@ def discover_column(
         site_name = site_name or page_title(html)
         lists = _column_lists(fetcher, url, html)
         if lists is not None:
-            return _found(start_url, url, [*path, url], site_name, lists)
+            records = fetcher.records(url, html) if looks_like_hanweb(html) else []
+            return _found(start_url, url, [*path, url], site_name, lists, records)
         if len(path) < hops:
             candidates = navigation_links(html, url)
             chosen = [k.url for k in candidates if k.strong] or [k.url for k in candidates]
@@ -170,7 +206,12 @@ def _column_lists(fetcher: _Fetcher, url: str, html: str) -> list[tuple[str, str
 
 
 def _found(
-    start_url: str, column: str, path: list[str], site_name: str, lists: list[tuple[str, str]]
+    start_url: str,
+    column: str,
+    path: list[str],
+    site_name: str,
+    lists: list[tuple[str, str]],
+    records: list[str],
 ) -> ColumnFound:
     source = SourceConfig(
         id="discover", name="discover", region_code="000000", start_urls=(column,), allowed_domains=()
@@ -179,7 +220,7 @@ def _found(
     assert isinstance(auto, Auto)
     listed = next(((u, h) for u, h in lists if _report_titles(h, u) or looks_like_hanweb(h)), lists[0])
     style = auto.resolve(ListPage(listed[0], listed[1], listed[0], 1), source).name
-    reports = [title for u, h in lists for title in _report_titles(h, u)]
+    reports = [title for u, h in lists for title in _report_titles(h, u)] + records
     agencies: dict[str, str] = {}
     for title in reports:
         name = named_agency(title)

@@ -279,3 +279,22 @@ def test_sources_discover_fails_on_a_challenge_and_without_a_column(
         nothing.stderr.strip()
         == f"nianbao: no 年报 column within 1 navigation links of {patterns.start_url('home')}"
     )
+
+
+def test_sources_discover_reads_a_post_only_hanweb_column(
+    settings: Settings, patterns: PatternPortal
+) -> None:
+    result = discover(patterns.start_url("post"), "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert (found["column_url"], found["pagination"], found["reports_seen"]) == (
+        patterns.start_url("post"),
+        "hanweb",
+        2,
+    )
+    assert found["agencies"] == [
+        {"name": "某某州人民政府", "kind": "government"},
+        {"name": "某某州商务局", "kind": "department"},
+    ]
+    proxy = [(h.method, h.status) for h in patterns.hits() if h.path.endswith("dataproxy.jsp")]
+    assert proxy == [("GET", 405), ("POST", 200)]
