@@ -9,6 +9,7 @@ the document row, so the database — not the event — is the record of what is
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from datetime import date
 from typing import Any
 
@@ -30,13 +31,16 @@ from flows.alerts import (
 from flows.ingest import (
     IngestOutcome,
     Original,
+    Outage,
+    claim_attempt,
     load_parsed,
     locate_original,
+    outage_service,
     parse_original,
     record_failure,
+    refund_attempt,
     unreadable_report,
 )
-from flows.progress import stage_advanced, stage_started
 from flows.review import UNKNOWN_AGENCY, fingerprint, review_finding, reviewed
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
@@ -131,6 +135,7 @@ def ingest_flow(document_id: int) -> IngestOutcome:
     settings = get_settings()
     io = _io_options(settings)
     original = locate_original_task.with_options(**io)(document_id)
+    claim_attempt(settings, document_id)
     try:
         parsed = parse_task.with_options(**io)(original)
     except ParseError as exc:
@@ -158,13 +163,44 @@ def ingest_flow(document_id: int) -> IngestOutcome:
 
 
 def _give_up(settings: Settings, original: Original, exc: BaseException) -> None:
-    """After the retries: record a retryable failure and alert a person (once per error)."""
+    """After the retries: an outage gives the attempt back and raises Outage (the run alerts once);
+    any other failure is recorded as retryable and alerted (once per error)."""
     error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+    service = outage_service(exc)
+    if service is not None:
+        with suppress(Exception):  # the database itself may be the service that is down
+            refund_attempt(settings, original.document_id, f"{service} unavailable: {error}")
+        raise Outage(service, error) from exc
     record_failure(settings, original.document_id, error, retryable=True)
     with session_scope(settings) as session:
         raise_alert(
             session, settings, ingest_alert(document_id=original.document_id, url=original.url, error=error)
         )
+
+
+def _stop_on_outage(settings: Settings, service: str, exc: BaseException, waiting: int) -> None:
+    """Circuit breaker: after `infra_failure_limit` consecutive outages, alert once (keyed by service
+    and hour) and stop the run; no document's attempt was spent."""
+    from datetime import UTC, datetime
+
+    from flows.alerts import AlertMessage, notify
+
+    reason = str(exc).splitlines()[0][:300]
+    hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
+    message = AlertMessage(
+        f"outage:{service}:{hour}",
+        "outage",
+        f"[nianbao] {service} unavailable: ingest stopped",
+        f"service: {service}\nerror: {reason}\ndocuments left pending: {waiting}",
+    )
+    try:
+        with session_scope(settings) as session:
+            raise_alert(session, settings, message)
+    except Exception:  # the database is down: tell a person directly, nothing to record it in
+        notify(settings.alert_urls, message.title, message.body)
+    raise Outage(
+        service, f"ingest stopped after {settings.infra_failure_limit} consecutive failures: {reason}"
+    )
 
 
 @flow(name="ingest pending", log_prints=True)
@@ -182,15 +218,20 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
         ]
     logger = get_run_logger()
     logger.info("%d document(s) pending", len(pending))
-    stage_started("ingest", len(pending))
     outcomes: list[IngestOutcome] = []
+    outages = 0
     for position, document_id in enumerate(pending, start=1):
         try:
             outcomes.append(ingest_flow(document_id))
+            outages = 0
         except Exception as exc:
             outcomes.append(IngestOutcome(document_id, "failed", error=str(exc).splitlines()[0]))
+            service = outage_service(exc)
+            if service is not None:
+                outages += 1
+                if outages >= settings.infra_failure_limit:
+                    _stop_on_outage(settings, service, exc, len(pending) - position + outages)
         logger.info("ingested %d/%d", position, len(pending))
-        stage_advanced("ingest")
     return outcomes
 
 
@@ -235,11 +276,7 @@ def crawl_flow(source_ids: list[str] | None = None) -> list[dict[str, Any]]:
     from crawler.registry import load_registry
 
     wanted = source_ids or [s.id for s in load_registry(get_settings().sources_dir or None).sources]
-    stage_started("crawl", len(wanted))
-    summaries = []
-    for future in dispatch_crawl_task.map(wanted):
-        summaries.append(future.result())
-        stage_advanced("crawl")
+    summaries = [future.result() for future in dispatch_crawl_task.map(wanted)]
     create_table_artifact(
         key="crawl-runs",
         table=[_crawl_row(summary) for summary in summaries],
@@ -280,7 +317,6 @@ def timeliness_flow(
     settings = get_settings()
     today = today or date.today()
     report_years = sorted(set(years or [year or today.year - 1]))
-    stage_started("timeliness", len(report_years))
     every = []
     with session_scope(settings) as session:
         for report_year in report_years:
@@ -289,7 +325,6 @@ def timeliness_flow(
                 if row.needs_alert:
                     raise_alert(session, settings, timeliness_alert(row))
             every.extend(rows)
-            stage_advanced("timeliness")
             create_table_artifact(
                 key=f"timeliness-{report_year}",
                 table=artifact_rows(rows),
@@ -336,30 +371,6 @@ def _original_link(settings: Settings, document_id: int) -> str:
             return document.object_key
 
 
-def _report_page_link(settings: Settings, outcome: IngestOutcome) -> str:
-    """`nianbao show REPORT_ID --format html` stored in the object store (content-addressed), as a link."""
-    from flows.reportview import report_page
-    from storage.objectstore import open_store
-
-    if outcome.report_id is None:
-        return ""
-    page = report_page(outcome.report_id, "html", settings)
-    if page is None:
-        return ""
-    try:
-        store = open_store(settings)
-        info = store.put(
-            page.encode("utf-8"),
-            {"report_id": str(outcome.report_id), "document_id": str(outcome.document_id)},
-            content_type="text/html; charset=utf-8",
-        )
-        url = store.url(info.key)
-    except StorageError as exc:
-        get_run_logger().warning("report page of report %s not stored: %s", outcome.report_id, exc)
-        return ""
-    return f"[report page]({url})"
-
-
 def _ingest_artifact(settings: Settings, outcome: IngestOutcome) -> None:
     lines = [
         f"# {outcome.agency or '未识别机关'} · {outcome.year or '?'} · {outcome.format}",
@@ -367,8 +378,6 @@ def _ingest_artifact(settings: Settings, outcome: IngestOutcome) -> None:
         f"- document: {outcome.document_id} — [{outcome.url}]({outcome.url})",
         f"- original: {_original_link(settings, outcome.document_id)}",
         f"- report status: {outcome.report_status}; agency matched to registry: {outcome.agency_matched}",
-        f"- report {outcome.report_id} as printed, with the flagged cells: {_report_page_link(settings, outcome)}"
-        f" · `nianbao show {outcome.report_id}`",
         "",
         "| figure | value |",
         "|---|---|",

@@ -374,6 +374,31 @@ def mark_document(
     return document
 
 
+def claim_ingest_attempt(session: Session, document_id: int) -> Document:
+    """Count an ingest attempt before it starts (the caller commits at once): a process killed during
+    the parse leaves the document failed, retryable, with the attempt counted, so the queue moves on
+    and a document that kills every attempt ends failed once over `max_ingest_attempts`."""
+    document = get_document(session, document_id)
+    document.attempts = (document.attempts or 0) + 1
+    document.status = "failed"
+    document.retryable = True
+    document.last_error = f"interrupted: ingest attempt {document.attempts} did not finish"
+    session.flush()
+    return document
+
+
+def refund_ingest_attempt(session: Session, document_id: int, error: str) -> Document:
+    """Give back a claimed attempt that an outage (object store, database) spoiled: the document stays
+    pending with `error` as its last error, and its attempts are as before the claim."""
+    document = get_document(session, document_id)
+    document.attempts = max((document.attempts or 0) - 1, 0)
+    document.status = "failed"
+    document.retryable = True
+    document.last_error = error
+    session.flush()
+    return document
+
+
 # -- reports ------------------------------------------------------------------------------------
 
 

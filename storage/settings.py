@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     max_ingest_attempts: int = Field(
         default=3, ge=1, description="Ingests of a failed document before giving up."
     )
+    parse_isolated: bool = Field(
+        default=True, description="Parse in a worker process under the memory and wall-clock limits."
+    )
+    parse_memory_mb: int = Field(
+        default=2048, ge=0, description="Address space (RLIMIT_AS) of the parse worker in MB; 0: unlimited."
+    )
+    parse_seconds: float = Field(default=300.0, gt=0, description="Wall-clock limit of one parse.")
+    infra_failure_limit: int = Field(
+        default=3, ge=1, description="Consecutive object-store/database failures that stop an ingest run."
+    )
 
     crawl_cron: str = "0 3 * * *"
     ingest_pending_cron: str = "*/30 * * * *"
