@@ -41,6 +41,7 @@ from flows.ingest import (
     refund_attempt,
     unreadable_report,
 )
+from flows.progress import stage_advanced, stage_started
 from flows.review import UNKNOWN_AGENCY, fingerprint, review_finding, reviewed
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
@@ -218,6 +219,7 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
         ]
     logger = get_run_logger()
     logger.info("%d document(s) pending", len(pending))
+    stage_started("ingest", len(pending))
     outcomes: list[IngestOutcome] = []
     outages = 0
     for position, document_id in enumerate(pending, start=1):
@@ -232,6 +234,7 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
                 if outages >= settings.infra_failure_limit:
                     _stop_on_outage(settings, service, exc, len(pending) - position + outages)
         logger.info("ingested %d/%d", position, len(pending))
+        stage_advanced("ingest")
     return outcomes
 
 
@@ -276,7 +279,11 @@ def crawl_flow(source_ids: list[str] | None = None) -> list[dict[str, Any]]:
     from crawler.registry import load_registry
 
     wanted = source_ids or [s.id for s in load_registry(get_settings().sources_dir or None).sources]
-    summaries = [future.result() for future in dispatch_crawl_task.map(wanted)]
+    stage_started("crawl", len(wanted))
+    summaries = []
+    for future in dispatch_crawl_task.map(wanted):
+        summaries.append(future.result())
+        stage_advanced("crawl")
     create_table_artifact(
         key="crawl-runs",
         table=[_crawl_row(summary) for summary in summaries],
@@ -317,6 +324,7 @@ def timeliness_flow(
     settings = get_settings()
     today = today or date.today()
     report_years = sorted(set(years or [year or today.year - 1]))
+    stage_started("timeliness", len(report_years))
     every = []
     with session_scope(settings) as session:
         for report_year in report_years:
@@ -325,6 +333,7 @@ def timeliness_flow(
                 if row.needs_alert:
                     raise_alert(session, settings, timeliness_alert(row))
             every.extend(rows)
+            stage_advanced("timeliness")
             create_table_artifact(
                 key=f"timeliness-{report_year}",
                 table=artifact_rows(rows),
@@ -371,6 +380,30 @@ def _original_link(settings: Settings, document_id: int) -> str:
             return document.object_key
 
 
+def _report_page_link(settings: Settings, outcome: IngestOutcome) -> str:
+    """`nianbao show REPORT_ID --format html` stored in the object store (content-addressed), as a link."""
+    from flows.reportview import report_page
+    from storage.objectstore import open_store
+
+    if outcome.report_id is None:
+        return ""
+    page = report_page(outcome.report_id, "html", settings)
+    if page is None:
+        return ""
+    try:
+        store = open_store(settings)
+        info = store.put(
+            page.encode("utf-8"),
+            {"report_id": str(outcome.report_id), "document_id": str(outcome.document_id)},
+            content_type="text/html; charset=utf-8",
+        )
+        url = store.url(info.key)
+    except StorageError as exc:
+        get_run_logger().warning("report page of report %s not stored: %s", outcome.report_id, exc)
+        return ""
+    return f"[report page]({url})"
+
+
 def _ingest_artifact(settings: Settings, outcome: IngestOutcome) -> None:
     lines = [
         f"# {outcome.agency or '未识别机关'} · {outcome.year or '?'} · {outcome.format}",
@@ -378,6 +411,8 @@ def _ingest_artifact(settings: Settings, outcome: IngestOutcome) -> None:
         f"- document: {outcome.document_id} — [{outcome.url}]({outcome.url})",
         f"- original: {_original_link(settings, outcome.document_id)}",
         f"- report status: {outcome.report_status}; agency matched to registry: {outcome.agency_matched}",
+        f"- report {outcome.report_id} as printed, with the flagged cells: {_report_page_link(settings, outcome)}"
+        f" · `nianbao show {outcome.report_id}`",
         "",
         "| figure | value |",
         "|---|---|",
