@@ -122,7 +122,7 @@ def quiet_prefect_logs(home: Path) -> Path:
             "level": handler.get("level", 0),
             "class": "logging.FileHandler",
             "formatter": handler.get("formatter", "standard"),
-            "filename": str(path),
+            "filename": str(path.resolve()),
             "encoding": "utf-8",
         }
     settings_path = logs / "logging.yml"

@@ -94,9 +94,17 @@ def demo(
 
 @contextmanager
 def _embedded(verbose: bool, home: Path | None = None) -> Iterator[Any]:
-    """Prefect's log to `<home>/logs/prefect.log` and a progress bar per stage, unless `verbose`."""
+    """Prefect's log to `<home>/logs/prefect.log` and a progress bar per stage, unless `verbose`.
+
+    The first start of the ephemeral Prefect API migrates its database; on a busy machine that takes
+    longer than Prefect's 20-second default, so embedded runs wait up to 120 s unless told otherwise.
+    """
+    import os
+
     from flows.progress import quiet_prefect_logs, stage_bars
     from storage.settings import get_settings
+
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
     if not verbose:
         log = quiet_prefect_logs(home or get_settings().home)

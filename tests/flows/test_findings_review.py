@@ -262,3 +262,25 @@ def test_reading_commands_refuse_a_database_that_does_not_exist(tmp_path: Path) 
             ],
         )
     assert not (tmp_path / "var").exists()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_ingest_artifact_links_the_report_page(settings: Settings, unbalanced: dict[str, Any]) -> None:
+    """The Prefect UI tells the same story: the ingest artifact links `nianbao show`'s HTML of the report."""
+    import re
+    from urllib.parse import unquote, urlsplit
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    key = f"ingest-document-{unbalanced['document_id']}"
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+    markdown = str(max(artifacts, key=lambda a: str(a.created)).data)
+    report_id = unbalanced["report_id"]
+    assert f"`nianbao show {report_id}`" in markdown
+    (link,) = re.findall(r"\[report page\]\((file://[^)]+)\)", markdown)
+    page = Path(unquote(urlsplit(link).path)).read_text(encoding="utf-8")
+    assert page == ok("show", str(report_id), "--format", "html")
+    assert page.count('class="value flagged"') == 8
