@@ -160,8 +160,8 @@ def site_health(status: str, summary: Mapping[str, Any] | None, today: date | No
 
     blocked: an anti-bot challenge; unreachable: no list page answered; layout_changed: list pages
     offered links (or a configured item selector matched none) and no report link where a previous
-    crawl found some; empty: no link at all where a previous crawl found some; out_of_season: an empty
-    column that never listed reports, outside January–May; ok otherwise.
+    crawl found some; out_of_season: a column with no link at all that never listed a report, crawled
+    outside January–May (nothing published yet); empty: any other run without report links; ok otherwise.
     """
     if status == "blocked":
         return "blocked"
@@ -173,7 +173,7 @@ def site_health(status: str, summary: Mapping[str, Any] | None, today: date | No
     before = int(data.get("previous_links_found") or 0)
     if before and (data.get("list_links") or data.get("item_selector")):
         return "layout_changed"
-    if not before and (today or date.today()).month not in PUBLISHING_MONTHS:
+    if not before and not data.get("list_links") and (today or date.today()).month not in PUBLISHING_MONTHS:
         return "out_of_season"
     return "empty"
 

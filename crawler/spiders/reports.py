@@ -306,11 +306,19 @@ class ReportsSpider(Spider):
         return allowed_host(url, self.allowed_domains)
 
     def follow(self, links: Iterable[ListLink]) -> tuple[bool, int, list[Request]]:
-        """Requests for unknown report links; (all report links known?, report links, requests)."""
+        """Requests for unknown report links; (all report links known?, report links, requests).
+
+        A link naming a column or a year folder (政府信息公开年报, 2023年度报告 without an agency) is
+        navigation, not a report."""
         source = self.source
         links = list(links)
         self.ctx.list_links += len(links)
-        reports = [k for k in links if is_report_title(k.title, source.title_include, source.title_exclude)]
+        reports = [
+            k
+            for k in links
+            if is_report_title(k.title, source.title_include, source.title_exclude)
+            and not is_navigation_text(k.title)
+        ]
         all_known = True
         requests: list[Request] = []
         for link in reports:

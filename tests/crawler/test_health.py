@@ -35,8 +35,9 @@ MARCH, AUGUST = date(2025, 3, 10), date(2025, 8, 10)
             MARCH,
             "layout_changed",
         ),
-        ("empty", {"pages": 1, "list_links": 5, "previous_links_found": None}, AUGUST, "out_of_season"),
-        ("empty", {"pages": 1, "list_links": 5, "previous_links_found": None}, MARCH, "empty"),
+        ("empty", {"pages": 1, "list_links": 0, "previous_links_found": None}, AUGUST, "out_of_season"),
+        ("empty", {"pages": 1, "list_links": 0, "previous_links_found": None}, MARCH, "empty"),
+        ("empty", {"pages": 1, "list_links": 5, "previous_links_found": None}, AUGUST, "empty"),
     ],
 )
 def test_site_health(status: str, summary: dict[str, Any] | None, today: date, health: str) -> None:

@@ -117,13 +117,16 @@ def test_home_page_start_finds_the_column_and_its_year_folders(
     assert {h.status for h in patterns.hits() if h.path != "/robots.txt"} == {304}
 
 
-def test_a_remembered_column_that_stops_answering_is_discovered_again(
-    settings: Settings, patterns: PatternPortal, registry: Path
+@pytest.mark.parametrize("change", ["gone", "emptied"])
+def test_a_remembered_column_that_stops_answering_or_listing_is_discovered_again(
+    settings: Settings, patterns: PatternPortal, registry: Path, change: str
 ) -> None:
     crawl("home", patterns, registry, settings)
     site = patterns.sites["home"]
     column = site.pages.pop("/zwgk/ndbg/index.html")
     assert isinstance(column, bytes)
+    if change == "emptied":
+        site.pages["/zwgk/ndbg/index.html"] = "<html><body><p>暂无信息</p></body></html>".encode()
     site.pages["/zwgk/ndbg2/index.html"] = column.replace(b'href="./', b'href="/zwgk/ndbg/')
     menu = site.pages["/zwgk/index.html"]
     assert isinstance(menu, bytes)
@@ -132,21 +135,41 @@ def test_a_remembered_column_that_stops_answering_is_discovered_again(
     result = crawl("home", patterns, registry, settings)
     assert result.status == "ok", result.reason
     assert result.documents_new == 0
-    assert [h.path for h in patterns.hits()][:4] == [
-        "/robots.txt",
-        "/zwgk/ndbg/index.html",
-        "/index.html",
-        "/zwgk/index.html",
+    hits = [(h.path, h.status) for h in patterns.hits()]
+    assert hits[:5] == [
+        ("/robots.txt", 200),
+        ("/zwgk/ndbg/index.html", 404 if change == "gone" else 200),
+        ("/index.html", 200),
+        ("/zwgk/index.html", 200),
+        ("/zwgk/ndbg2/index.html", 200),
     ]
+    years = [
+        ("/zwgk/ndbg/2022/index.html", 304),
+        ("/zwgk/ndbg/2023/", 304),
+        ("/zwgk/ndbg/2024/index.html", 304),
+    ]
+    assert sorted(hits[5:]) == years
     assert result.stats["state"]["columns"] == {
         patterns.start_url("home"): patterns.url("home", "/zwgk/ndbg2/index.html")
     }
+
+
+def test_the_hop_budget_bounds_the_walk(settings: Settings, patterns: PatternPortal, tmp_path: Path) -> None:
+    data = patterns.registry(("home",))
+    data["sources"][0]["discover_hops"] = 1
+    path = tmp_path / "hops.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = crawl_source("pattern-home", registry_path=path, settings=settings)
+    assert (result.status, result.health, result.links_found) == ("empty", "empty", 0)
+    assert [h.path for h in patterns.hits()] == ["/robots.txt", "/index.html", "/zwgk/index.html"]
+    assert stored_urls(settings) == []
 
 
 def test_list_in_an_iframe_paginated_by_go_page(
     settings: Settings, patterns: PatternPortal, registry: Path
 ) -> None:
     result = assert_first_crawl("frame", patterns, registry, settings)
+    assert len(patterns.hits()) == 1 + 4 + len(patterns.sites["frame"].documents)
     lists = [
         (h.path, h.query) for h in patterns.hits() if h.path.startswith("/xxgk/nb/") and "art" not in h.path
     ]
@@ -169,6 +192,15 @@ def test_onclick_downloads_and_off_host_links(
     settings: Settings, patterns: PatternPortal, registry: Path
 ) -> None:
     result = assert_first_crawl("onclick", patterns, registry, settings)
+    assert sorted((h.path, h.query, h.status) for h in patterns.hits()) == [
+        ("/attach/download.jsp", "fileId=a101", 200),
+        ("/attach/get.jsp", "id=b202", 200),
+        ("/gk/ndbg/1.html", "", 200),
+        ("/gk/ndbg/2.html", "", 200),
+        ("/gk/ndbg/go3.html", "", 302),
+        ("/gk/ndbg/index.html", "", 200),
+        ("/robots.txt", "", 200),
+    ]
     base = patterns.offsite_base
     assert sorted(result.stats["offsite"]) == sorted(
         [f"{base}gk/ndbg/3.html", f"{base}gk/ndbg/4.html", f"{base}mirror/a101.pdf"]
@@ -190,6 +222,14 @@ def test_onclick_downloads_and_off_host_links(
 
 def test_post_only_hanweb_dataproxy(settings: Settings, patterns: PatternPortal, registry: Path) -> None:
     result = assert_first_crawl("post", patterns, registry, settings)
+    assert sorted(h.path for h in patterns.hits() if not h.path.startswith("/art/")) == [
+        "/col/col555/index.html",
+        *["/module/web/jpage/dataproxy.jsp"] * 3,
+        "/robots.txt",
+    ]
+    assert sorted(h.path for h in patterns.hits() if h.path.startswith("/art/")) == sorted(
+        patterns.sites["post"].documents
+    )
     proxy = [(h.method, h.status) for h in patterns.hits() if h.path.endswith("dataproxy.jsp")]
     assert proxy == [("GET", 405), ("POST", 200), ("POST", 200)]
     assert result.errors == 0
