@@ -39,8 +39,9 @@ def crawl(
     def report(result: CrawlSummary) -> None:
         alert_crawl_trouble(get_settings(), result)
         reason = f" ({result.reason})" if result.reason else ""
+        health = f" [site {result.health}]" if result.health else ""
         progress(
-            f"crawl {result.source_id}: {result.status}{reason}; pages={result.pages} "
+            f"crawl {result.source_id}: {result.status}{reason}{health}; pages={result.pages} "
             f"links={result.links_found} new={result.documents_new} "
             f"unchanged={result.documents_unchanged} errors={result.errors}"
         )

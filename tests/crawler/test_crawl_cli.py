@@ -44,7 +44,8 @@ def test_crawl_one_source_prints_counts_and_json(settings: Settings, tmp_path: P
     summary = json.loads(result.stdout.splitlines()[-1])
     assert [s["source_id"] for s in summary["sources"]] == ["demo-yinchuan-hanweb"]
     assert (summary["statuses"], summary["documents_new"], summary["errors"]) == ({"ok": 1}, len(hanweb), 0)
-    assert "crawl demo-yinchuan-hanweb: ok" in result.stderr
+    assert "crawl demo-yinchuan-hanweb: ok [site ok]; pages=" in result.stderr
+    assert summary["sources"][0]["health"] == "ok"
     second = json.loads(again.stdout.splitlines()[-1])
     assert (second["documents_new"], second["statuses"]) == (0, {"ok": 1})
 
