@@ -1,27 +1,37 @@
-"""Alerts to people: apprise URLs from settings, de-duplicated through the `alerts` table.
+"""Alerts to people: apprise URLs from settings, through the `alerts` table as an outbox.
 
 Every alert has a condition key (e.g. ``finding:<sha256>:requests.balance:requests/total``); the first
-time a key is seen the alert is recorded and sent, later times nothing happens. With no
-``NIANBAO_ALERT_URLS`` configured, alerts are still recorded (the operator can read them from the
-database) but nothing is sent.
+time a key is seen the alert is recorded `pending`, in the transaction of the change that causes it
+(report loaded, timeliness status changed, crawl run finished), later times nothing happens.
+`deliver_pending` — run at the end of every flow and command that raises alerts — sends what is
+pending and marks it `sent`, or counts the attempt and retries later with exponential backoff. A kill
+at any point loses no alert; only a kill between a delivery and its commit can send one twice. With no
+``NIANBAO_ALERT_URLS`` configured, alerts stay pending in the database (the operator can read them
+there) and go out once URLs are configured.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from storage import repository
+from storage.errors import StorageError
 from storage.settings import Settings
 
 if TYPE_CHECKING:
     from crawler.run import CrawlSummary
+    from flows.ingest import IngestOutcome
     from flows.timeliness.status import StatusRow
 
 log = logging.getLogger(__name__)
+
+RETRY_BASE_SECONDS = 60.0
+RETRY_MAX_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -57,22 +67,111 @@ def notify(urls: list[str], title: str, body: str) -> str:
 
 
 def raise_alert(session: Session, settings: Settings, message: AlertMessage) -> AlertOutcome:
-    """Record the alert once per condition key and send it.
-
-    The alert row and its delivery result join the caller's transaction; the caller commits.
-    """
+    """Record the alert `pending`, once per condition key, in the caller's transaction (the caller
+    commits with the change that causes it); `deliver_pending` sends it."""
     alert = repository.record_alert(
         session, key=message.key, kind=message.kind, title=message.title, body=message.body
     )
-    if alert is None:
-        return AlertOutcome(message.key, recorded=False, sent=False)
-    error = notify(settings.alert_urls, message.title, message.body)
-    sent = bool(settings.alert_urls) and not error
-    if settings.alert_urls:
-        repository.mark_alert_sent(session, alert.id, error=error)
-    if error:
-        log.warning("alert %s not delivered: %s", message.key, error)
-    return AlertOutcome(message.key, recorded=True, sent=sent, error=error)
+    return AlertOutcome(message.key, recorded=alert is not None, sent=False)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one `deliver_pending` did: alerts sent, and failed attempts (retried later)."""
+
+    sent: int = 0
+    failed: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the `attempts`-th failed delivery: 1, 2, 4 … minutes, at most an hour."""
+    return timedelta(seconds=min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS))
+
+
+def deliver_pending(settings: Settings, *, now: datetime | None = None) -> Delivery:
+    """Send every pending alert that is due, each in its own transaction with its row locked, and mark
+    it sent (or count the attempt and set the next one). Nothing to do without alert URLs."""
+    from storage.db import session_scope
+    from storage.models import utcnow
+
+    if not settings.alert_urls:
+        return Delivery()
+    now = now or utcnow()
+    with session_scope(settings) as session:
+        due = repository.due_alerts(session, now)
+    sent = failed = 0
+    for alert_id in due:
+        with session_scope(settings) as session:
+            alert = repository.lock_pending_alert(session, alert_id)
+            if alert is None:
+                continue
+            error = notify(settings.alert_urls, alert.title, alert.body)
+            retry_at = now + retry_delay((alert.attempts or 0) + 1)
+            repository.mark_alert_sent(session, alert.id, error=error, retry_at=retry_at)
+            if error:
+                failed += 1
+                log.warning("alert %s not delivered (attempt %d): %s", alert.key, alert.attempts, error)
+            else:
+                sent += 1
+    return Delivery(sent=sent, failed=failed)
+
+
+def record_finding_alerts(session: Session, settings: Settings, outcome: IngestOutcome) -> int:
+    """Record one pending alert per error finding of a loaded report (and of next year's, re-checked
+    against it), in the transaction that loads it; a finding a reviewer confirmed or dismissed is
+    never alerted again, whatever document it is in. Returns how many were new."""
+    from flows.review import UNKNOWN_AGENCY, fingerprint, reviewed
+
+    own = [
+        {
+            **f,
+            "document_id": outcome.document_id,
+            "url": outcome.url,
+            "sha256": outcome.sha256,
+            "year": outcome.year,
+        }
+        for f in outcome.findings
+    ]
+    errors = [f for f in [*own, *outcome.followup_findings] if f["severity"] == "error"]
+    if not errors:
+        return 0
+    agency = outcome.agency or UNKNOWN_AGENCY
+    prints = [fingerprint(agency, f["year"], f["rule"], f["where"], f.get("cells") or []) for f in errors]
+    judged = reviewed(session, prints)
+    links = {
+        doc_id: original_link(session, settings, doc_id) for doc_id in {f["document_id"] for f in errors}
+    }
+    raised = 0
+    for finding, print_ in zip(errors, prints, strict=True):
+        if print_ in judged:
+            continue
+        message = finding_alert(
+            sha256=finding["sha256"],
+            agency=agency,
+            year=finding["year"],
+            rule=finding["rule"],
+            where=finding["where"],
+            message=finding["message"],
+            expected=finding.get("expected"),
+            actual=finding.get("actual"),
+            url=finding["url"],
+            original_link=links[finding["document_id"]],
+        )
+        raised += raise_alert(session, settings, message).recorded
+    return raised
+
+
+def original_link(session: Session, settings: Settings, document_id: int) -> str:
+    """The link an operator opens for a document's original (its object key when none can be made)."""
+    from storage.objectstore import open_store
+
+    document = repository.find_document(session, document_id)
+    if document is None:
+        return ""
+    try:
+        return open_store(settings).url(document.object_key)
+    except StorageError:
+        return document.object_key
 
 
 def _redact(url: str) -> str:
@@ -156,7 +255,9 @@ def alert_crawl_trouble(settings: Settings, summary: CrawlSummary) -> AlertOutco
             last_ok_run_id=last_ok.id if last_ok is not None else 0,
             health=summary.health,
         )
-        return raise_alert(session, settings, message)
+        outcome = raise_alert(session, settings, message)
+    deliver_pending(settings)
+    return outcome
 
 
 def ingest_alert(*, document_id: int, url: str, error: str) -> AlertMessage:

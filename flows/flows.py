@@ -23,7 +23,7 @@ from prefect.tasks import Task, exponential_backoff
 from crawler.run import CrawlSummary
 from flows.alerts import (
     alert_crawl_trouble,
-    finding_alert,
+    deliver_pending,
     ingest_alert,
     raise_alert,
     timeliness_alert,
@@ -42,7 +42,7 @@ from flows.ingest import (
     unreadable_report,
 )
 from flows.progress import stage_advanced, stage_started
-from flows.review import UNKNOWN_AGENCY, fingerprint, review_finding, reviewed
+from flows.review import review_finding
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
 from storage.db import session_scope
@@ -89,45 +89,8 @@ def load_task(original: Original, parsed: ParsedReport) -> IngestOutcome:
 
 @task(name="send alerts")
 def alert_findings_task(outcome: IngestOutcome) -> int:
-    """Alert once per error finding of the loaded report (and of next year's, re-checked against it)."""
-    settings = get_settings()
-    own = [
-        {
-            **f,
-            "document_id": outcome.document_id,
-            "url": outcome.url,
-            "sha256": outcome.sha256,
-            "year": outcome.year,
-        }
-        for f in outcome.findings
-    ]
-    errors = [f for f in [*own, *outcome.followup_findings] if f["severity"] == "error"]
-    if not errors:
-        return 0
-    links = {doc_id: _original_link(settings, doc_id) for doc_id in {f["document_id"] for f in errors}}
-    raised = 0
-    agency = outcome.agency or UNKNOWN_AGENCY
-    prints = [fingerprint(agency, f["year"], f["rule"], f["where"], f.get("cells") or []) for f in errors]
-    with session_scope(settings) as session:
-        # A finding a reviewer confirmed or dismissed is never alerted again, whatever document it is in.
-        judged = reviewed(session, prints)
-        for finding, print_ in zip(errors, prints, strict=True):
-            if print_ in judged:
-                continue
-            message = finding_alert(
-                sha256=finding["sha256"],
-                agency=agency,
-                year=finding["year"],
-                rule=finding["rule"],
-                where=finding["where"],
-                message=finding["message"],
-                expected=finding.get("expected"),
-                actual=finding.get("actual"),
-                url=finding["url"],
-                original_link=links[finding["document_id"]],
-            )
-            raised += raise_alert(session, settings, message).recorded
-    return raised
+    """Send the pending alerts: the loaded report's error findings were recorded with it (outbox)."""
+    return deliver_pending(get_settings()).sent
 
 
 @flow(name="ingest", flow_run_name="ingest document {document_id}", log_prints=True)
@@ -157,8 +120,7 @@ def ingest_flow(document_id: int) -> IngestOutcome:
         _give_up(settings, original, exc)
         raise
     if outcome.status == "parsed":
-        if any(f["severity"] == "error" for f in [*outcome.findings, *outcome.followup_findings]):
-            alert_findings_task(outcome)
+        alert_findings_task(outcome)
         _ingest_artifact(settings, outcome)
     return outcome
 
@@ -177,6 +139,7 @@ def _give_up(settings: Settings, original: Original, exc: BaseException) -> None
         raise_alert(
             session, settings, ingest_alert(document_id=original.document_id, url=original.url, error=error)
         )
+    deliver_pending(settings)
 
 
 def _stop_on_outage(settings: Settings, service: str, exc: BaseException, waiting: int) -> None:
@@ -197,6 +160,7 @@ def _stop_on_outage(settings: Settings, service: str, exc: BaseException, waitin
     try:
         with session_scope(settings) as session:
             raise_alert(session, settings, message)
+        deliver_pending(settings)
     except Exception:  # the database is down: tell a person directly, nothing to record it in
         notify(settings.alert_urls, message.title, message.body)
     raise Outage(
@@ -217,6 +181,7 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
                 session, max_attempts=settings.max_ingest_attempts, limit=limit
             )
         ]
+    deliver_pending(settings)  # alerts a killed run recorded but did not send
     logger = get_run_logger()
     logger.info("%d document(s) pending", len(pending))
     stage_started("ingest", len(pending))
@@ -339,6 +304,7 @@ def timeliness_flow(
                 table=artifact_rows(rows),
                 description=f"Publication status of {report_year} annual reports as of {today.isoformat()}",
             )
+    deliver_pending(settings)
     span = f"{report_years[0]}" if len(report_years) == 1 else f"{report_years[0]}-{report_years[-1]}"
     create_markdown_artifact(
         key=f"timeliness-heatmap-{span}",

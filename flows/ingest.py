@@ -101,8 +101,10 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
     """Resolve agency, year and publication date, run the cross-year checks, replace the report.
 
     One transaction: the report, its cells and findings replace any earlier load of the document,
-    and the document is marked parsed (or not_a_report).
+    the document is marked parsed (or not_a_report), and an alert per error finding is recorded
+    pending (flows.alerts outbox).
     """
+    from flows.alerts import record_finding_alerts
     from flows.timeliness.matching import match_agency
     from flows.timeliness.publication import publication_date
 
@@ -166,7 +168,7 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
         if agency is not None and year is not None:
             followups = _recheck_following_year(session, agency.id, year, parsed)
 
-        return replace(
+        loaded = replace(
             outcome,
             report_id=row.id,
             agency=agency.name if agency is not None else parsed.agency,
@@ -176,6 +178,8 @@ def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) ->
             followup_findings=followups,
             totals=_totals(parsed),
         )
+        record_finding_alerts(session, settings, loaded)  # the outbox: alerts commit with the report
+        return loaded
 
 
 def unreadable_report(original: Original, error: ParseError) -> ParsedReport | None:

@@ -218,7 +218,9 @@ class FindingReview(Base):
 
 
 class Alert(Base):
-    """An alert sent (or attempted) for one condition; `key` de-duplicates."""
+    """An alert for one condition (`key` de-duplicates), an outbox row: written `pending` in the
+    transaction of the change that causes it, `sent` once delivered; a failed delivery counts an
+    attempt and is retried from `next_attempt_at`."""
 
     __tablename__ = "alerts"
 
@@ -230,6 +232,11 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(
+        String(10), default="pending", server_default=text("'pending'"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Timeliness(Base):

@@ -645,14 +645,44 @@ def record_alert(session: Session, *, key: str, kind: str, title: str, body: str
     return alert
 
 
-def mark_alert_sent(session: Session, alert_id: int, error: str = "") -> Alert:
-    """Record a delivery attempt: `sent_at` on success, the error text otherwise."""
+def mark_alert_sent(
+    session: Session, alert_id: int, error: str = "", *, retry_at: datetime | None = None
+) -> Alert:
+    """Record a delivery attempt: `sent` with `sent_at` on success; otherwise the error text, still
+    `pending`, next tried at `retry_at`."""
     alert: Alert = _get(session, Alert, alert_id)
     alert.error = error
+    alert.attempts = (alert.attempts or 0) + 1
     if not error:
         alert.sent_at = utcnow()
+        alert.status = "sent"
+    else:
+        alert.next_attempt_at = retry_at
     session.flush()
     return alert
+
+
+def due_alerts(session: Session, now: datetime, *, limit: int = 200) -> list[int]:
+    """Ids of pending alerts whose next delivery attempt is due, oldest first."""
+    query = (
+        select(Alert.id)
+        .where(
+            Alert.status == "pending",
+            or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now),
+        )
+        .order_by(Alert.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def lock_pending_alert(session: Session, alert_id: int) -> Alert | None:
+    """The alert, row-locked for delivery (PostgreSQL: skipped when another run holds it), or None
+    when it is locked elsewhere or no longer pending."""
+    query = (
+        select(Alert).where(Alert.id == alert_id, Alert.status == "pending").with_for_update(skip_locked=True)
+    )
+    return session.scalars(query).first()
 
 
 def unsent_alerts(session: Session, kinds: Sequence[str] | None = None) -> list[Alert]:

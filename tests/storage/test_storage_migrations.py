@@ -47,7 +47,7 @@ def _schema_diff(url: str) -> list[Any]:
 def test_upgrade_from_empty_matches_models(empty_db_url: str) -> None:
     assert current_revision(empty_db_url) is None
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0003"
+    assert current_revision(empty_db_url) == head_revision() == "0004"
     assert _schema_diff(empty_db_url) == []
     engine = make_engine(empty_db_url)
     try:
@@ -107,7 +107,7 @@ def test_findings_stored_before_0002_get_an_empty_evidence_list(empty_db_url: st
                 )
             )
         upgrade(empty_db_url)
-        assert current_revision(empty_db_url) == "0003"
+        assert current_revision(empty_db_url) == "0004"
         with engine.connect() as connection:
             stored = connection.execute(text("SELECT rule, cells FROM findings")).one()
         cells = stored.cells if isinstance(stored.cells, list) else json.loads(stored.cells)
@@ -234,3 +234,24 @@ def test_lost_database_in_a_session_is_a_one_line_database_error(pg_databases: A
         f"database {parsed.database} on {parsed.host or 'localhost'}:{parsed.port or 5432} ("
     )
     assert "\n" not in message
+
+
+def test_alerts_delivered_before_0004_are_sent_the_others_pending(empty_db_url: str) -> None:
+    """0004 makes `alerts` an outbox: a row with `sent_at` is `sent`, one without is still to send."""
+    upgrade(empty_db_url, "0003")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO alerts (key, kind, title, body, created_at, sent_at, error) VALUES"
+                    " ('a', 'finding', 't', 'b', '2024-01-01', '2024-01-02', ''),"
+                    " ('b', 'finding', 't', 'b', '2024-01-01', NULL, 'HTTP 500')"
+                )
+            )
+        upgrade(empty_db_url)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT key, status, attempts FROM alerts ORDER BY key")).all()
+        assert [tuple(row) for row in rows] == [("a", "sent", 0), ("b", "pending", 0)]
+    finally:
+        engine.dispose()
