@@ -12,23 +12,31 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from crawler.lifeline import PARENT_PID_ENV, pid_alive
 from crawler.registry import Registry, load_registry
 from storage.settings import Settings, get_settings
 
+T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_TAIL_LINES = 5
 SITE_HEALTH: tuple[str, ...] = ("ok", "blocked", "unreachable", "empty", "layout_changed", "out_of_season")
+STALE_RUN = timedelta(hours=12)
+"""A `running` crawl run of another host (or of no recorded process) older than this was interrupted."""
+FINISH_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 8, 8, 8, 8, 8)
+"""Seconds between attempts to record a run's end across a database blip (about a minute in all)."""
 PUBLISHING_MONTHS = range(1, 6)
 """January to May: reports are due by 31 January and 31 March; later months see few new ones."""
 
@@ -104,7 +112,64 @@ def child_env(settings: Settings) -> dict[str, str]:
     paths = [str(PROJECT_ROOT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env.setdefault("PYTHONIOENCODING", "utf-8")
+    env[PARENT_PID_ENV] = str(os.getpid())  # the runner dies with this process (crawler.lifeline)
     return env
+
+
+OnFinish = Callable[[Session, "CrawlSummary"], None]
+"""Called in the transaction that finishes a crawl run (the outbox: its alert commits with it)."""
+
+
+def run_owner() -> dict[str, Any]:
+    """The host and pid of this process, recorded on the runs it starts."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def is_interrupted(stats: Mapping[str, Any] | None, started_at: datetime, now: datetime) -> bool:
+    """Whether a `running` run's process is gone: its pid is dead on this host, or (another host, no
+    owner recorded) it started more than STALE_RUN ago."""
+    owner = (stats or {}).get("owner") or {}
+    if owner.get("host") == socket.gethostname() and owner.get("pid"):
+        return not pid_alive(int(owner["pid"]))
+    started = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
+    return now - started > STALE_RUN
+
+
+def reap_interrupted_runs(session: Session, source_id: str, on_finish: OnFinish | None = None) -> list[int]:
+    """Close the source's runs left `running` by a dead process as `failed` ("interrupted"), each
+    with `on_finish` in the same transaction; returns their ids."""
+    from storage.repository import finish_crawl_run, running_crawl_runs
+
+    reaped = []
+    now = datetime.now(UTC)
+    for run in running_crawl_runs(session, source_id):
+        if not is_interrupted(run.stats, run.started_at, now):
+            continue
+        owner = (run.stats or {}).get("owner") or {}
+        reason = (
+            f"interrupted: the crawling process ({owner.get('host', '?')} pid {owner.get('pid', '?')}) died"
+        )
+        finish_crawl_run(session, run.id, status="failed", reason=reason, stats=dict(run.stats or {}))
+        if on_finish is not None:
+            on_finish(
+                session, CrawlSummary(source_id=source_id, run_id=run.id, status="failed", reason=reason)
+            )
+        reaped.append(run.id)
+    return reaped
+
+
+def retry_database(action: Callable[[], T], delays: tuple[float, ...] = FINISH_RETRY_DELAYS) -> T:
+    """Run `action` (one transaction), again after each delay while the database is unreachable."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from storage.errors import DatabaseError
+
+    for delay in delays:
+        try:
+            return action()
+        except (OperationalError, InterfaceError, DatabaseError):
+            time.sleep(delay)
+    return action()
 
 
 def runner_command(source_id: str, run_id: int, summary: Path, registry_path: str | Path | None) -> list[str]:
@@ -197,15 +262,18 @@ def crawl_source(
     settings: Settings | None = None,
     timeout: float | None = None,
     on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    on_finish: OnFinish | None = None,
 ) -> CrawlSummary:
     """Crawl one source in a child process; the crawl_runs row is always finished.
 
     Raises `RegistryError` for an unknown source or a bad registry and `StorageError` when the
     database is unusable; every crawl outcome (including the child dying) is a `CrawlSummary`.
-    `on_start` receives the child process (tests use it to kill the child midway).
+    `on_start` receives the child process (tests use it to kill the child midway); `on_finish` runs in
+    the transaction that finishes this run and any earlier run of the source a dead process left
+    `running` (closed as failed, "interrupted"). Finishing the row is retried across a database blip.
     """
     from storage.db import get_engine, session_scope
-    from storage.repository import documents_of_crawl_run, finish_crawl_run, start_crawl_run
+    from storage.repository import start_crawl_run
 
     settings = settings or get_settings()
     registry_path = registry_path or settings.sources_dir or None
@@ -214,7 +282,8 @@ def crawl_source(
     engine = get_engine(settings)
     with session_scope(engine) as session:
         sync_registry(session, registry)
-        run_id = start_crawl_run(session, source_id).id
+        reap_interrupted_runs(session, source_id, on_finish)
+        run_id = start_crawl_run(session, source_id, owner=run_owner()).id
     log_dir = Path(settings.home) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"crawl-{source_id}-{run_id}.log"
@@ -256,6 +325,26 @@ def crawl_source(
     stats["health"] = health
     stats["log"] = str(log_path)
     stats["returncode"] = returncode
+    return retry_database(
+        lambda: _finish(engine, source_id, run_id, status, reason, summary, stats, on_finish)
+    )
+
+
+def _finish(
+    engine: Any,
+    source_id: str,
+    run_id: int,
+    status: str,
+    reason: str,
+    summary: dict[str, Any] | None,
+    stats: dict[str, Any],
+    on_finish: OnFinish | None,
+) -> CrawlSummary:
+    """Finish the run row (and run `on_finish`) in one transaction."""
+    from storage.db import session_scope
+    from storage.repository import documents_of_crawl_run, finish_crawl_run
+
+    health = str(stats.get("health") or "")
     with session_scope(engine) as session:
         counts = {"documents_new": documents_of_crawl_run(session, run_id)} if summary is None else {}
         result = CrawlSummary(
@@ -283,6 +372,8 @@ def crawl_source(
             errors=result.errors,
             stats=stats,
         )
+        if on_finish is not None:
+            on_finish(session, result)
     return result
 
 
@@ -292,6 +383,7 @@ def crawl_all(
     registry_path: str | Path | None = None,
     settings: Settings | None = None,
     on_done: Callable[[CrawlSummary], None] | None = None,
+    on_finish: OnFinish | None = None,
 ) -> list[CrawlSummary]:
     """Crawl the given sources (default: every source of the registry), one child each, in order."""
     settings = settings or get_settings()
@@ -299,7 +391,7 @@ def crawl_all(
     ids = source_ids or [source.id for source in registry.sources]
     results = []
     for source_id in ids:
-        result = crawl_source(source_id, registry_path=registry_path, settings=settings)
+        result = crawl_source(source_id, registry_path=registry_path, settings=settings, on_finish=on_finish)
         if on_done is not None:
             on_done(result)
         results.append(result)

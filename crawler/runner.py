@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crawler.lifeline import die_with_parent, parent_pid_from_env
 from crawler.registry import RegistryError, load_registry
 from storage.errors import StorageError
 from storage.settings import SettingsError, get_settings
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    die_with_parent(parent_pid_from_env())  # never crawl on after `nianbao crawl` is killed
     args = _parser().parse_args(argv)
     try:
         settings = get_settings()

@@ -13,6 +13,7 @@ there) and go out once URLs are configured.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -233,31 +234,44 @@ def crawl_alert(
 CRAWL_TROUBLE = ("failed", "empty", "blocked")
 
 
+def record_crawl_trouble(session: Session, settings: Settings, summary: CrawlSummary) -> AlertOutcome | None:
+    """Record the alert of a crawl that failed, came back empty or was blocked, in the transaction that
+    finishes its run (`crawler.run.crawl_source(on_finish=…)`); None: nothing to say."""
+    if summary.status not in CRAWL_TROUBLE:
+        return None
+    source = repository.find_source(session, summary.source_id)
+    last_ok = repository.last_crawl_run(session, summary.source_id, status="ok")
+    message = crawl_alert(
+        source_id=summary.source_id,
+        source_name=source.name if source is not None else summary.source_id,
+        run_id=summary.run_id,
+        status=summary.status,
+        reason=summary.reason,
+        last_ok_run_id=last_ok.id if last_ok is not None else 0,
+    )
+    return raise_alert(session, settings, message)
+
+
 def alert_crawl_trouble(settings: Settings, summary: CrawlSummary) -> AlertOutcome | None:
-    """Alert a person about a crawl that failed, came back empty or was blocked (None: nothing to say).
+    """Record (if the run's own transaction did not) and send the alert of a troubled crawl.
 
     Both `nianbao crawl` and the `crawl source` flow call this, so every crawl path alerts the same way.
-    An empty column out of the publishing season is no trouble.
     """
-    if summary.status not in CRAWL_TROUBLE or summary.health == "out_of_season":
-        return None
     from storage.db import session_scope
 
     with session_scope(settings) as session:
-        source = repository.find_source(session, summary.source_id)
-        last_ok = repository.last_crawl_run(session, summary.source_id, status="ok")
-        message = crawl_alert(
-            source_id=summary.source_id,
-            source_name=source.name if source is not None else summary.source_id,
-            run_id=summary.run_id,
-            status=summary.status,
-            reason=summary.reason,
-            last_ok_run_id=last_ok.id if last_ok is not None else 0,
-            health=summary.health,
-        )
-        outcome = raise_alert(session, settings, message)
+        outcome = record_crawl_trouble(session, settings, summary)
     deliver_pending(settings)
     return outcome
+
+
+def crawl_recorder(settings: Settings) -> Callable[[Session, CrawlSummary], None]:
+    """The `on_finish` of `crawler.run.crawl_source`: a crawl's alert commits with its run row."""
+
+    def record(session: Session, summary: CrawlSummary) -> None:
+        record_crawl_trouble(session, settings, summary)
+
+    return record
 
 
 def ingest_alert(*, document_id: int, url: str, error: str) -> AlertMessage:

@@ -212,8 +212,10 @@ CRAWL_RUNNER: Any = ThreadPoolTaskRunner(max_workers=CRAWL_PARALLEL_SOURCES)
 def scrapy_task(source_id: str) -> CrawlSummary:
     """Scrapy in a child process for one source (the Twisted reactor cannot restart in this one)."""
     from crawler.run import crawl_source
+    from flows.alerts import crawl_recorder
 
-    return crawl_source(source_id, settings=get_settings())
+    settings = get_settings()
+    return crawl_source(source_id, settings=settings, on_finish=crawl_recorder(settings))
 
 
 @flow(name="crawl source", flow_run_name="crawl {source_id}", log_prints=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from crawler.lifeline import die_with_parent
 from parsers.errors import ParseError, ParseTimeout, ResourceLimit
 from parsers.model import Report
 from parsers.settings import ParseSettings
@@ -42,23 +43,11 @@ def entry_point(name: str) -> Callable[..., Report]:
     return entry
 
 
-def die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (PR_SET_PDEATHSIG); no-op elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-
-
 def _serve(conn: Connection, memory_mb: int, parent: int) -> None:
     """The child's loop: parse each request, answer ("ok", report) or ("error", ParseError)."""
     import resource
 
-    die_with_parent()
-    if os.getppid() != parent:
-        return
+    die_with_parent(parent)
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -123,12 +123,21 @@ def agency_by_name(session: Session, name: str) -> Agency | None:
 # -- crawl runs ---------------------------------------------------------------------------------
 
 
-def start_crawl_run(session: Session, source_id: str) -> CrawlRun:
-    """Record the start of a crawl of one source (status `running`)."""
-    run = CrawlRun(source_id=source_id, status="running", started_at=utcnow())
+def start_crawl_run(session: Session, source_id: str, *, owner: dict[str, Any] | None = None) -> CrawlRun:
+    """Record the start of a crawl of one source (status `running`); `owner` (host and pid of the
+    crawling process) lets a later run tell a run whose process died from one still going."""
+    run = CrawlRun(
+        source_id=source_id, status="running", started_at=utcnow(), stats={"owner": owner} if owner else {}
+    )
     session.add(run)
     session.flush()
     return run
+
+
+def running_crawl_runs(session: Session, source_id: str) -> list[CrawlRun]:
+    """A source's crawl runs still marked `running`, oldest first."""
+    query = select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.status == "running")
+    return list(session.scalars(query.order_by(CrawlRun.id)))
 
 
 def finish_crawl_run(

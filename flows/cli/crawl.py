@@ -23,7 +23,7 @@ def crawl(
     """
     from crawler.registry import RegistryError, load_registry
     from crawler.run import CrawlSummary, crawl_all
-    from flows.alerts import alert_crawl_trouble
+    from flows.alerts import alert_crawl_trouble, crawl_recorder
     from flows.progress import stage_advanced, stage_bars, stage_started
     from storage.errors import StorageError
     from storage.settings import get_settings
@@ -56,7 +56,9 @@ def crawl(
         prepare_database()
         with stage_bars():
             stage_started("crawl", len(wanted))
-            results = crawl_all(wanted, registry_path=registry, on_done=report)
+            results = crawl_all(
+                wanted, registry_path=registry, on_done=report, on_finish=crawl_recorder(get_settings())
+            )
     except (RegistryError, StorageError) as exc:
         fail(str(exc))
     if as_json:

@@ -1,0 +1,102 @@
+"""No orphans, no stuck rows: a killed `crawl` takes its Scrapy child with it, and the next run closes
+the run row it left `running` as failed ("interrupted") with an alert, then crawls to the same set."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from crawler.lifeline import pid_alive
+from crawler.run import crawl_source
+from flows.alerts import crawl_recorder
+from flows.demo.portal import Portal
+from storage.db import get_engine, session_scope
+from storage.models import Alert, CrawlRun
+from storage.settings import Settings
+from tests.crawler import test_crawl
+from tests.crawler.test_crawl import TRS, all_rows, edit_registry
+
+portal_cache = test_crawl.portal_cache
+portal = test_crawl.portal
+registry = test_crawl.registry
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def wait_until(check: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_killed_crawl_leaves_no_child_and_the_next_run_closes_its_row(
+    settings: Settings, portal: Portal, registry: Path
+) -> None:
+    slow = edit_registry(registry, politeness={"download_delay": 0.3, "concurrency_per_domain": 1})
+    code = f"from crawler.run import crawl_source; crawl_source({TRS!r}, registry_path={str(slow)!r})"
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ})
+    try:
+        assert wait_until(lambda: len(all_rows(settings)) >= 5, 90), "the crawl stored nothing"
+        runners = children_of(parent.pid)
+        assert len(runners) == 1
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    left_behind = wait_until(lambda: not pid_alive(runners[0]), 10)
+    assert left_behind, f"Scrapy runner {runners[0]} outlived its parent"
+    partial = len(all_rows(settings))
+    with session_scope(get_engine(settings)) as session:
+        assert [r.status for r in session.scalars(select(CrawlRun))] == ["running"]
+
+    edit_registry(registry, politeness={"download_delay": 0.0, "concurrency_per_domain": 2})
+    resumed = crawl_source(TRS, registry_path=registry, settings=settings, on_finish=crawl_recorder(settings))
+
+    assert resumed.status == "ok"
+    expected = {d.url for d in portal.expected.documents if d.site == "trs"}
+    rows = all_rows(settings)
+    with session_scope(get_engine(settings)) as session:
+        runs = [(r.status, r.reason) for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))]
+        alerts = [(a.kind, a.key, a.status) for a in session.scalars(select(Alert))]
+    assert runs[1] == ("ok", "")
+    assert runs[0][0] == "failed"
+    assert (
+        runs[0][1].startswith("interrupted: the crawling process (")
+        and f"pid {parent.pid}) died" in runs[0][1]
+    )
+    assert alerts == [("crawl", f"crawl:{TRS}:failed:after-0", "pending")]
+    lost = len(expected - {d.url for d in rows})
+    duplicated = len(rows) - len({d.url for d in rows})
+    print(
+        f"\ncrawl kill -9 of the parent: kills 1, stored before the kill {partial}, lost {lost}, duplicated "
+        f"{duplicated}, leftover processes {len([p for p in runners if pid_alive(p)])}, rows running 0"
+    )
+    assert (lost, duplicated) == (0, 0)
+    assert len(rows) == len(expected)
