@@ -105,6 +105,10 @@ def _embedded(verbose: bool, home: Path | None = None) -> Iterator[Any]:
     from storage.settings import get_settings
 
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # A kill of this command must not leave the temporary Prefect server (or any child) running.
+    from crawler.lifeline import start_watchdog
+
+    start_watchdog()
 
     if not verbose:
         log = quiet_prefect_logs(home or get_settings().home)
