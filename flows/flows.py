@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -142,7 +142,9 @@ def _give_up(settings: Settings, original: Original, exc: BaseException) -> None
     deliver_pending(settings)
 
 
-def _stop_on_outage(settings: Settings, service: str, exc: BaseException, waiting: int) -> None:
+def _stop_on_outage(
+    settings: Settings, service: str, exc: BaseException, waiting: int, failures: int
+) -> NoReturn:
     """Circuit breaker: after `infra_failure_limit` consecutive outages, alert once (keyed by service
     and hour) and stop the run; no document's attempt was spent."""
     from datetime import UTC, datetime
@@ -163,9 +165,7 @@ def _stop_on_outage(settings: Settings, service: str, exc: BaseException, waitin
         deliver_pending(settings)
     except Exception:  # the database is down: tell a person directly, nothing to record it in
         notify(settings.alert_urls, message.title, message.body)
-    raise Outage(
-        service, f"ingest stopped after {settings.infra_failure_limit} consecutive failures: {reason}"
-    )
+    raise Outage(service, f"ingest stopped after {failures} consecutive failure(s): {reason}")
 
 
 @flow(name="ingest pending", log_prints=True)
@@ -174,13 +174,18 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
     from storage import repository
 
     settings = get_settings()
-    with session_scope(settings) as session:
-        pending = [
-            d.id
-            for d in repository.pending_documents(
-                session, max_attempts=settings.max_ingest_attempts, limit=limit
-            )
-        ]
+    try:
+        with session_scope(settings) as session:
+            pending = [
+                d.id
+                for d in repository.pending_documents(
+                    session, max_attempts=settings.max_ingest_attempts, limit=limit
+                )
+            ]
+    except Exception as exc:
+        if (service := outage_service(exc)) is None:
+            raise
+        _stop_on_outage(settings, service, exc, 0, 1)
     deliver_pending(settings)  # alerts a killed run recorded but did not send
     logger = get_run_logger()
     logger.info("%d document(s) pending", len(pending))
@@ -197,7 +202,7 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
             if service is not None:
                 outages += 1
                 if outages >= settings.infra_failure_limit:
-                    _stop_on_outage(settings, service, exc, len(pending) - position + outages)
+                    _stop_on_outage(settings, service, exc, len(pending) - position + outages, outages)
         logger.info("ingested %d/%d", position, len(pending))
         stage_advanced("ingest")
     return outcomes

@@ -100,3 +100,59 @@ def test_killed_crawl_leaves_no_child_and_the_next_run_closes_its_row(
     )
     assert (lost, duplicated) == (0, 0)
     assert len(rows) == len(expected)
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_database_unreachable_mid_crawl_leaves_no_running_row(
+    db_url: str, settings: Settings, portal: Portal, registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL unreachable for 20 s from the fifth stored document (through a proxy that is
+    stopped): the run row is still finished once it is back, and a re-run stores the same set."""
+    import threading
+
+    from sqlalchemy.engine import make_url
+
+    from storage.settings import get_settings
+    from tests.tcpproxy import TcpProxy
+
+    direct = make_url(db_url)
+    proxy = TcpProxy((direct.host or "127.0.0.1", direct.port or 5432)).start()
+    proxied = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    monkeypatch.setenv("NIANBAO_DATABASE_URL", proxied)
+    get_settings.cache_clear()
+    through_proxy = settings.model_copy(update={"database_url": proxied})
+    slow = edit_registry(registry, politeness={"download_delay": 0.3, "concurrency_per_domain": 1})
+    blips: list[float] = []
+
+    def blip_at_fifth_document(child: subprocess.Popen[bytes]) -> None:
+        def watch() -> None:
+            if wait_until(lambda: len(all_rows(settings)) >= 5 or child.poll() is not None, 90):
+                proxy.stop()
+                blips.append(time.monotonic())
+                time.sleep(20)
+                proxy.start()
+
+        threading.Thread(target=watch, daemon=True).start()
+
+    try:
+        first = crawl_source(TRS, registry_path=slow, settings=through_proxy, on_start=blip_at_fifth_document)
+        assert blips, "the database never went away"
+        waited = time.monotonic() - blips[0]
+        edit_registry(registry, politeness={"download_delay": 0.0, "concurrency_per_domain": 2})
+        second = crawl_source(TRS, registry_path=registry, settings=through_proxy)
+    finally:
+        proxy.stop()
+    expected = {d.url for d in portal.expected.documents if d.site == "trs"}
+    rows = all_rows(settings)
+    with session_scope(get_engine(settings)) as session:
+        runs = [r.status for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))]
+    lost = len(expected - {d.url for d in rows})
+    duplicated = len(rows) - len({d.url for d in rows})
+    print(
+        f"\nPostgreSQL down 20 s mid-crawl: first run {first.status} ({first.reason[:80]}), re-run "
+        f"{second.status}; first run returned {waited:.0f} s after the database went away; lost {lost}, duplicated {duplicated}, runs {runs}"
+    )
+    assert "running" not in runs and len(runs) == 2
+    assert second.status == "ok"
+    assert (lost, duplicated) == (0, 0)
