@@ -151,7 +151,8 @@ def _stop_on_outage(
 
     from flows.alerts import AlertMessage, notify
 
-    reason = str(exc).splitlines()[0][:300]
+    cause = exc.__cause__ if isinstance(exc, Outage) and exc.__cause__ is not None else exc
+    reason = f"{type(cause).__name__}: {cause}".splitlines()[0][:300]
     hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
     message = AlertMessage(
         f"outage:{service}:{hour}",
