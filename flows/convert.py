@@ -1,8 +1,9 @@
-"""Legacy Word/WPS (OLE2 .doc/.wps) → DOCX by LibreOffice headless, then the DOCX reader.
+"""Any published file → Report: legacy Word/WPS (OLE2 .doc/.wps) converted to DOCX by LibreOffice
+headless, image-only PDFs and pictures OCR'd, everything else through `parsers.parse`.
 
 The conversion is a subprocess, so it lives here and not in the pure `parsers` package: ingest and
 `nianbao parse` call `parse_document`, which converts a legacy Word file first and hands the DOCX to
-`parsers.parse(..., source_kind="doc")`; every other kind goes to `parsers.parse` unchanged.
+`parsers.parse(..., source_kind="doc")`, and hands a `needs_ocr` result to `parsers.ocr.parse_scan`.
 
 Each conversion runs in its own throwaway directory with its own LibreOffice profile
 (`-env:UserInstallation`), so conversions never share state or lock each other out, under a time
@@ -27,6 +28,7 @@ import parsers
 from parsers.detect import detect_kind
 from parsers.errors import EncryptedDocument, ParseTimeout, ResourceLimit, UnsupportedKind
 from parsers.model import Report
+from parsers.ocr import ocr_available, parse_scan
 from parsers.settings import ParseSettings
 
 SOFFICE_NAMES = ("soffice", "libreoffice")
@@ -153,10 +155,21 @@ def parse_document(
     content_type: str = "",
     settings: ParseSettings | None = None,
     convert: ConvertSettings | None = None,
+    ocr: bool | None = None,
 ) -> Report:
     """`parsers.parse` for any file a portal publishes: a legacy Word/WPS file is converted to DOCX by
-    LibreOffice first and reported with `source_kind` "doc"."""
+    LibreOffice first and reported with `source_kind` "doc"; an image-only PDF or a picture is OCR'd
+    when the `[ocr]` extra is installed and `ocr` (default: NIANBAO_OCR, on unless "0") allows it,
+    else it stays `needs_ocr`."""
     if detect_kind(data, filename=filename, content_type=content_type) == "doc":
         docx = doc_to_docx(data, convert)
         return parsers.parse(docx, filename="converted.docx", settings=settings, source_kind="doc")
-    return parsers.parse(data, filename=filename, content_type=content_type, settings=settings)
+    report = parsers.parse(data, filename=filename, content_type=content_type, settings=settings)
+    if ocr is None:
+        ocr = os.environ.get("NIANBAO_OCR", "1").strip().lower() not in ("0", "false", "no", "off")
+    if report.status == "needs_ocr" and ocr and ocr_available():
+        scanned = parse_scan(data, filename=filename, content_type=content_type, settings=settings)
+        # OCR that makes no report of the page (an unreadable scan) leaves it needs_ocr, which still
+        # counts as published, rather than not_a_report.
+        return scanned if scanned.status == "parsed" else report
+    return report

@@ -55,6 +55,8 @@ def _read(kind: str, data: bytes, content_type: str, settings: ParseSettings) ->
         from parsers.ofd import read_ofd
 
         return read_ofd(data)
+    if kind == "image":
+        return Document(kind="ocr", has_text_layer=False)
     if kind == "doc":
         raise UnsupportedKind(
             "legacy Word/WPS (OLE2 .doc/.wps) document: needs conversion by LibreOffice (flows.convert)"

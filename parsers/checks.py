@@ -46,6 +46,27 @@ class Printed:
         return {row for (tab, row, _) in self.cells if tab == table}
 
 
+LOW_CONFIDENCE = 0.8
+"""An OCR'd cell read with less confidence than this is uncertain (calibrated on the generated scans:
+RapidOCR reads a wrong digit below it, a right one above it)."""
+
+
+def low_confidence_findings(cells: Iterable[Cell]) -> list[Finding]:
+    """report.parse_uncertain for each OCR'd cell read with less than LOW_CONFIDENCE: no rule reads it,
+    so a misread digit never becomes an arithmetic error."""
+    return [
+        Finding(
+            PARSE_UNCERTAIN,
+            "warning",
+            f"{c.table}/{c.row}/{c.col}",
+            f"OCR read “{c.raw}” with confidence {c.confidence:.2f} (below {LOW_CONFIDENCE}): not checked",
+            cells=(c.ref(),),
+        )
+        for c in cells
+        if c.confidence is not None and c.confidence < LOW_CONFIDENCE
+    ]
+
+
 def uncertain_keys(findings: Iterable[Finding]) -> frozenset[Key]:
     """The cells named by `report.parse_uncertain` findings: no arithmetic rule reads them."""
     return frozenset(ref.key for f in findings if f.rule == PARSE_UNCERTAIN for ref in f.cells)

@@ -17,9 +17,10 @@ from parsers.errors import (
 )
 from parsers.settings import MB, ParseSettings
 
-Kind = Literal["pdf", "docx", "html", "text", "doc", "xls", "ofd"]
+Kind = Literal["pdf", "docx", "html", "text", "doc", "xls", "ofd", "image"]
 """`doc` (legacy Word/WPS) is converted to DOCX outside the parsers (flows.convert); `xls` is any
-spreadsheet python-calamine reads (.xls, .xlsx, .et); `ofd` is GB/T 33190."""
+spreadsheet python-calamine reads (.xls, .xlsx, .et); `ofd` is GB/T 33190; `image` (PNG, JPEG, TIFF,
+GIF, BMP) is a page picture that only OCR reads (parsers.ocr)."""
 
 _HTML_SNIFF = re.compile(rb"<(!doctype\s+html|html|head|body|meta|title|div|table|p|script)[\s>/]", re.I)
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -53,8 +54,8 @@ def _detect(data: bytes, filename: str, content_type: str, settings: ParseSettin
         return _zip_kind(data, settings)
     if data.startswith(_OLE2):
         return _ole2_kind(data, filename)
-    if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
-        raise UnsupportedKind("image file, not a text document: needs OCR")
+    if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")):
+        return "image"
     if data.startswith(b"\x1f\x8b") or data.startswith(b"Rar!") or data.startswith(b"7z\xbc\xaf"):
         raise UnsupportedKind("compressed archive, not a report document")
     is_html = bool(_HTML_SNIFF.search(data[:4096].lower()))

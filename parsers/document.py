@@ -25,6 +25,8 @@ class GridRow:
 
     cells: tuple[str | None, ...]
     page: int | None = None
+    confidence: tuple[float | None, ...] | None = None
+    """The recogniser's confidence (0–1) of each cell of an OCR'd page; None for other readers."""
 
 
 @dataclass

@@ -40,9 +40,15 @@ class Cell:
     value: float | int | None
     raw: str
     page: int | None = None
+    confidence: float | None = None
+    """The OCR recogniser's confidence (0–1) in `raw`; None for cells read from printed text."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The cell as JSON; `confidence` only for an OCR'd cell."""
+        out = asdict(self)
+        if self.confidence is None:
+            del out["confidence"]
+        return out
 
     def ref(self, year: int | None = None) -> CellRef:
         """This cell as a finding's evidence."""

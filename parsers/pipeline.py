@@ -11,7 +11,8 @@ from parsers.model import SECTION_KEYS, Cell, Finding, Format, ParserInfo, Repor
 from parsers.sections import split_sections
 from parsers.tables import TableResult, document_candidates, match_tables
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
+"""0.2.0: spreadsheets, OFD, legacy Word/WPS (converted), OCR of scans with cell confidences."""
 
 
 def choose_format(signals: dict[str, int], year: int | None, has_statistics: bool) -> tuple[Format, bool]:
@@ -140,6 +141,7 @@ def build_report(doc: Document, *, started: float, version: str = VERSION) -> Re
         )
     if fmt == "unknown" and not cells:
         findings.append(Finding("report.missing_table", "warning", "tables", "no standard table found"))
+    findings += checks.low_confidence_findings(cells)
     report.findings = (
         _metadata_findings(report, text, mixed)
         + findings

@@ -55,5 +55,6 @@ class ParseSettings:
             "doc": self.max_bytes_docx,
             "xls": self.max_bytes_docx,
             "ofd": self.max_bytes_docx,
+            "image": self.max_bytes_pdf,
             "html": self.max_bytes_html,
         }.get(kind, self.max_bytes_text)

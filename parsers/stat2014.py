@@ -33,6 +33,8 @@ class StatRow:
     values: list[str]
     page: int | None
     uncertain: bool = False
+    confidence: list[float | None] = field(default_factory=list)
+    """The OCR confidence of each value (empty for printed text)."""
 
 
 @dataclass
@@ -63,12 +65,15 @@ def find_table(doc: Document) -> StatTable | None:
         if isinstance(block, Grid):
             for row in block.rows:
                 cells = [c or "" for c in row.cells if c is not None]
+                confidence = [
+                    p for c, p in zip(row.cells, row.confidence or (), strict=False) if c is not None
+                ]
                 if table is None:
                     headers = _header_of(cells)
                     if headers is not None:
                         table = StatTable(headers)
                     continue
-                _add_cells(table, cells, row.page)
+                _add_cells(table, cells, row.page, confidence)
         else:
             if table is None:
                 tokens = block.text.split()
@@ -80,7 +85,9 @@ def find_table(doc: Document) -> StatTable | None:
     return table if table and table.rows else None
 
 
-def _add_cells(table: StatTable, cells: list[str], page: int | None) -> None:
+def _add_cells(
+    table: StatTable, cells: list[str], page: int | None, confidence: list[float | None] | None = None
+) -> None:
     n = len(table.headers)
     cells = [c.strip() for c in cells]
     if len(cells) < n + 1 or not all(is_value(c) for c in cells[-n:]):
@@ -92,7 +99,8 @@ def _add_cells(table: StatTable, cells: list[str], page: int | None) -> None:
     label = "".join(label_cells[:-1]) if len(label_cells) > 1 else label_cells[0]
     # More numbers than value columns: which of them are the values is a guess.
     extra = any(parse_value(c) is not None for c in label_cells[1:])
-    table.rows.append(StatRow(label, unit, [clean_cell(c) for c in cells[-n:]], page, extra))
+    values = [clean_cell(c) for c in cells[-n:]]
+    table.rows.append(StatRow(label, unit, values, page, extra, list((confidence or [])[-n:])))
 
 
 def _add_line(table: StatTable, line: Line) -> bool:
@@ -182,7 +190,8 @@ def statistics(table: StatTable, year: int | None) -> tuple[list[Cell], dict[str
         values = {h: parse_value(raw) for h, raw in zip(table.headers, row.values, strict=False)}
         for i, (header, raw) in enumerate(zip(table.headers, row.values, strict=False)):
             col = "value" if i == main else header
-            cells.append(Cell("statistics", path, col, parse_value(raw), raw, row.page))
+            confidence = row.confidence[i] if i < len(row.confidence) else None
+            cells.append(Cell("statistics", path, col, parse_value(raw), raw, row.page, confidence))
         stats[path] = {
             "label": " ".join(row.label.split()),
             "unit": row.unit,

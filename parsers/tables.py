@@ -37,6 +37,8 @@ class Candidate:
     values: tuple[str, ...]
     page: int | None
     blank: bool = False
+    confidence: tuple[float | None, ...] = ()
+    """The OCR confidence of each value (empty for readers of printed text)."""
 
 
 @dataclass(frozen=True)
@@ -97,15 +99,18 @@ def _from_grid(grid: Grid) -> list[Candidate]:
     out: list[Candidate] = []
     fragments: list[str] = []
     for row in grid.rows:
-        cells = [c.strip() for c in row.cells if c is not None]
-        if any(is_footer(c) for c in cells if c):
-            cells = [c for c in cells if not (c and is_footer(c))]
+        confidence = row.confidence or (None,) * len(row.cells)
+        pairs = [(c.strip(), p) for c, p in zip(row.cells, confidence, strict=True) if c is not None]
+        if any(is_footer(c) for c, _ in pairs if c):
+            pairs = [(c, p) for c, p in pairs if not (c and is_footer(c))]
+        cells = [c for c, _ in pairs]
         last_label = max((i for i, c in enumerate(cells) if not is_value(c)), default=-1)
         values = tuple(clean_cell(c) for c in cells[last_label + 1 :])
         texts = [c for c in cells[: last_label + 1] if c]
         label = norm("".join(squash_repeats(texts)))
         if any(values) or (values and label):
-            out.append(Candidate(label, tuple(fragments), values, row.page, blank=not any(values)))
+            confidences = tuple(p for _, p in pairs[last_label + 1 :]) if row.confidence else ()
+            out.append(Candidate(label, tuple(fragments), values, row.page, not any(values), confidences))
             fragments = []
         elif len(texts) == 1:
             fragments = [*fragments, label][-MAX_FRAGMENTS:]
@@ -158,31 +163,44 @@ def _score(candidate: Candidate, slot: Slot, cursor: dict[str, int]) -> float:
     return best
 
 
-def _fit(values: tuple[str, ...], n: int, align: str) -> tuple[list[str | None], int]:
-    """Values placed into n columns (None for a column not printed) and the count of extra values.
+def _fit_positions(values: tuple[str, ...], n: int, align: str) -> tuple[list[int | None], int]:
+    """The index of the value placed in each of n columns (None for a column not printed) and the
+    count of extra values.
 
     Surplus empty slots are dropped first on the side away from the alignment: the empty cell beside
     a label that is merged across the label and sub-label columns is not a value."""
-    vals = list(values)
+    kept = list(range(len(values)))
     for end in (0, -1) if align == "right" else (-1, 0):
-        while len(vals) > n and not vals[end]:
-            vals.pop(end)
-    extra = max(0, len(vals) - n)
-    vals = vals[:n]
-    pad: list[str | None] = [None] * (n - len(vals))
-    placed: list[str | None] = [*vals]
+        while len(kept) > n and not values[kept[end]]:
+            kept.pop(end)
+    extra = max(0, len(kept) - n)
+    kept = kept[:n]
+    pad: list[int | None] = [None] * (n - len(kept))
+    placed: list[int | None] = [*kept]
     return (pad + placed if align == "right" else placed + pad), extra
+
+
+def _confidence(candidate: Candidate, index: int) -> float | None:
+    return candidate.confidence[index] if index < len(candidate.confidence) else None
 
 
 def _emit(
     table: str, row: str, cols: tuple[str, ...], candidate: Candidate, align: str, out: TableResult
 ) -> None:
-    placed, extra = _fit(candidate.values, len(cols), align)
-    missing = [col for col, raw in zip(cols, placed, strict=True) if raw is None]
+    positions, extra = _fit_positions(candidate.values, len(cols), align)
+    missing = [col for col, at in zip(cols, positions, strict=True) if at is None]
     cells = [
-        Cell(table, row, col, parse_value(raw), raw, candidate.page)
-        for col, raw in zip(cols, placed, strict=True)
-        if raw is not None
+        Cell(
+            table,
+            row,
+            col,
+            parse_value(candidate.values[at]),
+            candidate.values[at],
+            candidate.page,
+            _confidence(candidate, at),
+        )
+        for col, at in zip(cols, positions, strict=True)
+        if at is not None
     ]
     out.cells.extend(cells)
     if missing or extra:
@@ -226,11 +244,19 @@ def review_columns() -> tuple[tuple[str, str], ...]:
 
 
 def _emit_review(candidate: Candidate, out: TableResult) -> None:
-    placed, extra = _fit(candidate.values, REVIEW_CELLS, "left")
+    positions, extra = _fit_positions(candidate.values, REVIEW_CELLS, "left")
     cells = [
-        Cell("review_litigation", block, col, parse_value(raw), raw, candidate.page)
-        for (block, col), raw in zip(review_columns(), placed, strict=True)
-        if raw is not None
+        Cell(
+            "review_litigation",
+            block,
+            col,
+            parse_value(candidate.values[at]),
+            candidate.values[at],
+            candidate.page,
+            _confidence(candidate, at),
+        )
+        for (block, col), at in zip(review_columns(), positions, strict=True)
+        if at is not None
     ]
     out.cells.extend(cells)
     if extra:
