@@ -25,7 +25,8 @@ NOTIFY_BODY = (
 
 
 def build_deployments(settings: Settings) -> list[Any]:
-    """The deployments `nianbao serve` runs: five on schedules or events, `review-finding` on demand (UI)."""
+    """The deployments `nianbao serve` runs: five on schedules or events, `review-finding` and `reparse`
+    on demand (UI)."""
     from prefect.events import DeploymentEventTrigger
     from prefect.schedules import Cron
 
@@ -37,6 +38,7 @@ def build_deployments(settings: Settings) -> list[Any]:
         review_finding_flow,
         timeliness_flow,
     )
+    from flows.reparse import reparse_flow
 
     stored_trigger = DeploymentEventTrigger(
         name="document stored",
@@ -59,6 +61,7 @@ def build_deployments(settings: Settings) -> list[Any]:
         export_flow.to_deployment(
             name="export", schedule=Cron(settings.export_cron, timezone=settings.timezone)
         ),
+        reparse_flow.to_deployment(name="reparse"),
     ]
 
 

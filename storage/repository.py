@@ -1067,3 +1067,21 @@ def region_reports(session: Session, region: str, year: int) -> list[tuple[Agenc
     for registered, row in session.execute(query):
         newest[registered.id] = (registered, row)
     return sorted(newest.values(), key=lambda pair: pair[0].name)
+
+
+def reparse_candidates(session: Session, *, source_id: str | None = None) -> list[tuple[int, str, str]]:
+    """(document id, status, parser version) of every document ingested at least once, by id: the
+    status and parser version of its report, or the document's own status (not_a_report, failed) and
+    "" when it has none. `source_id` narrows to one source's documents."""
+    query = (
+        select(Document.id, Document.status, ReportRow.status, ReportRow.parser_version)
+        .outerjoin(ReportRow, ReportRow.document_id == Document.id)
+        .where(Document.status != "stored")
+        .order_by(Document.id)
+    )
+    if source_id is not None:
+        query = query.where(Document.source_id == source_id)
+    return [
+        (doc_id, report_status or doc_status, version or "")
+        for doc_id, doc_status, report_status, version in session.execute(query)
+    ]

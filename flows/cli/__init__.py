@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "findings",
     "parse",
     "pipeline",
+    "reparse",
     "reports",
     "sources",
     "store",

@@ -46,6 +46,7 @@ def test_prefect_yaml_deployments_load_their_flows() -> None:
         "ingest-pending": "ingest pending",
         "timeliness": "timeliness",
         "export": "export",
+        "reparse": "reparse",
     }
     ingest = next(d for d in spec["deployments"] if d["name"] == "ingest")
     assert ingest["triggers"][0]["expect"] == ["nianbao.document.stored"]

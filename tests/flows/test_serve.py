@@ -70,10 +70,10 @@ def served(
     try:
         wait_for(
             lambda: (
-                len(api_post(prefect_server, "/deployments/filter", {})) >= 6 or process.poll() is not None
+                len(api_post(prefect_server, "/deployments/filter", {})) >= 7 or process.poll() is not None
             ),
             90,
-            "the six deployments",
+            "the seven deployments",
         )
         assert process.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
         yield process
@@ -98,7 +98,15 @@ def test_document_stored_event_triggers_ingest(
         )
         document_id = document.id
     deployments = {d["name"] for d in api_post(prefect_server, "/deployments/filter", {})}
-    assert deployments == {"crawl", "ingest", "ingest-pending", "timeliness", "review-finding", "export"}
+    assert deployments == {
+        "crawl",
+        "ingest",
+        "ingest-pending",
+        "timeliness",
+        "review-finding",
+        "export",
+        "reparse",
+    }
     automations = api_post(prefect_server, "/automations/filter", {})
     assert AUTOMATION_NAME in {a["name"] for a in automations}
 
