@@ -21,6 +21,7 @@ from parsers import parse
 from parsers.checks import LOW_CONFIDENCE
 from parsers.document import Grid, GridRow
 from parsers.docx import read_docx
+from parsers.errors import CorruptDocument
 from parsers.model import Report
 from parsers.ocr import ocr_available, parse_scan
 from parsers.pipeline import build_report
@@ -125,3 +126,29 @@ def test_low_confidence_cell_is_uncertain_not_an_arithmetic_error() -> None:
         next(c for c in unsure.cells if (c.table, c.row, c.col) == ("requests", "new", "total")).confidence
         == 0.42
     )
+
+
+def test_corrupt_image_is_a_one_line_error() -> None:
+    if not ocr_available():
+        service_unavailable("OCR is not installed (pip install '.[ocr]')")
+    with pytest.raises(CorruptDocument) as caught:
+        parse_scan(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, filename="page.png")
+    assert str(caught.value) == "damaged or unreadable image: UnidentifiedImageError"
+
+
+def test_scan_without_readable_text_gives_only_what_it_can_read() -> None:
+    """Printed without a CJK font (grey bars for the text, digits in Latin): only table 4, a row of
+    fifteen numbers that needs no label, is read (exactly); nothing else is guessed."""
+    if not ocr_available():
+        service_unavailable("OCR is not installed (pip install '.[ocr]')")
+    spec = g.make_spec(45, "gov2021")
+    report = parse_document(render_scanned_pdf(spec, font=None), filename="scan.pdf")
+    assert (report.status, report.parser.source_kind, report.title, report.agency, report.year) == (
+        "parsed",
+        "ocr",
+        "",
+        None,
+        None,
+    )
+    assert _key(report) == {k: v for k, v in _key(spec).items() if k[0] == "review_litigation"}
+    assert [f for f in report.findings if f.severity == "error"] == []
