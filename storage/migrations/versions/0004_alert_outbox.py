@@ -21,7 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column(
-        "alerts", sa.Column("status", sa.String(length=10), nullable=False, server_default=sa.text("'pending'"))
+        "alerts",
+        sa.Column("status", sa.String(length=10), nullable=False, server_default=sa.text("'pending'")),
     )
     op.add_column("alerts", sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")))
     op.add_column("alerts", sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
