@@ -1,0 +1,67 @@
+"""The parse worker: the Report or the ParseError of each document; a parse past its time, over its
+memory or killed is a ParseError of that document, and the next document gets a fresh worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from flows.demo.reportgen import make_spec, render_pdf
+from flows.parseworker import ParseWorker, WorkerLimits
+from parsers.errors import ParseTimeout, ResourceLimit
+from tests.parsers import hostile
+
+PAGE = b"<html><head><meta charset=utf-8><title>t</title></head><body><p>x</p></body></html>"
+
+
+def test_worker_parses_and_reports_parse_errors() -> None:
+    worker = ParseWorker(WorkerLimits(memory_mb=1024, seconds=60))
+    try:
+        report = worker.parse(render_pdf(make_spec(71, "gov2021")), filename="r.pdf")
+        assert (report.status, report.parser.source_kind, len(report.cells) > 100) == ("parsed", "pdf", True)
+        with pytest.raises(ResourceLimit, match=r"^DOCX table cell spans 1000000000 columns \(limit 64\)$"):
+            worker.parse(hostile.docx_giant_span(), filename="r.docx")
+    finally:
+        worker.close()
+
+
+def test_killed_worker_is_the_documents_error_and_is_replaced() -> None:
+    worker = ParseWorker(WorkerLimits(memory_mb=1024, seconds=60))
+    try:
+        worker.parse(PAGE, filename="a.html")
+        first = worker.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        with pytest.raises(ResourceLimit, match=r"^the parser process died \(killed by SIGKILL\)$"):
+            worker.parse(PAGE, filename="a.html")
+        assert worker.parse(PAGE, filename="a.html").status == "not_a_report"
+        assert worker.pid not in (None, first)
+    finally:
+        worker.close()
+
+
+def test_wall_clock_limit_kills_the_parse() -> None:
+    worker = ParseWorker(WorkerLimits(memory_mb=1024, seconds=0.2))
+    try:
+        with pytest.raises(ParseTimeout, match=r"^parse exceeded the wall-clock limit of 0.2 s$"):
+            worker.parse(render_pdf(make_spec(72, "gov2021")), filename="r.pdf")
+        assert worker.pid is None
+    finally:
+        worker.close()
+
+
+def greedy_parse(data: bytes, **_: object) -> object:
+    """A parse that needs 1 GB (the worker calls it by name, as it calls `parsers:parse`)."""
+    return bytearray(1024 * 1024 * 1024)
+
+
+def test_address_space_limit_ends_a_parse_that_needs_more() -> None:
+    worker = ParseWorker(WorkerLimits(memory_mb=512, seconds=60))
+    try:
+        with pytest.raises(ResourceLimit, match=r"^the parse needed more memory than the worker is allowed$"):
+            worker.parse(PAGE, filename="a.html", entry="tests.flows.test_parseworker:greedy_parse")
+        assert worker.parse(PAGE, filename="a.html").status == "not_a_report"
+    finally:
+        worker.close()
