@@ -21,7 +21,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import parsers
@@ -36,11 +38,53 @@ SOFFICE_NAMES = ("soffice", "libreoffice")
 
 @dataclass(frozen=True)
 class ConvertSettings:
-    """Limits of one LibreOffice conversion: seconds, input and output bytes."""
+    """Limits of one LibreOffice conversion (seconds, input and output bytes) and of the heavy work
+    on one host: at most `slots` conversions or OCR runs at once (NIANBAO_HEAVY_SLOTS, default 1),
+    each waiting at most `slot_wait` seconds for its turn."""
 
     timeout: float = 90.0
     max_input_bytes: int = 50 * 1024 * 1024
     max_output_bytes: int = 50 * 1024 * 1024
+    slots: int = field(default_factory=lambda: max(1, int(os.environ.get("NIANBAO_HEAVY_SLOTS", "1"))))
+    slot_wait: float = 240.0
+
+
+def slot_directory() -> Path:
+    """Where the heavy-work slot locks live: `<NIANBAO_HOME>/locks` (shared by every process of a host)."""
+    return Path(os.environ.get("NIANBAO_HOME", "var")) / "locks"
+
+
+@contextmanager
+def heavy_slot(settings: ConvertSettings) -> Iterator[int]:
+    """One of `settings.slots` host-wide slots for a conversion or an OCR run (an flock on
+    `<home>/locks/heavy-N.lock`, released when the process dies), so a batch of scans or .doc files
+    can take at most that many cores and ordinary ingest (text PDFs, DOCX, HTML), which takes no slot,
+    is never starved; ParseTimeout after `slot_wait` seconds without one."""
+    import fcntl
+    import time
+
+    directory = slot_directory()
+    directory.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + settings.slot_wait
+    while True:
+        for number in range(settings.slots):
+            handle = (directory / f"heavy-{number}.lock").open("a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                yield number
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
+            return
+        if time.monotonic() >= deadline:
+            raise ParseTimeout(
+                f"no OCR/conversion slot free within {settings.slot_wait:g} s ({settings.slots} on this host)"
+            )
+        time.sleep(0.2)
 
 
 def soffice_path() -> str | None:
@@ -161,14 +205,17 @@ def parse_document(
     LibreOffice first and reported with `source_kind` "doc"; an image-only PDF or a picture is OCR'd
     when the `[ocr]` extra is installed and `ocr` (default: NIANBAO_OCR, on unless "0") allows it,
     else it stays `needs_ocr`."""
+    convert = convert or ConvertSettings()
     if detect_kind(data, filename=filename, content_type=content_type) == "doc":
-        docx = doc_to_docx(data, convert)
+        with heavy_slot(convert):
+            docx = doc_to_docx(data, convert)
         return parsers.parse(docx, filename="converted.docx", settings=settings, source_kind="doc")
     report = parsers.parse(data, filename=filename, content_type=content_type, settings=settings)
     if ocr is None:
         ocr = os.environ.get("NIANBAO_OCR", "1").strip().lower() not in ("0", "false", "no", "off")
     if report.status == "needs_ocr" and ocr and ocr_available():
-        scanned = parse_scan(data, filename=filename, content_type=content_type, settings=settings)
+        with heavy_slot(convert):
+            scanned = parse_scan(data, filename=filename, content_type=content_type, settings=settings)
         # OCR that makes no report of the page (an unreadable scan) leaves it needs_ocr, which still
         # counts as published, rather than not_a_report.
         return scanned if scanned.status == "parsed" else report

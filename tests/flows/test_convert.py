@@ -8,10 +8,18 @@ reason when missing, unless NIANBAO_TEST_REQUIRE_SERVICES is set."""
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 
-from flows.convert import ConvertSettings, doc_to_docx, libreoffice_convert, parse_document, soffice_path
+from flows.convert import (
+    ConvertSettings,
+    doc_to_docx,
+    heavy_slot,
+    libreoffice_convert,
+    parse_document,
+    soffice_path,
+)
 from flows.demo import reportgen as g
 from parsers.errors import EncryptedDocument, ParseTimeout, ResourceLimit, UnsupportedKind
 from parsers.model import Report
@@ -101,3 +109,20 @@ def test_oversized_doc_is_refused_before_conversion() -> None:
     assert (
         str(caught.value) == f"DOC file of {len(data)} bytes is larger than the conversion limit of 10 bytes"
     )
+
+
+def test_conversions_take_a_host_slot_and_ordinary_documents_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the only slot taken (another process converting or OCR'ing), a .doc waits and gives up
+    after `slot_wait`; a DOCX is parsed at once; with the slot free the .doc converts."""
+    monkeypatch.setenv("NIANBAO_HOME", str(tmp_path))
+    limits = ConvertSettings(slots=1, slot_wait=0.3)
+    data = legacy_doc("gov2021", 31)
+    with heavy_slot(limits):
+        with pytest.raises(ParseTimeout) as caught:
+            parse_document(data, filename="a.doc", convert=limits)
+        assert str(caught.value) == "no OCR/conversion slot free within 0.3 s (1 on this host)"
+        assert parse_document(g.render_docx(g.make_spec(33, "gov2021")), filename="a.docx").status == "parsed"
+    assert parse_document(data, filename="a.doc", convert=limits).parser.source_kind == "doc"
+    assert sorted(p.name for p in (tmp_path / "locks").iterdir()) == ["heavy-0.lock"]
