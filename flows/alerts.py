@@ -236,8 +236,9 @@ CRAWL_TROUBLE = ("failed", "empty", "blocked")
 
 def record_crawl_trouble(session: Session, settings: Settings, summary: CrawlSummary) -> AlertOutcome | None:
     """Record the alert of a crawl that failed, came back empty or was blocked, in the transaction that
-    finishes its run (`crawler.run.crawl_source(on_finish=…)`); None: nothing to say."""
-    if summary.status not in CRAWL_TROUBLE:
+    finishes its run (`crawler.run.crawl_source(on_finish=…)`); None: nothing to say (no trouble, or an
+    empty column out of the publishing season)."""
+    if summary.status not in CRAWL_TROUBLE or summary.health == "out_of_season":
         return None
     source = repository.find_source(session, summary.source_id)
     last_ok = repository.last_crawl_run(session, summary.source_id, status="ok")
@@ -248,6 +249,7 @@ def record_crawl_trouble(session: Session, settings: Settings, summary: CrawlSum
         status=summary.status,
         reason=summary.reason,
         last_ok_run_id=last_ok.id if last_ok is not None else 0,
+        health=summary.health,
     )
     return raise_alert(session, settings, message)
 

@@ -269,6 +269,7 @@ def _crawl_row(summary: CrawlSummary) -> dict[str, Any]:
     return {
         "source": summary.source_id,
         "status": summary.status,
+        "health": summary.health,
         "pages": summary.pages,
         "links found": summary.links_found,
         "new documents": summary.documents_new,
