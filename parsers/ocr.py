@@ -23,6 +23,7 @@ from typing import Any
 from parsers.document import Document, Grid, GridRow, Line
 from parsers.errors import CorruptDocument, ParseTimeout, UnsupportedKind
 from parsers.model import Report
+from parsers.pdf import ruling_edge
 from parsers.settings import ParseSettings
 
 DPI = 300
@@ -224,19 +225,7 @@ def ruling_edges(ink: Any) -> tuple[list[dict[str, Any]], Any]:
             else:
                 mid = (x + bw / 2) * PT_PER_PX
                 x0, x1, top, bottom = mid, mid, y * PT_PER_PX, (y + bh) * PT_PER_PX
-            edges.append(
-                {
-                    "object_type": "line",
-                    "x0": x0,
-                    "x1": x1,
-                    "top": top,
-                    "bottom": bottom,
-                    "doctop": top,
-                    "width": x1 - x0,
-                    "height": bottom - top,
-                    "orientation": orientation,
-                }
-            )
+            edges.append(ruling_edge(x0, x1, top, bottom, orientation))
     rules = cv2.dilate(np.maximum(horizontal, vertical), cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
     return edges, rules
 

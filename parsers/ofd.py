@@ -19,6 +19,7 @@ from typing import Any
 
 from parsers.document import Document, Grid, Line
 from parsers.errors import CorruptDocument, ResourceLimit, TruncatedDocument
+from parsers.pdf import ruling_edge
 
 PT_PER_MM = 72 / 25.4
 MAX_MEMBER_BYTES = 32 * 1024 * 1024
@@ -224,19 +225,7 @@ def _path_edges(obj: Any) -> list[dict[str, Any]]:
             orientation = "v"
         else:
             continue
-        edges.append(
-            {
-                "object_type": "line",
-                "x0": x0,
-                "x1": x1,
-                "top": top,
-                "bottom": bottom,
-                "doctop": top,
-                "width": x1 - x0,
-                "height": bottom - top,
-                "orientation": orientation,
-            }
-        )
+        edges.append(ruling_edge(x0, x1, top, bottom, orientation))
     return edges
 
 

@@ -65,6 +65,22 @@ def _open(data: bytes) -> Any:
     return pdf
 
 
+def ruling_edge(x0: float, x1: float, top: float, bottom: float, orientation: str) -> dict[str, Any]:
+    """A horizontal or vertical ruling line as pdfplumber's table finder takes it (readers that find
+    lines elsewhere than in a PDF — OFD paths, scanned page images — hand theirs in this shape)."""
+    return {
+        "object_type": "line",
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "doctop": top,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "orientation": orientation,
+    }
+
+
 def _lines(words: list[dict[str, Any]], page_number: int) -> list[tuple[float, Line]]:
     """Words grouped into lines by their top coordinate, with each line's top."""
     out: list[tuple[float, Line]] = []
