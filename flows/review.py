@@ -12,7 +12,7 @@ import getpass
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -81,12 +81,7 @@ class ReviewView:
         return cls(review.decision, review.note, review.reviewer, _moment(review.reviewed_at))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "decision": self.decision,
-            "note": self.note,
-            "reviewer": self.reviewer,
-            "reviewed_at": self.reviewed_at,
-        }
+        return asdict(self)
 
     def line(self) -> str:
         return f"{self.decision} by {self.reviewer} at {self.reviewed_at}: {self.note}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 from storage.domain import as_utc, start_of_day
 
@@ -52,3 +52,24 @@ def publication_date(document: DocumentLike, parent: DocumentLike | None = None)
         if page.list_date is not None:
             return PublicationDate(start_of_day(page.list_date), "list")
     return PublicationDate(as_utc(document.first_seen_at), "first_seen", upper_bound=True)
+
+
+class ReportLike(Protocol):
+    """The publication columns of a `storage.models.Report` (filled by ingest from `publication_date`)."""
+
+    @property
+    def published_at(self) -> datetime | None: ...
+
+    @property
+    def published_at_source(self) -> str | None: ...
+
+
+def report_publication(
+    report: ReportLike, document: DocumentLike, parent: DocumentLike | None = None
+) -> PublicationDate:
+    """The publication date stored with a loaded report, else the document's own (`publication_date`)."""
+    if report.published_at is None:
+        return publication_date(document, parent)
+    source = report.published_at_source if report.published_at_source in PUBLICATION_SOURCES else "pubdate"
+    kind = cast(PublicationSource, source)
+    return PublicationDate(as_utc(report.published_at), kind, kind == "first_seen")

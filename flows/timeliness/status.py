@@ -14,17 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, cast
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from flows.timeliness.matching import match_agency
-from flows.timeliness.publication import (
-    PUBLICATION_SOURCES,
-    PublicationDate,
-    PublicationSource,
-    publication_date,
-)
+from flows.timeliness.publication import PublicationDate, report_publication
 from storage import repository
 from storage.domain import as_utc, deadline_for, region_sig, shanghai_date
 from storage.models import Agency, Document, Report, utcnow
@@ -131,16 +126,6 @@ class _Candidate:
     publication: PublicationDate
 
 
-def _publication(report: Report, document: Document, parent: Document | None) -> PublicationDate:
-    if report.published_at is not None:
-        source = report.published_at_source
-        if source not in PUBLICATION_SOURCES:
-            source = "pubdate"
-        kind = cast(PublicationSource, source)
-        return PublicationDate(as_utc(report.published_at), kind, kind == "first_seen")
-    return publication_date(document, parent)
-
-
 def _region_filter(agencies: Iterable[Agency], region: str | None) -> list[Agency]:
     if not region:
         return list(agencies)
@@ -159,7 +144,7 @@ def _year_candidates(
     by_agency: dict[int, list[_Candidate]] = {}
     unmatched: list[_Candidate] = []
     for report, doc in rows:
-        candidate = _Candidate(report, doc, _publication(report, doc, parents.get(doc.parent_id or -1)))
+        candidate = _Candidate(report, doc, report_publication(report, doc, parents.get(doc.parent_id or -1)))
         agency_id = report.agency_id
         if agency_id is None:
             for text in (report.agency_name or "", report.title, doc.title):
