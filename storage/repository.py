@@ -396,6 +396,20 @@ def claim_ingest_attempt(session: Session, document_id: int) -> Document:
     return document
 
 
+def release_ingest_attempt(
+    session: Session, document_id: int, status: str, last_error: str, retryable: bool
+) -> Document:
+    """Undo a claim whose parse was never used (a batch stopped by an outage before loading it): the
+    document is back as it was before the claim, its attempt given back."""
+    document = get_document(session, document_id)
+    document.attempts = max((document.attempts or 0) - 1, 0)
+    document.status = status
+    document.retryable = retryable
+    document.last_error = last_error
+    session.flush()
+    return document
+
+
 def refund_ingest_attempt(session: Session, document_id: int, error: str) -> Document:
     """Give back a claimed attempt that an outage (object store, database) spoiled: the document stays
     pending with `error` as its last error, and its attempts are as before the claim."""
