@@ -274,14 +274,6 @@ def get_document(session: Session, document_id: int) -> Document:
     return document
 
 
-def documents_by_id(session: Session, document_ids: Sequence[int]) -> dict[int, Document]:
-    """The documents with these ids, in one query (unknown ids are absent)."""
-    if not document_ids:
-        return {}
-    rows = session.scalars(select(Document).where(Document.id.in_(list(document_ids))))
-    return {row.id: row for row in rows}
-
-
 def record_document(
     session: Session,
     *,
