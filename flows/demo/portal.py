@@ -59,7 +59,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
@@ -223,11 +223,17 @@ def _expected_item(site: Site, link: Link, base: str) -> ExpectedDocument:
     )
 
 
+class RequestLog(Protocol):
+    """Where a site server records each request it answered (a `Portal`, a `Fleet`)."""
+
+    def _record(self, record: RequestRecord) -> None: ...
+
+
 class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], site: Site, portal: Portal) -> None:
+    def __init__(self, address: tuple[str, int], site: Site, portal: RequestLog) -> None:
         super().__init__(address, _Handler)
         self.site = site
         self.portal = portal

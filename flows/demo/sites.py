@@ -387,8 +387,9 @@ def _cached_attachment(article: Article, attachment: Attachment, cache: Path | N
     return res
 
 
-def _build_trs(info: SiteInfo, cache: Path | None) -> Site:
-    items = articles("trs")
+def build_trs(info: SiteInfo, cache: Path | None, items: tuple[Article, ...] | None = None) -> Site:
+    """A TRS site of `info` listing `items` (default: every TRS article of the catalog)."""
+    items = articles("trs") if items is None else items
     pages = (len(items) + PER_PAGE - 1) // PER_PAGE
     newest = utc(max(a.published for a in items))
     resources: dict[str, Resource] = {}
@@ -563,7 +564,7 @@ def _build_hanweb(info: SiteInfo, cache: Path | None) -> Site:
 def build_site(key: SiteKey, cache: Path | None = None) -> Site:
     """Render every page of one site; attachments render on first use (cached under `cache` if given)."""
     info = SITES[key]
-    return _build_trs(info, cache) if key == "trs" else _build_hanweb(info, cache)
+    return build_trs(info, cache) if key == "trs" else _build_hanweb(info, cache)
 
 
 def rerender(site: Site, link: Link, variant: int, now: datetime) -> Resource:
