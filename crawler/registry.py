@@ -38,6 +38,7 @@ _SOURCE_KEYS = {
     "list_item_selector",
     "json_api",
     "hanweb",
+    "render",
     "title_include",
     "title_exclude",
     "max_pages",
@@ -102,6 +103,8 @@ class SourceConfig:
     list_item_selector: str | None = None
     json_api: JsonApiConfig | None = None
     hanweb: HanwebConfig | None = None
+    render: bool = False
+    """List pages are rendered in headless Chromium (crawler/render.py): the list is built by a script."""
     title_include: tuple[str, ...] = ()
     title_exclude: tuple[str, ...] = ()
     max_pages: int = DEFAULT_MAX_PAGES
@@ -120,6 +123,7 @@ class SourceConfig:
             "list_item_selector": self.list_item_selector,
             "json_api": None if self.json_api is None else vars(self.json_api).copy(),
             "hanweb": None if self.hanweb is None else vars(self.hanweb).copy(),
+            "render": self.render,
             "title_include": list(self.title_include),
             "title_exclude": list(self.title_exclude),
             "max_pages": self.max_pages,
@@ -375,6 +379,13 @@ def _source(doc: _Doc, path: tuple[Any, ...], value: Any, file_region: str) -> S
     verified = data.get("verified", False)
     if not isinstance(verified, bool):
         raise doc.error((*path, "verified"), f"expected true or false, got {verified!r}")
+    render = data.get("render", False)
+    if not isinstance(render, bool):
+        raise doc.error((*path, "render"), f"expected true or false, got {render!r}")
+    if render and pagination == "json_api":
+        raise doc.error(
+            (*path, "render"), "render does nothing with pagination json_api (its list is the API)"
+        )
     return SourceConfig(
         id=source_id,
         name=_string(doc, (*path, "name"), data.get("name")),
@@ -386,6 +397,7 @@ def _source(doc: _Doc, path: tuple[Any, ...], value: Any, file_region: str) -> S
         list_item_selector=selector,
         json_api=json_api,
         hanweb=_hanweb(doc, (*path, "hanweb"), data.get("hanweb")),
+        render=render,
         title_include=_regexes(doc, (*path, "title_include"), data.get("title_include")),
         title_exclude=_regexes(doc, (*path, "title_exclude"), data.get("title_exclude")),
         max_pages=_int(

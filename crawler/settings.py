@@ -1,5 +1,8 @@
 """Scrapy settings of a nianbao crawl, derived from `storage.settings.Settings` and the source.
 
+A source with `render: true` adds the browser download handler (crawler/render.py); no other crawl
+loads it.
+
 Politeness is not optional: robots.txt is obeyed, AutoThrottle is on, at most
 `crawl_concurrency_per_domain` (default 2) requests run per domain, and retries back off. The crawl
 settings (user agent, robots, delay, concurrency, timeout) are read in `crawl_settings` only.
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawler.registry import SourceConfig
+from crawler.render import render_settings
 from storage.settings import Settings
 
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -49,6 +53,7 @@ def scrapy_settings(settings: Settings, source: SourceConfig, *, log_level: str 
     """The Scrapy settings dict for crawling `source`."""
     crawl = crawl_settings(settings, source)
     delay = crawl.download_delay
+    rendering = render_settings(crawl.timeout) if source.render else {}
     return {
         "BOT_NAME": "nianbao",
         "SPIDER_MODULES": ["crawler.spiders"],
@@ -82,4 +87,5 @@ def scrapy_settings(settings: Settings, source: SourceConfig, *, log_level: str 
         "LOG_LEVEL": log_level,
         "LOG_FORMAT": "%(asctime)s [%(name)s] %(levelname)s: %(message)s",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        **rendering,
     }

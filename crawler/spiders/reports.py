@@ -7,7 +7,8 @@ what detection gets wrong. A start URL that lists no reports (a home page, a 政
 toward the 年报 column by its navigation (crawler/navigation.py, at most `discover_hops` hops); a column
 of year folders or with its list in a frame is followed into them. See crawler/state.py for how the
 walk stays incremental and crash-safe. Nothing off the allowed hosts is ever requested: such links
-are recorded in the run's `offsite` list.
+are recorded in the run's `offsite` list. A source with `render: true` has its list pages rendered in
+headless Chromium first (crawler/render.py); everything else is fetched the same way for every source.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.exceptions import CloseSpider, IgnoreRequest
-from scrapy.http import FormRequest, Response
+from scrapy.http import FormRequest, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -42,6 +43,7 @@ from crawler.items import DocumentItem
 from crawler.middlewares import OFFSITE_REDIRECT, allowed_host
 from crawler.navigation import frame_sources, is_navigation_text, navigation_links, year_folders
 from crawler.pagination import ListPage, pagination_style
+from crawler.render import MAX_REDIRECTS, RENDER_STOP, Renderer, handler_configured, render_unavailable
 from crawler.scripts import challenge_reason, script_attachment_links
 from crawler.state import KnownDocument, KnownDocuments, RunContext
 
@@ -90,12 +92,27 @@ class ReportsSpider(Spider):
         self.source = ctx.source
         self.allowed_domains = list(ctx.source.allowed_domains)
         self.seen: set[str] = set()
+        self.renderer: Renderer | None = None
 
     # -- start ---------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.source.render and not self._start_rendering():
+            return
         for request in self.start_requests_list():
             yield request
+
+    def _start_rendering(self) -> bool:
+        """Set up rendering of the list pages, or end the run with a one-line reason (`fatal`)."""
+        reason = render_unavailable()
+        if reason is None and not handler_configured(self.crawler):
+            reason = "render: the crawl was started without the browser download handler"
+        if reason is not None:
+            self.ctx.fatal = reason
+            logger.error("%s", reason)
+            return False
+        self.renderer = Renderer(self)
+        return True
 
     def start_requests_list(self) -> list[Request]:
         requests: list[Request] = []
@@ -149,11 +166,13 @@ class ReportsSpider(Spider):
         extra = dict(extra or {})
         if page_no == 1 and "origin" not in extra:
             extra["origin"] = entry
-        if self.ctx.incremental and not extra.get("fresh"):
+        if self.ctx.incremental and not extra.get("fresh") and self.renderer is None:
             validators = self.ctx.previous.list_validators.get(url) or {}
             headers = _conditional_headers(validators.get("etag", ""), validators.get("last_modified", ""))
         meta = {**extra, "role": "list", "entry": entry, "page_no": page_no, "style": style}
         meta["handle_httpstatus_list"] = [NOT_MODIFIED]
+        if self.renderer is not None:
+            meta.update(self.renderer.meta())
         return Request(
             url, self.parse_list, errback=self.on_error, headers=headers, meta=meta, priority=10 - page_no
         )
@@ -200,6 +219,9 @@ class ReportsSpider(Spider):
         return ListPage(response.url, text, str(meta["entry"]), page_no, response.status, meta)
 
     def parse_list(self, response: Response) -> Iterator[Any]:
+        if response.meta.get(RENDER_STOP):
+            yield from self._render_stopped(response.url, response.meta)
+            return
         self._check_blocked(response)
         self.ctx.pages += 1
         style = pagination_style(response.meta.get("style") or self.source.pagination)
@@ -208,8 +230,11 @@ class ReportsSpider(Spider):
             yield from self._replay_followed(response)
             yield from style.not_modified(self, self._list_page(response, ""))
             return
-        self._remember_validators(response)
-        html, _ = decode_html(response.body, _header(response, "Content-Type"))
+        if "playwright" in response.flags and isinstance(response, TextResponse):
+            html = response.text  # the rendered DOM, in the encoding scrapy-playwright gave its bytes
+        else:
+            self._remember_validators(response)
+            html, _ = decode_html(response.body, _header(response, "Content-Type"))
         self._check_challenge(response, html)
         page = self._list_page(response, html)
         if page.page_no == 1 and self.source.pagination != "json_api":
@@ -218,6 +243,28 @@ class ReportsSpider(Spider):
                 yield from found
                 return
         yield from style.list_page(self, page)
+
+    def _render_stopped(self, url: str, meta: Mapping[str, Any]) -> Iterator[Request]:
+        """A list page the browser was not let show (crawler/render.py): a challenge blocks the run; a
+        redirect is followed as a new list page (on the allowed hosts, at most MAX_REDIRECTS)."""
+        kind, target = meta[RENDER_STOP]
+        if kind == "blocked":
+            self._block(str(target))
+        if not self._allowed(target):
+            if target not in self.ctx.offsite:
+                self.ctx.offsite.append(target)
+            logger.info("not following the redirect of %s to %s (off the allowed hosts)", url, target)
+            return
+        redirects = int(meta.get("render_redirects") or 0) + 1
+        if redirects > MAX_REDIRECTS:
+            self.ctx.fail(url, f"more than {MAX_REDIRECTS} redirects")
+            return
+        extra = {k: meta[k] for k in ("origin", "hops", "within", "remembered", "fresh") if k in meta}
+        extra["render_redirects"] = redirects
+        style = meta.get("style")
+        yield self.list_request(
+            str(target), entry=str(meta["entry"]), page_no=int(meta["page_no"]), style=style, extra=extra
+        )
 
     # -- from a start URL to the 年报 column (crawler/navigation.py) ----------------------------
 
@@ -463,6 +510,9 @@ class ReportsSpider(Spider):
         answering 405 to GET is asked once by POST (and POST is remembered for it)."""
         request: Request = failure.request  # type: ignore[attr-defined]
         url = request.url
+        if request.meta.get(RENDER_STOP):
+            yield from self._render_stopped(url, request.meta)
+            return
         if failure.check(HttpError):
             response: Response = failure.value.response  # type: ignore[union-attr]
             cookies = [c.decode("latin-1") for c in response.headers.getlist("Set-Cookie")]
@@ -490,4 +540,5 @@ class ReportsSpider(Spider):
             return
         if request.meta.get("remembered"):
             yield self._rediscover(str(request.meta["origin"]))
-        self.ctx.fail(url, f"{type(failure.value).__name__}: {failure.getErrorMessage()}")
+        message = (failure.getErrorMessage().strip().splitlines() or [""])[0]
+        self.ctx.fail(url, f"{type(failure.value).__name__}: {message}")
