@@ -17,6 +17,11 @@ port; `offsite` links name the same machine as `localhost` (another host name, n
 - `post`: a Hanweb column whose dataproxy parameters sit in an inline `var param = {…}` script and whose
   `dataproxy.jsp` answers 405 to GET, records to POST only.
 - `challenge`: every page is a 瑞数-style anti-bot challenge served with HTTP 200.
+- `script` (a `render: true` source): the column (`/xxgk/ndbg`, redirecting to `index.html`) is an
+  empty `<ul>` that `/js/ndbg.js` fills: page 1 from JSON in an inline script, page 2 (`index_1.html`,
+  reached by the 下一页 link the script writes) from `list.json?page=2` fetched by `fetch()`. The pages
+  also load an off-host analytics script, images on and off the host, a stylesheet and a visit counter
+  under the robots-disallowed `/private/`; none of those may be requested.
 
 Pages carry ETags and answer 304 to If-None-Match, so a second crawl can be checked for list pages only.
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -36,7 +42,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 HTML = "text/html; charset=UTF-8"
 PDF = "application/pdf"
-PATTERNS: tuple[str, ...] = ("home", "frame", "onclick", "post", "challenge")
+SCRIPT = "application/javascript; charset=UTF-8"
+JSON = "application/json; charset=UTF-8"
+PATTERNS: tuple[str, ...] = ("home", "frame", "onclick", "post", "challenge", "script")
 CHALLENGE_COOKIE = "FSSBBIl1UgzbN7N80S=Qp2LZ0vCkqj1yXbAv7m0WwMt3qBzsE9KzR1cMDqE8v3LxlN0ab; Path=/; HttpOnly"
 
 
@@ -70,7 +78,8 @@ Handler = Callable[[str, Mapping[str, str], Mapping[str, str]], Served]
 class PatternSite:
     """One site: responses by path (a fixed page or a handler of method and parameters) and its truth.
 
-    `documents`: the paths a correct crawl stores; `list_paths`: the pages a second crawl may fetch.
+    `documents`: the paths a correct crawl stores; `list_paths`: the pages a second crawl may fetch;
+    `render`: the source renders its list pages in Chromium (the list is built by a script).
     """
 
     name: str
@@ -79,6 +88,7 @@ class PatternSite:
     pages: dict[str, bytes | Handler] = field(default_factory=dict)
     documents: frozenset[str] = frozenset()
     list_paths: frozenset[str] = frozenset()
+    render: bool = False
     robots: str = "User-agent: *\nDisallow: /private/\n"
 
     def respond(
@@ -95,8 +105,15 @@ class PatternSite:
             return page(method, params, headers)
         if method not in ("GET", "HEAD"):
             return _page(405, "<h1>405 Method Not Allowed</h1>")
-        kind = PDF if path.endswith(".pdf") or "download" in path else HTML
-        return _fixed(page, kind, headers)
+        return _fixed(page, _kind(path), headers)
+
+
+def _kind(path: str) -> str:
+    if path.endswith(".pdf") or "download" in path:
+        return PDF
+    return {".js": SCRIPT, ".json": JSON, ".css": "text/css", ".png": "image/png"}.get(
+        path[path.rfind(".") :], HTML
+    )
 
 
 def _fixed(body: bytes, kind: str, headers: Mapping[str, str]) -> Served:
@@ -379,6 +396,105 @@ def _challenge_site() -> PatternSite:
     return site
 
 
+# --- script: the list is built by JavaScript (inline JSON, then fetch()) ---------------------------
+
+SCRIPT_ITEMS = [
+    (f"某某县{unit}2024年政府信息公开工作年度报告", f"2025-01-{day:02d}")
+    for unit, day in (
+        ("人民政府", 27),
+        ("自然资源局", 24),
+        ("应急管理局", 23),
+        ("市场监督管理局", 22),
+        ("医疗保障局", 21),
+    )
+]
+SCRIPT_PER_PAGE = 3
+SCRIPT_JS = """(function () {
+  function show(data) {
+    var list = document.getElementById("ndbg-list");
+    list.innerHTML = "";
+    data.list.forEach(function (r) {
+      var item = document.createElement("li"), link = document.createElement("a"), day = document.createElement("span");
+      link.href = r.url; link.title = r.title; link.textContent = r.title; day.textContent = r.date;
+      item.appendChild(link); item.appendChild(day); list.appendChild(item);
+    });
+    if (data.page < data.pages) {
+      document.getElementById("pager").innerHTML = '<a href="index_' + data.page + '.html">下一页</a>';
+    }
+  }
+  if (window.ndbgData) { show(window.ndbgData); }
+  else { fetch("/xxgk/ndbg/list.json?page=" + window.ndbgPage).then(function (r) { return r.json(); }).then(show); }
+  fetch("/private/count.jsp?id=ndbg");
+})();
+"""
+
+
+def _script_records(number: int) -> dict[str, Any]:
+    chunk = SCRIPT_ITEMS[(number - 1) * SCRIPT_PER_PAGE : number * SCRIPT_PER_PAGE]
+    records = [
+        {"title": title, "url": f"/xxgk/ndbg/2025/t{(number - 1) * SCRIPT_PER_PAGE + i}.html", "date": day}
+        for i, (title, day) in enumerate(chunk, start=1)
+    ]
+    pages = -(-len(SCRIPT_ITEMS) // SCRIPT_PER_PAGE)
+    return {"page": number, "pages": pages, "list": records}
+
+
+def _script_list_page(offsite_base: str, inline: str) -> bytes:
+    return _html(
+        "政府信息公开年报",
+        '<link rel="stylesheet" href="/css/site.css">\n'
+        f'<script src="{offsite_base}js/tongji.js"></script>\n'
+        '<h2>政府信息公开年报</h2><ul id="ndbg-list"><li>正在加载……</li></ul><div id="pager"></div>\n'
+        "<noscript>请开启浏览器的JavaScript功能</noscript>\n"
+        f'<img src="/images/banner.png" alt=""><img src="{offsite_base}images/jiucuo.png" alt="">\n'
+        f"<script>{inline}</script>\n"
+        '<script src="/js/ndbg.js"></script>',
+    )
+
+
+def _script_json(method: str, params: Mapping[str, str], headers: Mapping[str, str]) -> Served:
+    if params.get("page") != "2":
+        return _page(404, "<h1>404</h1>")
+    body = json.dumps(_script_records(2), ensure_ascii=False).encode()
+    return _fixed(body, JSON, headers)
+
+
+def _script_site(offsite_base: str) -> PatternSite:
+    site = PatternSite("script", "pattern-script", "/xxgk/ndbg", render=True)
+
+    def column(method: str, params: Mapping[str, str], headers: Mapping[str, str]) -> Served:
+        return Served(302, b"", (("Location", "/xxgk/ndbg/index.html"),))
+
+    site.pages["/xxgk/ndbg"] = column
+    first = json.dumps(_script_records(1), ensure_ascii=False)
+    site.pages["/xxgk/ndbg/index.html"] = _script_list_page(offsite_base, f"var ndbgData = {first};")
+    site.pages["/xxgk/ndbg/index_1.html"] = _script_list_page(offsite_base, "var ndbgPage = 2;")
+    site.pages["/xxgk/ndbg/list.json"] = _script_json
+    site.pages["/js/ndbg.js"] = SCRIPT_JS.encode()
+    site.pages["/css/site.css"] = b"body { font-family: sans-serif; }"
+    site.pages["/images/banner.png"] = b"\x89PNG\r\n\x1a\n"
+    site.pages["/private/count.jsp"] = b"1"
+    documents = set()
+    for number in (1, 2):
+        for record in _script_records(number)["list"]:
+            path = record["url"]
+            attachment = ""
+            if path.endswith("/t1.html"):
+                attachment = (
+                    f'<p>附件：<a href="/xxgk/ndbg/2025/P1.pdf">{html.escape(record["title"])}.pdf</a></p>'
+                )
+                site.pages["/xxgk/ndbg/2025/P1.pdf"] = pdf_bytes("script-1")
+                documents.add("/xxgk/ndbg/2025/P1.pdf")
+            site.pages[path] = _report_page(record["title"], record["title"].split("2024年")[0], attachment)
+            documents.add(path)
+    site.documents = frozenset(documents)
+    site.list_paths = frozenset(
+        {"/robots.txt", "/xxgk/ndbg", "/xxgk/ndbg/index.html", "/js/ndbg.js"}
+        | {"/xxgk/ndbg/index_1.html", "/xxgk/ndbg/list.json"}
+    )
+    return site
+
+
 # --- serving ----------------------------------------------------------------------------------------
 
 
@@ -471,6 +587,7 @@ class PatternPortal:
                 "region_code": "640000",
                 "start_urls": [self.start_url(name)],
                 "politeness": {"download_delay": 0.0, "concurrency_per_domain": 4},
+                **({"render": True} if self.sites[name].render else {}),
             }
             for name in names
         ]
@@ -489,12 +606,14 @@ def pattern_portal() -> Iterator[PatternPortal]:
         "onclick": _onclick_site(placeholder),
         "post": _post_site(),
         "challenge": _challenge_site(),
+        "script": _script_site(placeholder),
     }
     servers = {name: _Server(site, hits, lock) for name, site in sites.items()}
     offsite_base = f"http://localhost:{servers['onclick'].server_address[1]}/"
     sites["frame"] = _frame_site(offsite_base)
     sites["onclick"] = _onclick_site(offsite_base)
-    for name in ("frame", "onclick"):
+    sites["script"] = _script_site(offsite_base)
+    for name in ("frame", "onclick", "script"):
         servers[name].site = sites[name]
     for name, server in servers.items():
         threading.Thread(

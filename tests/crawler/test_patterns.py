@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from crawler.registry import load_registry
 from crawler.run import CrawlSummary, crawl_source
-from flows.demo.patterns import PatternPortal, pattern_portal
+from flows.demo.patterns import SCRIPT_ITEMS, Hit, PatternPortal, pattern_portal
 from storage.db import get_engine, session_scope
 from storage.models import Document
 from storage.settings import Settings
+from tests.browser import require_chromium
 
 pytestmark = [
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
@@ -254,6 +255,120 @@ def test_http_200_challenge_blocks_the_run(
         ("/robots.txt", 200),
         ("/xxgk/ndbg/index.html", 200),
     ]
+
+
+def browser_made(hit: Hit) -> bool:
+    """Chromium's requests carry its client hints (Sec-CH-UA); Scrapy's never do."""
+    return "Sec-Ch-Ua" in hit.headers
+
+
+def write_registry(patterns: PatternPortal, name: str, tmp_path: Path, **options: object) -> Path:
+    """A registry of the one pattern site `name`, its source's options replaced by `options`."""
+    data = patterns.registry((name,))
+    data["sources"][0].pop("render", None)
+    data["sources"][0].update(options)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_script_built_list_is_rendered_in_chromium(
+    settings: Settings, patterns: PatternPortal, registry: Path
+) -> None:
+    require_chromium()
+    result = assert_first_crawl("script", patterns, registry, settings)
+    site = patterns.sites["script"]
+    # Only the list pages and what their scripts fetch went through the browser; reports and the
+    # attachment were fetched by Scrapy. No image, stylesheet, off-host script or /private/ counter.
+    assert sorted((h.path, h.query, h.status, browser_made(h)) for h in patterns.hits()) == sorted(
+        [
+            ("/robots.txt", "", 200, False),
+            ("/xxgk/ndbg", "", 302, True),
+            ("/xxgk/ndbg/index.html", "", 200, True),
+            ("/js/ndbg.js", "", 200, True),
+            ("/xxgk/ndbg/index_1.html", "", 200, True),
+            ("/js/ndbg.js", "", 200, True),
+            ("/xxgk/ndbg/list.json", "page=2", 200, True),
+            *[(path, "", 200, False) for path in site.documents],
+        ]
+    )
+    assert result.stats["offsite"] == [f"{patterns.offsite_base}js/tongji.js"]
+    assert result.stats["robots_disallowed"] == [patterns.url("script", "/private/count.jsp?id=ndbg")]
+    assert (result.links_found, result.stats["detail_downloads"], result.stats["attachment_downloads"]) == (
+        5,
+        5,
+        1,
+    )
+    with session_scope(get_engine(settings)) as session:
+        listed = {
+            d.url: (d.title, d.list_date.isoformat() if d.list_date else None)
+            for d in session.scalars(select(Document).where(Document.parent_id.is_(None)))
+        }
+    assert listed == {
+        patterns.url("script", f"/xxgk/ndbg/2025/t{i}.html"): (title, day)
+        for i, (title, day) in enumerate(SCRIPT_ITEMS, start=1)
+    }
+
+    # Rendered list pages are never conditional; the first one's links are all known, so the walk
+    # stops there and nothing else is fetched.
+    second = assert_second_crawl("script", patterns, registry, settings)
+    assert sorted(second) == ["/js/ndbg.js", "/robots.txt", "/xxgk/ndbg", "/xxgk/ndbg/index.html"]
+
+
+def test_without_render_the_script_built_list_shows_nothing(
+    settings: Settings, patterns: PatternPortal, tmp_path: Path
+) -> None:
+    path = write_registry(patterns, "script", tmp_path)
+    result = crawl_source("pattern-script", registry_path=path, settings=settings)
+    assert (result.status, result.health, result.links_found) == ("empty", "empty", 0)
+    assert [(h.path, h.status, browser_made(h)) for h in patterns.hits()] == [
+        ("/robots.txt", 200, False),
+        ("/xxgk/ndbg", 302, False),
+        ("/xxgk/ndbg/index.html", 200, False),
+    ]
+    assert stored_urls(settings) == []
+
+
+@pytest.mark.parametrize("missing", ["setting", "path"])
+def test_render_without_chromium_ends_the_run_with_one_line(
+    settings: Settings,
+    patterns: PatternPortal,
+    registry: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    missing: str,
+) -> None:
+    if missing == "setting":
+        monkeypatch.setenv("NIANBAO_CHROMIUM", "/nonexistent/chromium")
+        reason = (
+            "render: true needs Chromium: NIANBAO_CHROMIUM=/nonexistent/chromium is not an executable file"
+        )
+    else:
+        monkeypatch.delenv("NIANBAO_CHROMIUM", raising=False)
+        monkeypatch.setenv("PATH", str(tmp_path))
+        reason = "render: true needs Chromium: no chromium on PATH (apt-get install chromium, or set NIANBAO_CHROMIUM)"
+    result = crawl("script", patterns, registry, settings)
+    assert (result.status, result.reason, result.health) == ("failed", reason, "")
+    assert patterns.hits() == []
+    assert stored_urls(settings) == []
+
+
+def test_a_rendered_challenge_is_blocked_before_its_scripts_run(
+    settings: Settings, patterns: PatternPortal, tmp_path: Path
+) -> None:
+    require_chromium()
+    path = write_registry(patterns, "challenge", tmp_path, render=True)
+    result = crawl_source("pattern-challenge", registry_path=path, settings=settings)
+    assert (result.status, result.health) == ("blocked", "blocked")
+    assert result.reason == (
+        f"anti-bot challenge (cookie fssbbil1ugzbn7n80s, HTTP 200) at {patterns.start_url('challenge')}"
+    )
+    # The challenge's own script (/4QbVtADbnLVIc/….js) was never fetched: the page never ran.
+    assert [(h.path, h.status, browser_made(h)) for h in patterns.hits()] == [
+        ("/robots.txt", 200, False),
+        ("/xxgk/ndbg/index.html", 200, True),
+    ]
+    assert stored_urls(settings) == []
 
 
 NIANBAO = str(Path(sys.executable).parent / "nianbao")
