@@ -142,6 +142,18 @@ def test_unknown_source_lookup(tmp_path: Path) -> None:
             'title_exclude: ["(解读"]',
             r"ningxia\.yaml:12: sources\[0\]\.title_exclude\[0\]: bad regular expression",
         ),
+        (
+            "    pagination: trs",
+            "    pagination: trs\n    render: yes please",
+            r"ningxia\.yaml:12: sources\[0\]\.render: expected true or false, got 'yes please'$",
+        ),
+        (
+            "    pagination: trs",
+            "    pagination: json_api\n    json_api: {url_template: 'http://x.cn/l?p={page}', items: list}\n"
+            "    render: true",
+            r"ningxia\.yaml:13: sources\[0\]\.render: render does nothing with pagination json_api "
+            r"\(its list is the API\)$",
+        ),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -184,8 +196,14 @@ def test_readme_registry_example_loads_and_shows_every_source_option(tmp_path: P
     path = tmp_path / "readme.yaml"
     path.write_text(example, encoding="utf-8")
     loaded = load_registry(path)
-    assert [s.id for s in loaded.sources] == ["yinchuan-xixia", "yinchuan-hanweb", "some-county-api"]
-    assert [s.pagination for s in loaded.sources] == ["auto", "hanweb", "json_api"]
+    assert [s.id for s in loaded.sources] == [
+        "yinchuan-xixia",
+        "yinchuan-hanweb",
+        "some-county-api",
+        "some-county-script",
+    ]
+    assert [s.pagination for s in loaded.sources] == ["auto", "hanweb", "json_api", "auto"]
+    assert [s.render for s in loaded.sources] == [False, False, False, True]
     shown = {key for source in yaml.safe_load(example)["sources"] for key in source}
     shown |= {f"hanweb.{k}" for s in yaml.safe_load(example)["sources"] for k in s.get("hanweb") or {}}
     shown |= {f"json_api.{k}" for s in yaml.safe_load(example)["sources"] for k in s.get("json_api") or {}}
