@@ -1,8 +1,13 @@
-"""Crawl one source in a child process and record the crawl run, even when the child dies.
+"""Crawl sources in child processes and record each source's crawl run, even when a child dies.
 
-The parent syncs the registry into the database, creates the `crawl_runs` row, starts
-`python -m crawler.runner` (the Twisted reactor cannot restart, so one process per source),
-reads the child's JSON summary and finishes the row with status ok | empty | blocked | failed.
+`crawl_source`: the parent syncs the registry into the database, creates the `crawl_runs` row, starts
+`python -m crawler.runner` (the Twisted reactor cannot restart, so one process per source), reads the
+child's JSON summary and finishes the row with status ok | empty | blocked | failed.
+`crawl_batch`: the same for a batch of sources crawled by one `python -m crawler.batch` process (one
+Scrapy crawler per source), which pays the interpreter, import and registry start-up once per batch
+instead of once per source; each source's row is finished as soon as its result line arrives, and the
+sources a dying batch process had not finished are recorded failed with the reason. `crawl_all` plans
+batches (`plan_batches`) and runs them one after another.
 Each run also gets the site's health (`site_health`): ok | blocked | unreachable | empty |
 layout_changed | out_of_season, recorded in the run's stats and shown wherever the run is reported.
 """
@@ -17,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,8 +30,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from crawler.batch import politeness_hosts
 from crawler.lifeline import PARENT_PID_ENV, pid_alive
-from crawler.registry import Registry, load_registry
+from crawler.registry import Registry, SourceConfig, load_registry
 from storage.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -377,6 +383,229 @@ def _finish(
     return result
 
 
+def sync_sources(session: Session, sources: Iterable[SourceConfig]) -> None:
+    """Upsert these sources only (a batch's; `sync_registry` syncs every source and agency once)."""
+    from storage.repository import upsert_source
+
+    for source in sources:
+        upsert_source(
+            session,
+            id=source.id,
+            name=source.name,
+            region_code=source.region_code,
+            start_urls=list(source.start_urls),
+            config=source.as_config(),
+        )
+
+
+RENDER_BATCH_CONCURRENCY = 2
+"""Sources of a rendering batch crawled at once (each crawler launches its own browser)."""
+
+
+def plan_batches(sources: Sequence[SourceConfig], size: int) -> list[list[SourceConfig]]:
+    """Split sources into batches of about `size`, in registry order: sources whose start URLs share a
+    host stay in one batch (its process crawls them one at a time, so two batch processes never crawl
+    one host at once), and sources that render list pages in a browser get batches of their own (the
+    browser handler is loaded only there)."""
+    root = list(range(len(sources)))
+
+    def find(index: int) -> int:
+        while root[index] != index:
+            root[index] = root[root[index]]
+            index = root[index]
+        return index
+
+    first_on_host: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        for host in sorted(politeness_hosts(source)):
+            other = first_on_host.setdefault(host, index)
+            low, high = sorted((find(index), find(other)))
+            root[high] = low
+    groups: dict[int, list[SourceConfig]] = {}
+    for index, source in enumerate(sources):
+        groups.setdefault(find(index), []).append(source)
+    batches: list[list[SourceConfig]] = []
+    for render in (False, True):
+        current: list[SourceConfig] = []
+        for _, group in sorted(groups.items()):
+            if any(getattr(source, "render", False) for source in group) != render:
+                continue
+            if current and len(current) + len(group) > size:
+                batches.append(current)
+                current = []
+            current.extend(group)
+        if current:
+            batches.append(current)
+    return batches
+
+
+def batch_command(jobs: Path, results: Path, concurrency: int) -> list[str]:
+    command = [sys.executable, "-m", "crawler.batch", "--jobs", str(jobs), "--results", str(results)]
+    return [*command, "--concurrency", str(concurrency)]
+
+
+class ResultLines:
+    """Reads the complete JSON lines a batch process has appended to its results file so far."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def new(self) -> list[dict[str, Any]]:
+        try:
+            with open(self.path, "rb") as results:
+                results.seek(self.offset)
+                data = results.read()
+        except OSError:
+            return []
+        complete = data[: data.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        found = []
+        for line in complete.splitlines():
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+        return found
+
+
+BATCH_POLL_SECONDS = 0.2
+
+
+def crawl_batch(
+    source_ids: Sequence[str],
+    *,
+    registry: Registry | None = None,
+    registry_path: str | Path | None = None,
+    settings: Settings | None = None,
+    concurrency: int | None = None,
+    timeout: float | None = None,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    on_finish: OnFinish | None = None,
+    on_done: Callable[[CrawlSummary], None] | None = None,
+) -> list[CrawlSummary]:
+    """Crawl several sources in one child process (`crawler.batch`); every source's crawl_runs row is
+    always finished, with the same statuses, stats, health and `on_finish` as `crawl_source`.
+
+    Upserts the batch's sources only (callers sync the whole registry once, see `crawl_all`). Each
+    source's row is finished as soon as the child reports it, then `on_done` is called; when the child
+    dies or `timeout` (seconds, the whole batch) passes, the sources it had not finished are failed
+    ("crawler process was killed by SIGKILL before this source finished …") and their next crawl walks
+    every list page again. Returns the summaries in `source_ids` order.
+    """
+    from crawler.batch import BatchJob, write_jobs
+    from storage.db import get_engine, session_scope
+    from storage.repository import start_crawl_run
+
+    settings = settings or get_settings()
+    registry = registry or load_registry(registry_path or settings.sources_dir or None)
+    sources = [registry.source(source_id) for source_id in source_ids]
+    if not sources:
+        return []
+    if concurrency is None:
+        concurrency = settings.crawl_batch_concurrency
+        if any(getattr(source, "render", False) for source in sources):
+            concurrency = min(concurrency, RENDER_BATCH_CONCURRENCY)
+    engine = get_engine(settings)
+    with session_scope(engine) as session:
+        sync_sources(session, sources)
+        for source in sources:
+            reap_interrupted_runs(session, source.id, on_finish)
+        jobs = [
+            BatchJob(source, start_crawl_run(session, source.id, owner=run_owner()).id) for source in sources
+        ]
+    log_dir = Path(settings.home) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"crawl-batch-{jobs[0].run_id}.log"
+    results: dict[str, CrawlSummary] = {}
+
+    def finish_reported(summary: dict[str, Any]) -> None:
+        job = next((j for j in jobs if j.source.id == summary.get("source_id")), None)
+        if job is None or job.source.id in results:
+            return
+        result = _finish_reported(engine, job.source, job.run_id, summary, 0, "", log_path, on_finish)
+        results[job.source.id] = result
+        if on_done is not None:
+            on_done(result)
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-crawl-") as tmp:
+        jobs_path, results_path = Path(tmp) / "jobs.pickle", Path(tmp) / "results.jsonl"
+        write_jobs(jobs_path, jobs)
+        lines = ResultLines(results_path)
+        returncode: int | None
+        with open(log_path, "wb") as log:
+            child = subprocess.Popen(
+                batch_command(jobs_path, results_path, concurrency),
+                env=child_env(settings),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+            deadline = None if timeout is None else time.monotonic() + timeout
+            try:
+                if on_start is not None:
+                    on_start(child)
+                while True:
+                    try:
+                        returncode = child.wait(timeout=BATCH_POLL_SECONDS)
+                        break
+                    except subprocess.TimeoutExpired:
+                        for summary in lines.new():
+                            finish_reported(summary)
+                        if deadline is not None and time.monotonic() > deadline:
+                            child.kill()
+                            child.wait()
+                            returncode = None
+                            break
+            except BaseException:
+                child.kill()
+                child.wait()
+                raise
+        for summary in lines.new():
+            finish_reported(summary)
+    tail = _log_tail(log_path)
+    done = len(results)
+    for job in jobs:
+        if job.source.id in results:
+            continue
+        reason = (
+            f"crawler process {describe_exit(returncode)} before this source finished "
+            f"({done} of the batch's {len(jobs)} sources had)"
+        )
+        result = _finish_reported(
+            engine, job.source, job.run_id, None, returncode, reason, log_path, on_finish, tail
+        )
+        results[job.source.id] = result
+        if on_done is not None:
+            on_done(result)
+    return [results[source.id] for source in sources]
+
+
+def _finish_reported(
+    engine: Any,
+    source: SourceConfig,
+    run_id: int,
+    summary: dict[str, Any] | None,
+    returncode: int | None,
+    reason: str,
+    log_path: Path,
+    on_finish: OnFinish | None,
+    log_tail: str = "",
+) -> CrawlSummary:
+    """Finish one source's run of a batch from its result line (None: the batch process died first)."""
+    if summary is None:
+        status, why = "failed", f"{reason}: {log_tail}" if log_tail else reason
+    else:
+        status, why = decide_status(summary, 0)
+    stats = dict(summary or {})
+    if summary is not None:
+        stats["item_selector"] = source.list_item_selector or ""
+    stats["health"] = site_health(status, stats if summary is not None else None)
+    stats["log"] = str(log_path)
+    stats["returncode"] = 0 if summary is not None else returncode
+    return retry_database(lambda: _finish(engine, source.id, run_id, status, why, summary, stats, on_finish))
+
+
 def crawl_all(
     source_ids: list[str] | None = None,
     *,
@@ -385,14 +614,24 @@ def crawl_all(
     on_done: Callable[[CrawlSummary], None] | None = None,
     on_finish: OnFinish | None = None,
 ) -> list[CrawlSummary]:
-    """Crawl the given sources (default: every source of the registry), one child each, in order."""
+    """Crawl the given sources (default: every source of the registry): the registry is synced once,
+    then batches of `crawl_batch_size` sources (`plan_batches`), one child process each, in order."""
+    from storage.db import get_engine, session_scope
+
     settings = settings or get_settings()
     registry = load_registry(registry_path or settings.sources_dir or None)
     ids = source_ids or [source.id for source in registry.sources]
+    wanted = [registry.source(source_id) for source_id in dict.fromkeys(ids)]
+    with session_scope(get_engine(settings)) as session:
+        sync_registry(session, registry)
     results = []
-    for source_id in ids:
-        result = crawl_source(source_id, registry_path=registry_path, settings=settings, on_finish=on_finish)
-        if on_done is not None:
-            on_done(result)
-        results.append(result)
-    return results
+    for batch in plan_batches(wanted, settings.crawl_batch_size):
+        results += crawl_batch(
+            [source.id for source in batch],
+            registry=registry,
+            settings=settings,
+            on_finish=on_finish,
+            on_done=on_done,
+        )
+    order = {source.id: index for index, source in enumerate(wanted)}
+    return sorted(results, key=lambda r: order[r.source_id])

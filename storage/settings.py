@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     crawl_download_delay: float = Field(default=1.0, ge=0)
     crawl_obey_robots: bool = True
     crawl_timeout: int = Field(default=30, ge=1)
+    crawl_batch_size: int = Field(
+        default=100, ge=1, description="Sources crawled by one Scrapy process (`crawler.run.crawl_batch`)."
+    )
+    crawl_batch_concurrency: int = Field(
+        default=16, ge=1, description="Sources a batch process crawls at once (never two on one host)."
+    )
     sources_dir: str = Field(
         default="", description="Directory of source YAML files; default: the shipped ones."
     )

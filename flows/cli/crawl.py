@@ -1,4 +1,4 @@
-"""`nianbao crawl [--source ID] [--json]`: crawl sources, one child process each."""
+"""`nianbao crawl [--source ID] [--json]`: crawl sources, one child process per batch of sources."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def crawl(
 ) -> None:
     """Crawl the registry's sources and archive every report page and attachment found.
 
-    Scrapy logs to <NIANBAO_HOME>/logs/crawl-<source>-<run>.log; the terminal shows a progress bar.
+    Scrapy logs to <NIANBAO_HOME>/logs/crawl-batch-<first run>.log (one file per batch of sources,
+    each line naming its source); the terminal shows a progress bar.
     """
     from crawler.registry import RegistryError, load_registry
     from crawler.run import CrawlSummary, crawl_all
@@ -46,8 +47,7 @@ def crawl(
             f"unchanged={result.documents_unchanged} errors={result.errors}"
         )
         if verbose:
-            logs = Path(get_settings().home) / "logs"
-            progress(f"  log: {logs / f'crawl-{result.source_id}-{result.run_id}.log'}")
+            progress(f"  log: {result.stats.get('log', '')}")
         stage_advanced("crawl")
 
     from flows.pipeline import prepare_database

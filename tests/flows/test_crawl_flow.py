@@ -1,4 +1,5 @@
-"""The crawl flow: one `crawl source` flow run per source, side by side; a blocked site alerts once."""
+"""The crawl flow: one `crawl batch` flow run per batch of sources, one crawl run per source; a
+blocked site alerts once."""
 
 from __future__ import annotations
 
@@ -59,7 +60,18 @@ def flow_run_names(flow_name: str) -> list[str]:
     return sorted(run.name for run in runs)
 
 
-def test_every_source_gets_its_own_flow_run_and_a_blocked_site_alerts_once(
+def crawl_runs(settings: Settings) -> list[tuple[str, str]]:
+    """(source, status) of every crawl run."""
+    from sqlalchemy import select
+
+    from storage.db import session_scope
+    from storage.models import CrawlRun
+
+    with session_scope(settings) as session:
+        return sorted((run.source_id, run.status) for run in session.scalars(select(CrawlRun)))
+
+
+def test_every_batch_gets_its_own_flow_run_and_a_blocked_site_alerts_once(
     settings: Settings, webhook: Any, anti_bot_site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.flows import crawl_flow
@@ -89,11 +101,15 @@ def test_every_source_gets_its_own_flow_run_and_a_blocked_site_alerts_once(
     assert statuses == {"demo-xixia-trs": "ok", "demo-yinchuan-hanweb": "ok", "anti-bot": "blocked"}
     assert sum(s["documents_new"] for s in first) == expected_new
     assert [s["status"] for s in again] == ["blocked"]
-    assert flow_run_names("crawl source") == [
-        "crawl anti-bot",
-        "crawl anti-bot",
-        "crawl demo-xixia-trs",
-        "crawl demo-yinchuan-hanweb",
+    assert flow_run_names("crawl batch") == [
+        "crawl batch 1/1: anti-bot (1 source)",
+        "crawl batch 1/1: anti-bot … demo-yinchuan-hanweb (3 sources)",
+    ]
+    assert crawl_runs(settings) == [
+        ("anti-bot", "blocked"),
+        ("anti-bot", "blocked"),
+        ("demo-xixia-trs", "ok"),
+        ("demo-yinchuan-hanweb", "ok"),
     ]
     assert [alert["title"] for alert in webhook.received] == ["[nianbao] crawl blocked: 某区人民政府"]
     assert "anti-bot challenge (wzws, HTTP 412)" in webhook.received[0]["message"]
