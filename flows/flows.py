@@ -9,7 +9,6 @@ the document row, so the database — not the event — is the record of what is
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from datetime import date
 from typing import Any, NoReturn
 
@@ -23,22 +22,23 @@ from prefect.tasks import Task, exponential_backoff
 from crawler.run import CrawlSummary
 from flows.alerts import (
     deliver_pending,
-    ingest_alert,
     raise_alert,
     record_crawl_trouble,
     timeliness_alert,
 )
+from flows.batch import BatchResult, ingest_documents
 from flows.ingest import (
     IngestOutcome,
     Original,
     Outage,
     claim_attempt,
+    give_up,
+    is_transient_error,
     load_parsed,
     locate_original,
     outage_service,
     parse_original,
     record_failure,
-    refund_attempt,
     unreadable_report,
 )
 from flows.progress import stage_advanced, stage_started
@@ -46,7 +46,7 @@ from flows.review import review_finding
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
 from storage.db import session_scope
-from storage.errors import RecordNotFound, StorageError
+from storage.errors import StorageError
 from storage.settings import Settings, get_settings
 
 
@@ -54,12 +54,8 @@ def is_transient(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> 
     """Retry I/O failures (object store, database, network); never a deterministic parse failure."""
     try:
         state.result()
-    except (ParseError, RecordNotFound):
-        return False
-    except (StorageError, OSError, TimeoutError, ConnectionError):
-        return True
-    except Exception as exc:  # SQLAlchemy operational errors and the like
-        return exc.__class__.__module__.startswith(("sqlalchemy", "psycopg", "minio", "urllib3"))
+    except Exception as exc:
+        return is_transient_error(exc)
     return False
 
 
@@ -126,19 +122,11 @@ def ingest_flow(document_id: int) -> IngestOutcome:
 
 
 def _give_up(settings: Settings, original: Original, exc: BaseException) -> None:
-    """After the retries: an outage gives the attempt back and raises Outage (the run alerts once);
-    any other failure is recorded as retryable and alerted (once per error)."""
-    error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-    service = outage_service(exc)
-    if service is not None:
-        with suppress(Exception):  # the database itself may be the service that is down
-            refund_attempt(settings, original.document_id, f"{service} unavailable: {error}")
-        raise Outage(service, error) from exc
-    record_failure(settings, original.document_id, error, retryable=True)
-    with session_scope(settings) as session:
-        raise_alert(
-            session, settings, ingest_alert(document_id=original.document_id, url=original.url, error=error)
-        )
+    """After the retries: raise Outage for an outage (the run counts it), else the failure is recorded
+    and its alert sent."""
+    outage = give_up(settings, original, exc)
+    if outage is not None:
+        raise outage from exc
     deliver_pending(settings)
 
 
@@ -169,9 +157,45 @@ def _stop_on_outage(
     raise Outage(service, f"ingest stopped after {failures} consecutive failure(s): {reason}")
 
 
+def _batch_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    ids = list(flow_run.parameters.get("document_ids") or [])
+    return f"ingest {len(ids)} document(s) {ids[0]}–{ids[-1]}" if ids else "ingest 0 documents"
+
+
+@task(name="ingest documents", task_run_name="parse and load {document_ids[0]}…")
+def ingest_documents_task(document_ids: list[int], outage_streak: int = 0) -> BatchResult:
+    """Fetch and parse ahead in the parse workers, load each document in its own transaction."""
+    logger = get_run_logger()
+
+    def done(outcome: IngestOutcome) -> None:
+        logger.info("document %s: %s %s", outcome.document_id, outcome.status, outcome.error)
+        stage_advanced("ingest")
+
+    return ingest_documents(get_settings(), document_ids, outage_streak=outage_streak, on_outcome=done)
+
+
+@task(name="send alerts")
+def send_alerts_task() -> int:
+    """Send the pending alerts of the batch (each was recorded with its report: the outbox)."""
+    return deliver_pending(get_settings()).sent
+
+
+@flow(name="ingest batch", flow_run_name=_batch_run_name, log_prints=True)
+def ingest_batch_flow(document_ids: list[int], outage_streak: int = 0) -> BatchResult:
+    """Many stored documents in one flow run: parse in a pool, load one by one, alert, one artifact."""
+    result = ingest_documents_task(document_ids, outage_streak)
+    send_alerts_task()
+    if result.outcomes:
+        _batch_artifact(get_settings(), result.outcomes)
+    return result
+
+
 @flow(name="ingest pending", log_prints=True)
 def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
-    """Ingest every stored or retryably failed document: the reconcile path that makes lost events harmless."""
+    """Ingest every stored or retryably failed document, `ingest_batch_size` to a flow run: the
+    reconcile path that makes lost events harmless."""
     from storage import repository
 
     settings = get_settings()
@@ -192,20 +216,22 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
     logger.info("%d document(s) pending", len(pending))
     stage_started("ingest", len(pending))
     outcomes: list[IngestOutcome] = []
-    outages = 0
-    for position, document_id in enumerate(pending, start=1):
+    streak = 0
+    size = settings.ingest_batch_size
+    for start in range(0, len(pending), size):
+        batch = pending[start : start + size]
         try:
-            outcomes.append(ingest_flow(document_id))
-            outages = 0
+            result = ingest_batch_flow(batch, streak)
         except Exception as exc:
-            outcomes.append(IngestOutcome(document_id, "failed", error=str(exc).splitlines()[0]))
-            service = outage_service(exc)
-            if service is not None:
-                outages += 1
-                if outages >= settings.infra_failure_limit:
-                    _stop_on_outage(settings, service, exc, len(pending) - position + outages, outages)
-        logger.info("ingested %d/%d", position, len(pending))
-        stage_advanced("ingest")
+            if (service := outage_service(exc)) is None:
+                raise
+            _stop_on_outage(settings, service, exc, len(pending) - start, streak + 1)
+        outcomes.extend(result.outcomes)
+        streak = result.outage_streak
+        if result.stopped_by is not None:
+            waiting = len(pending) - len(outcomes) + streak
+            _stop_on_outage(settings, result.stopped_by.service, result.stopped_by, waiting, streak)
+        logger.info("ingested %d/%d", len(outcomes), len(pending))
     return outcomes
 
 
@@ -441,4 +467,38 @@ def _ingest_artifact(settings: Settings, outcome: IngestOutcome) -> None:
         key=f"ingest-document-{outcome.document_id}",
         markdown="\n".join(lines),
         description=f"Ingest of document {outcome.document_id}",
+    )
+
+
+def _batch_artifact(settings: Settings, outcomes: list[IngestOutcome]) -> None:
+    """One table for a batch: each document's report, its findings, and links to the original and to
+    the report as printed with the flagged cells."""
+    rows = [
+        "| document | agency | year | format | status | findings | report |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    pages_stored = True
+    for outcome in outcomes:
+        counts = outcome.findings_by_severity()
+        findings = ", ".join(f"{n} {severity}" for severity, n in sorted(counts.items())) or "none"
+        rules = sorted({f["rule"] for f in outcome.findings if f["severity"] == "error"})
+        if rules:
+            findings += f" ({', '.join(rules)})"
+        report = ""
+        if outcome.report_id is not None:
+            link = _report_page_link(settings, outcome) if pages_stored else ""
+            pages_stored = pages_stored and bool(link)  # the object store is down: stop trying
+            report = f"{link} · `nianbao show {outcome.report_id}`"
+        status = outcome.report_status or outcome.status
+        if outcome.error:
+            status += f": {outcome.error}".replace("|", "\\|")
+        rows.append(
+            f"| [{outcome.document_id}]({outcome.url}) | {outcome.agency or '—'} | {outcome.year or '—'} "
+            f"| {outcome.format or '—'} | {status} | {findings} | {report} |"
+        )
+    first, last = outcomes[0].document_id, outcomes[-1].document_id
+    create_markdown_artifact(
+        key=f"ingest-batch-{first}-{last}",
+        markdown=f"# Ingest of documents {first}–{last}\n\n" + "\n".join(rows),
+        description=f"Ingest of {len(outcomes)} document(s), {first}–{last}",
     )

@@ -6,6 +6,7 @@ travel by reference (document id, object key); only `parse_original` reads the b
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -88,12 +89,32 @@ def locate_original(settings: Settings, document_id: int) -> Original:
         )
 
 
-def parse_original(settings: Settings, original: Original) -> ParsedReport:
-    """Fetch the bytes by key and parse them (a legacy .doc/.wps converted by LibreOffice first);
-    ParseError means the bytes themselves are bad."""
+def locate_originals(settings: Settings, document_ids: list[int]) -> dict[int, Original]:
+    """The rows of a batch in one query, by id; unknown ids are left out."""
+    with session_scope(settings) as session:
+        return {
+            document.id: Original(
+                document_id=document.id,
+                object_key=document.object_key,
+                content_type=document.content_type,
+                url=document.url,
+                sha256=document.sha256,
+                title=document.title,
+            )
+            for document in repository.documents_by_id(session, document_ids).values()
+        }
+
+
+def parse_original(settings: Settings, original: Original, *, slot: int = 0) -> ParsedReport:
+    """Fetch the bytes by key and parse them (a legacy .doc/.wps converted by LibreOffice first) in the
+    parse worker of `slot`; ParseError means the bytes themselves are bad."""
     data = open_store(settings).get(original.object_key)
     return parse_isolated(
-        settings, data, filename=original.url.rsplit("/", 1)[-1], content_type=original.content_type
+        settings,
+        data,
+        filename=original.url.rsplit("/", 1)[-1],
+        content_type=original.content_type,
+        slot=slot,
     )
 
 
@@ -235,6 +256,38 @@ def outage_service(exc: BaseException) -> str | None:
     return None
 
 
+def is_transient_error(exc: BaseException) -> bool:
+    """I/O failures (object store, database, network) are worth a retry; a deterministic parse failure
+    or an unknown document never is."""
+    if isinstance(exc, ParseError | RecordNotFound):
+        return False
+    if isinstance(exc, StorageError | OSError | TimeoutError | ConnectionError):
+        return True
+    return type(exc).__module__.startswith(("sqlalchemy", "psycopg", "minio", "urllib3"))
+
+
+def give_up(settings: Settings, original: Original, exc: BaseException) -> Outage | None:
+    """After the retries: an outage gives the attempt back and is returned (the caller counts it and
+    stops the run once there are enough in a row); any other failure is recorded as retryable and
+    alerted (once per error) and None returned."""
+    from flows.alerts import ingest_alert, raise_alert
+
+    error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+    service = outage_service(exc)
+    if service is not None:
+        with suppress(Exception):  # the database itself may be the service that is down
+            refund_attempt(settings, original.document_id, f"{service} unavailable: {error}")
+        outage = Outage(service, error)
+        outage.__cause__ = exc
+        return outage
+    record_failure(settings, original.document_id, error, retryable=True)
+    with session_scope(settings) as session:
+        raise_alert(
+            session, settings, ingest_alert(document_id=original.document_id, url=original.url, error=error)
+        )
+    return None
+
+
 def claim_attempt(settings: Settings, document_id: int) -> None:
     """Count the attempt and commit before the parse starts (see `repository.claim_ingest_attempt`)."""
     with session_scope(settings) as session:
@@ -247,15 +300,20 @@ def refund_attempt(settings: Settings, document_id: int, error: str) -> None:
         repository.refund_ingest_attempt(session, document_id, error)
 
 
-def parse_isolated(settings: Settings, data: bytes, *, filename: str, content_type: str) -> ParsedReport:
-    """Parse in the worker process under `parse_memory_mb` and `parse_seconds` (flows.parseworker), or
-    in this process when `parse_isolated` is off; a worker that dies or overruns is a ParseError."""
+def parse_isolated(
+    settings: Settings, data: bytes, *, filename: str, content_type: str, slot: int = 0
+) -> ParsedReport:
+    """Parse in the worker process of `slot` under `parse_memory_mb` and `parse_seconds`
+    (flows.parseworker), or in this process when `parse_isolated` is off; a worker that dies or
+    overruns is a ParseError."""
     from flows.parseworker import WorkerLimits, worker_for
 
     if not settings.parse_isolated:
         return parse_here(data, filename=filename, content_type=content_type)
     limits = WorkerLimits(memory_mb=settings.parse_memory_mb, seconds=settings.parse_seconds)
-    return worker_for(limits).parse(data, filename=filename, content_type=content_type, entry=ENTRY_NAME)
+    return worker_for(limits, slot).parse(
+        data, filename=filename, content_type=content_type, entry=ENTRY_NAME
+    )
 
 
 def _is_cover_page(session: Session, document: models.Document, parsed: ParsedReport) -> bool:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -91,11 +92,14 @@ class ParseWorker:
         self.close()
         ours, theirs = socket.socketpair()
         args = [str(theirs.fileno()), str(self.limits.memory_mb), str(os.getpid())]
-        self._process = subprocess.Popen(
+        # Started from one long-lived thread: the child's parent-death signal fires when the *thread*
+        # that forked it ends, and a batch's pool threads end with the batch.
+        self._process = _SPAWNER.submit(
+            subprocess.Popen,
             [sys.executable, "-m", "flows.parseworker", *args],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
-        )
+        ).result()
         theirs.close()
         self._conn = Connection(ours.detach())
         return self._conn
@@ -153,16 +157,18 @@ def _describe(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-_WORKERS: dict[WorkerLimits, ParseWorker] = {}
+_SPAWNER = ThreadPoolExecutor(1, thread_name_prefix="nianbao-parse-spawner")
+_WORKERS: dict[tuple[WorkerLimits, int], ParseWorker] = {}
 _WORKERS_LOCK = threading.Lock()
 
 
-def worker_for(limits: WorkerLimits) -> ParseWorker:
-    """The process-wide worker for these limits (one child per limits, reused across documents)."""
+def worker_for(limits: WorkerLimits, slot: int = 0) -> ParseWorker:
+    """The process-wide worker for these limits in `slot` (one child per limits and slot, reused across
+    documents); a batch ingest parses side by side in slots 0..n-1."""
     with _WORKERS_LOCK:
-        worker = _WORKERS.get(limits)
+        worker = _WORKERS.get((limits, slot))
         if worker is None:
-            worker = _WORKERS[limits] = ParseWorker(limits)
+            worker = _WORKERS[(limits, slot)] = ParseWorker(limits)
         return worker
 
 

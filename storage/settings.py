@@ -78,6 +78,14 @@ class Settings(BaseSettings):
         default=2048, ge=0, description="Address space (RLIMIT_AS) of the parse worker in MB; 0: unlimited."
     )
     parse_seconds: float = Field(default=300.0, gt=0, description="Wall-clock limit of one parse.")
+    ingest_batch_size: int = Field(
+        default=50,
+        ge=1,
+        description="Documents per `ingest batch` flow run (`ingest --pending`, the event path).",
+    )
+    parse_workers: int = Field(
+        default=0, ge=0, description="Parse worker processes of a batch ingest; 0: one per CPU core."
+    )
     infra_failure_limit: int = Field(
         default=3, ge=1, description="Consecutive object-store/database failures that stop an ingest run."
     )

@@ -38,6 +38,7 @@ def _peak_mb(pid: int | None) -> int:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
 def test_hostile_files_fail_alone_in_the_worker(settings: Settings) -> None:
+    from flows.batch import parse_workers
     from flows.flows import ingest_pending_flow
     from flows.parseworker import WorkerLimits, worker_for
 
@@ -58,9 +59,10 @@ def test_hostile_files_fail_alone_in_the_worker(settings: Settings) -> None:
     assert documents[bomb] == ("failed", 1, False, "ZIP container unpacks to 300 MB (limit 200 MB)")
     assert documents[deep] == ("failed", 1, False, "HTML nested more than 200 elements deep")
     assert documents[good] == ("parsed", 1, False, "")
-    worker = worker_for(WorkerLimits(memory_mb=settings.parse_memory_mb, seconds=settings.parse_seconds))
-    print(f"\nhostile corpus: peak memory of the parse worker {_peak_mb(worker.pid)} MB")
-    assert 0 < _peak_mb(worker.pid) < 600
+    limits = WorkerLimits(memory_mb=settings.parse_memory_mb, seconds=settings.parse_seconds)
+    peaks = [_peak_mb(worker_for(limits, slot).pid) for slot in range(parse_workers(settings))]
+    print(f"\nhostile corpus: peak memory of the parse workers {peaks} MB")
+    assert all(0 < peak < 600 for peak in peaks)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -146,7 +148,11 @@ def test_object_store_outage_stops_the_run_without_spending_attempts(
     with session_scope(settings) as session:
         alerts = [(a.kind, a.title) for a in session.scalars(select(models.Alert))]
         assert [d.id for d in repository.pending_documents(session)] == ids[len(loaded) :]
-    assert alerts == [("outage", "[nianbao] object store unavailable: ingest stopped")]
+    # The reports loaded before the outage may differ from each other's year (history findings): only
+    # the outage matters here, and it is alerted once over the three runs.
+    assert [a for a in alerts if a[0] == "outage"] == [
+        ("outage", "[nianbao] object store unavailable: ingest stopped")
+    ]
 
     server.start()
     monkeypatch.setenv("NIANBAO_TASK_RETRIES", "3")  # a volume may answer a moment after the S3 API
