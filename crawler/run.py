@@ -428,7 +428,7 @@ def plan_batches(sources: Sequence[SourceConfig], size: int) -> list[list[Source
     for render in (False, True):
         current: list[SourceConfig] = []
         for _, group in sorted(groups.items()):
-            if any(getattr(source, "render", False) for source in group) != render:
+            if any(source.render for source in group) != render:
                 continue
             if current and len(current) + len(group) > size:
                 batches.append(current)
@@ -504,7 +504,7 @@ def crawl_batch(
         return []
     if concurrency is None:
         concurrency = settings.crawl_batch_concurrency
-        if any(getattr(source, "render", False) for source in sources):
+        if any(source.render for source in sources):
             concurrency = min(concurrency, RENDER_BATCH_CONCURRENCY)
     engine = get_engine(settings)
     with session_scope(engine) as session:
