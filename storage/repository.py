@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -235,12 +235,6 @@ def has_attachments(session: Session, document_id: int) -> bool:
     """Whether any stored document was attached to this one (its page)."""
     query = select(Document.id).where(Document.parent_id == document_id).limit(1)
     return session.scalar(query) is not None
-
-
-def newer_versions(session: Session, document_ids: Iterable[int]) -> list[Document]:
-    """The documents that directly replace these ones (their `previous_version_id` is one of them)."""
-    query = select(Document).where(Document.previous_version_id.in_(list(document_ids)))
-    return list(session.scalars(query))
 
 
 def latest_versions_of_source(session: Session, source_id: str) -> list[Document]:
@@ -562,27 +556,6 @@ def replace_history_findings(session: Session, row: ReportRow, findings: Iterabl
     session.flush()
 
 
-def reports_with_documents(session: Session, year: int) -> list[tuple[ReportRow, Document]]:
-    """A year's reports (those that are reports at all) with the documents they were read from, by id."""
-    query = (
-        select(ReportRow, Document)
-        .join(Document, ReportRow.document_id == Document.id)
-        .where(ReportRow.year == year, ReportRow.status != "not_a_report")
-        .order_by(ReportRow.id)
-    )
-    return [(report, document) for report, document in session.execute(query).all()]
-
-
-def history_rules(session: Session, report_ids: Sequence[int]) -> list[tuple[int, str]]:
-    """(report id, rule) of every cross-year (`history.*`) finding of these reports."""
-    if not report_ids:
-        return []
-    query = select(Finding.report_id, Finding.rule).where(
-        Finding.report_id.in_(list(report_ids)), Finding.rule.like("history.%")
-    )
-    return [(report_id, rule) for report_id, rule in session.execute(query)]
-
-
 def report_for(session: Session, agency: str | int, year: int) -> ReportRow | None:
     """The newest loaded report of an agency (by id or name) for a year."""
     query = select(ReportRow).where(ReportRow.year == year)
@@ -615,6 +588,176 @@ def cells_of(session: Session, report_id: int) -> dict[tuple[str, str, str], flo
 
 
 # -- timeliness --------------------------------------------------------------------------------
+# A whole registry's check reads each table once, as plain tuples: no query per agency, no ORM objects.
+
+TIMELINESS_BATCH = 5000
+"""Ids per IN list and rows per executemany when a timeliness check reads or writes in bulk."""
+
+
+class RegistryAgency(NamedTuple):
+    """An agency's registry columns (`storage.domain.AgencyLike` and its source), read as plain values."""
+
+    id: int
+    name: str
+    kind: str
+    region_code: str
+    aliases: list[str]
+    deadline_override: str | None
+    source_id: str | None
+
+
+class DocumentDates(NamedTuple):
+    """A document's identity and dates (`flows.timeliness.publication.DocumentLike`)."""
+
+    id: int
+    url: str
+    title: str
+    source_id: str | None
+    previous_version_id: int | None
+    page_pub_date: datetime | None
+    list_date: date | None
+    first_seen_at: datetime
+
+
+class YearReport(NamedTuple):
+    """A report of a year with the document it was read from and that document's page (its parent)."""
+
+    id: int
+    agency_id: int | None
+    agency_name: str | None
+    title: str
+    published_at: datetime | None
+    published_at_source: str
+    document: DocumentDates
+    parent: DocumentDates | None
+
+
+class StoredTimeliness(NamedTuple):
+    """The stored row of an agency-year: its id and status."""
+
+    id: int
+    status: str
+
+
+def registry_agencies(session: Session) -> list[RegistryAgency]:
+    """Every agency of the registry, in no particular order (callers sort as they need)."""
+    query = select(
+        Agency.id,
+        Agency.name,
+        Agency.kind,
+        Agency.region_code,
+        Agency.aliases,
+        Agency.deadline_override,
+        Agency.source_id,
+    )
+    return [
+        RegistryAgency(id, name, kind, region or "", list(aliases or []), override, source)
+        for id, name, kind, region, aliases, override, source in session.execute(query)
+    ]
+
+
+def _document_dates(document: Any) -> tuple[Any, ...]:
+    return (
+        document.id,
+        document.url,
+        document.title,
+        document.source_id,
+        document.previous_version_id,
+        document.page_pub_date,
+        document.list_date,
+        document.first_seen_at,
+    )
+
+
+def year_reports(session: Session, year: int) -> list[YearReport]:
+    """A year's reports (those that are reports at all) with their documents and pages, by report id."""
+    page = aliased(Document)
+    query = (
+        select(
+            ReportRow.id,
+            ReportRow.agency_id,
+            ReportRow.agency_name,
+            ReportRow.title,
+            ReportRow.published_at,
+            ReportRow.published_at_source,
+            *_document_dates(Document),
+            *_document_dates(page),
+        )
+        .join(Document, ReportRow.document_id == Document.id)
+        .outerjoin(page, Document.parent_id == page.id)
+        .where(ReportRow.year == year, ReportRow.status != "not_a_report")
+        .order_by(ReportRow.id)
+    )
+    width = len(DocumentDates._fields)
+    reports = []
+    for row in session.execute(query):
+        document = DocumentDates(*row[6 : 6 + width])
+        parent = DocumentDates(*row[6 + width :]) if row[6 + width] is not None else None
+        report_id, agency_id, agency_name, title, published_at, source = row[:6]
+        reports.append(
+            YearReport(report_id, agency_id, agency_name, title, published_at, source, document, parent)
+        )
+    return reports
+
+
+def newer_versions_seen(session: Session, year: int) -> dict[int, list[datetime]]:
+    """For each document a year's report was read from: when each newer version of it (following
+    `previous_version_id`, transitively) was first seen. Documents never replaced are absent."""
+    first = (
+        select(Document.previous_version_id, Document.id, Document.first_seen_at)
+        .join(ReportRow, ReportRow.document_id == Document.previous_version_id)
+        .where(ReportRow.year == year, ReportRow.status != "not_a_report")
+    )
+    seen: dict[int, list[datetime]] = {}
+    visited: dict[int, set[int]] = {}
+    level: list[tuple[int, int, datetime]] = [
+        (root, newer, at) for root, newer, at in session.execute(first) if root is not None
+    ]
+    while level:
+        roots_of: dict[int, set[int]] = {}
+        for root, newer, at in level:
+            reached = visited.setdefault(root, {root})
+            if newer in reached:
+                continue
+            reached.add(newer)
+            seen.setdefault(root, []).append(at)
+            roots_of.setdefault(newer, set()).add(root)
+        frontier = sorted(roots_of)
+        level = []
+        for start in range(0, len(frontier), TIMELINESS_BATCH):
+            query = select(Document.previous_version_id, Document.id, Document.first_seen_at).where(
+                Document.previous_version_id.in_(frontier[start : start + TIMELINESS_BATCH])
+            )
+            for parent, newer, at in session.execute(query):
+                level.extend((root, newer, at) for root in roots_of[parent or 0])
+    return seen
+
+
+def history_rules_of_year(session: Session, year: int) -> list[tuple[int, str]]:
+    """(report id, rule) of every cross-year (`history.*`) finding of a year's reports."""
+    query = (
+        select(Finding.report_id, Finding.rule)
+        .join(ReportRow, ReportRow.id == Finding.report_id)
+        .where(ReportRow.year == year, Finding.rule.like("history.%"))
+    )
+    return [(report_id, rule) for report_id, rule in session.execute(query)]
+
+
+def first_ok_crawls(session: Session, since: datetime) -> dict[str, datetime]:
+    """Per source, the start of its first successful (`ok`) crawl at or after `since`."""
+    query = (
+        select(CrawlRun.source_id, func.min(CrawlRun.started_at))
+        .where(CrawlRun.status == "ok", CrawlRun.started_at >= since)
+        .group_by(CrawlRun.source_id)
+    )
+    return {source_id: started_at for source_id, started_at in session.execute(query)}
+
+
+def last_crawl_runs(session: Session) -> dict[str, tuple[str, str]]:
+    """Every source's newest crawl run as (status, reason)."""
+    newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.source_id)
+    query = select(CrawlRun.source_id, CrawlRun.status, CrawlRun.reason).where(CrawlRun.id.in_(newest))
+    return {source_id: (status, reason) for source_id, status, reason in session.execute(query)}
 
 
 def timeliness_statuses(session: Session, year: int, agency_ids: Sequence[int]) -> dict[int, Timeliness]:
@@ -623,33 +766,26 @@ def timeliness_statuses(session: Session, year: int, agency_ids: Sequence[int]) 
     return {t.agency_id: t for t in session.scalars(query)}
 
 
-def record_timeliness(
-    session: Session,
-    stored: Timeliness | None,
-    *,
-    agency_id: int,
-    year: int,
-    status: str,
-    deadline: date,
-    published_at: datetime | None,
-    published_at_source: str,
-    days_late: int | None,
-    report_id: int | None,
-    checked_at: datetime,
-) -> Timeliness:
-    """Write an agency-year's status over its stored row (`stored`, from `timeliness_statuses`) or a new one."""
-    if stored is None:
-        stored = Timeliness(agency_id=agency_id, year=year)
-        session.add(stored)
-    stored.status = status
-    stored.deadline = deadline
-    stored.published_at = published_at
-    stored.published_at_source = published_at_source
-    stored.days_late = days_late
-    stored.report_id = report_id
-    stored.checked_at = checked_at
-    session.flush()
-    return stored
+def stored_timeliness(session: Session, year: int) -> dict[int, StoredTimeliness]:
+    """The stored timeliness row (id, status) of every agency checked for a report year, by agency id."""
+    query = select(Timeliness.agency_id, Timeliness.id, Timeliness.status).where(Timeliness.year == year)
+    return {agency_id: StoredTimeliness(id, status) for agency_id, id, status in session.execute(query)}
+
+
+def save_timeliness(
+    session: Session, rows: Sequence[Mapping[str, Any]], stored: Mapping[int, StoredTimeliness]
+) -> None:
+    """Write agency-years' statuses in bulk: over their stored rows (`stored`, from `stored_timeliness`)
+    or as new ones. Each row has every column but `id`. Timeliness objects this session holds are
+    expired, so that they read what was written."""
+    new = [dict(row) for row in rows if row["agency_id"] not in stored]
+    changed = [{**row, "id": stored[row["agency_id"]].id} for row in rows if row["agency_id"] in stored]
+    for start in range(0, len(new), TIMELINESS_BATCH):
+        session.execute(insert(Timeliness), new[start : start + TIMELINESS_BATCH])
+    for start in range(0, len(changed), TIMELINESS_BATCH):
+        session.execute(update(Timeliness), changed[start : start + TIMELINESS_BATCH])
+    for held in [o for o in session.identity_map.values() if isinstance(o, Timeliness)]:
+        session.expire(held)
 
 
 # -- alerts -------------------------------------------------------------------------------------
@@ -833,22 +969,6 @@ def record_review(
     review.location = location
     session.flush()
     return review
-
-
-def ok_crawl_times(session: Session, source_ids: Iterable[str]) -> dict[str, list[datetime]]:
-    """When each of these sources was last crawled successfully (status `ok`): start times, oldest first."""
-    wanted = sorted(set(source_ids))
-    if not wanted:
-        return {}
-    query = (
-        select(CrawlRun.source_id, CrawlRun.started_at)
-        .where(CrawlRun.source_id.in_(wanted), CrawlRun.status == "ok")
-        .order_by(CrawlRun.started_at)
-    )
-    times: dict[str, list[datetime]] = {}
-    for source_id, started_at in session.execute(query):
-        times.setdefault(source_id, []).append(started_at)
-    return times
 
 
 # -- the open dataset and year-over-year comparison ---------------------------------------------

@@ -59,13 +59,12 @@ def timeliness_command(
     printed but never stored)."""
     from flows.pipeline import prepare_database
     from flows.timeliness import (
-        refresh_timeliness,
+        check_timeliness,
         render_csv,
         render_html,
         render_json,
         render_table,
         summary,
-        unmatched_reports,
     )
     from storage.db import session_scope
     from storage.errors import StorageError
@@ -78,13 +77,9 @@ def timeliness_command(
         as_of = parse_today(today)
         prepare_database()
         with session_scope(get_settings()) as session:
-            store = today is None
-            rows = [
-                r
-                for y in years
-                for r in refresh_timeliness(session, y, today=as_of, region=region, store=store)
-            ]
-            unmatched = [u for y in years for u in unmatched_reports(session, y, region=region)]
+            rows, unmatched = check_timeliness(
+                session, years, today=as_of, region=region, store=today is None
+            )
     except (CommandError, StorageError, SettingsError) as exc:
         fail(str(exc))
     if output_format == "csv":

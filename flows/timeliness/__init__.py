@@ -3,7 +3,7 @@ Shanghai calendar days live in `storage.domain`)."""
 
 from __future__ import annotations
 
-from flows.timeliness.matching import match_agency
+from flows.timeliness.matching import AgencyMatcher, match_agency
 from flows.timeliness.publication import PublicationDate, publication_date
 from flows.timeliness.render import (
     artifact_rows,
@@ -18,17 +18,20 @@ from flows.timeliness.status import (
     AgencyRef,
     StatusRow,
     UnmatchedReport,
+    check_timeliness,
     classify,
     refresh_timeliness,
     unmatched_reports,
 )
 
 __all__ = [
+    "AgencyMatcher",
     "AgencyRef",
     "PublicationDate",
     "StatusRow",
     "UnmatchedReport",
     "artifact_rows",
+    "check_timeliness",
     "classify",
     "match_agency",
     "publication_date",

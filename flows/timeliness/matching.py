@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from functools import cached_property
+from typing import Generic, TypeVar
 
 from parsers.metadata import issuer_key, normalise_name
 from storage.domain import AgencyLike, region_sig
@@ -88,7 +89,7 @@ class _Places:
             if 1 < len(parts) <= len(levels):
                 for part, level in zip(parts, levels[-len(parts) :], strict=True):
                     self._add(part, level)
-        self._ordered = sorted(self.tokens, key=len, reverse=True)
+        self._lengths = sorted({len(token) for token in self.tokens}, reverse=True)
 
     def _add(self, token: str, sig: str) -> None:
         self.tokens.setdefault(token, sig)
@@ -101,10 +102,18 @@ class _Places:
     def split(self, text: str) -> tuple[tuple[str, ...], str]:
         """Leading place tokens (longest first) and the remaining body."""
         places: list[str] = []
-        while token := next((t for t in self._ordered if text.startswith(t)), None):
+        while token := self._longest_prefix(text):
             places.append(token)
             text = text[len(token) :]
         return tuple(places), text
+
+    def _longest_prefix(self, text: str) -> str:
+        """The longest token `text` starts with ("" for none): one look-up per token length, not a scan
+        of every token (two tokens of one length cannot both be a prefix of the same text)."""
+        for length in self._lengths:
+            if length <= len(text) and text[:length] in self.tokens:
+                return text[:length]
+        return ""
 
 
 def _body(body: str) -> str:
@@ -137,17 +146,54 @@ def _compatible(text: _Key, agency: _Key, places: _Places) -> bool:
     return all(agency.sig.startswith(places.tokens[p]) for p in text.places)
 
 
+class AgencyMatcher(Generic[A]):
+    """`match_agency` over one registry for many texts: the registry's names, places and keys are
+    indexed once (each on first need), so a text costs a few look-ups instead of a pass over every
+    agency."""
+
+    def __init__(self, agencies: Sequence[A]) -> None:
+        self.agencies: list[A] = list(agencies)
+
+    @cached_property
+    def _exact(self) -> dict[str, list[int]]:
+        """Normalised names and aliases → the positions of the agencies bearing them (each once)."""
+        index: dict[str, list[int]] = {}
+        for position, agency in enumerate(self.agencies):
+            for name in {normalise_name(n) for n in (agency.name, *agency.aliases)}:
+                index.setdefault(name, []).append(position)
+        return index
+
+    @cached_property
+    def _places(self) -> _Places:
+        return _Places(self.agencies)
+
+    @cached_property
+    def _keys_by_body(self) -> dict[str, list[tuple[int, _Key]]]:
+        """Each agency's (places, body) keys grouped by body: a text can only fit keys of its own body."""
+        index: dict[str, list[tuple[int, _Key]]] = {}
+        for position, agency in enumerate(self.agencies):
+            for key in _agency_keys(agency, self._places):
+                index.setdefault(key.body, []).append((position, key))
+        return index
+
+    def match(self, name_or_title: str) -> A | None:
+        """The registry agency a report title or issuer names, or None when none (or several) fit."""
+        issuer = issuer_key(name_or_title)
+        if not issuer:
+            return None
+        exact = self._exact.get(issuer)
+        if exact:
+            return self.agencies[exact[0]] if len(exact) == 1 else None
+        key = _text_key(issuer, self._places)
+        if key is None:
+            return None
+        hits = {p for p, k in self._keys_by_body.get(key.body, ()) if _compatible(key, k, self._places)}
+        return self.agencies[hits.pop()] if len(hits) == 1 else None
+
+
 def match_agency(name_or_title: str, agencies: Sequence[A]) -> A | None:
-    """The registry agency a report title or issuer names, or None when none (or several) fit."""
-    issuer = issuer_key(name_or_title)
-    if not issuer:
-        return None
-    exact = [a for a in agencies if issuer in {normalise_name(n) for n in (a.name, *a.aliases)}]
-    if exact:
-        return exact[0] if len(exact) == 1 else None
-    places = _Places(agencies)
-    key = _text_key(issuer, places)
-    if key is None:
-        return None
-    hits = [a for a in agencies if any(_compatible(key, k, places) for k in _agency_keys(a, places))]
-    return hits[0] if len(hits) == 1 else None
+    """The registry agency a report title or issuer names, or None when none (or several) fit.
+
+    For many texts against one registry, build an `AgencyMatcher` once instead.
+    """
+    return AgencyMatcher(agencies).match(name_or_title)

@@ -11,18 +11,19 @@ empty) the monitor did not look, and says so: `unchecked`, never alerted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from flows.timeliness.matching import match_agency
+from flows.timeliness.matching import AgencyMatcher
 from flows.timeliness.publication import PublicationDate, report_publication
 from storage import repository
-from storage.domain import as_utc, deadline_for, region_sig, shanghai_date
-from storage.models import Agency, Document, Report, utcnow
+from storage.domain import as_utc, deadline_for, region_sig, shanghai_date, start_of_day
+from storage.models import utcnow
+from storage.repository import DocumentDates, RegistryAgency, YearReport
 
 Status = Literal["on_time", "late", "missing", "pending", "changed", "unchecked"]
 ALERT_STATUSES: frozenset[str] = frozenset({"late", "missing", "changed"})
@@ -121,34 +122,44 @@ def unchecked_reason(
 
 @dataclass(frozen=True)
 class _Candidate:
-    report: Report
-    document: Document
+    report: YearReport
     publication: PublicationDate
+    day: date  # the publication's Shanghai calendar day
 
 
-def _region_filter(agencies: Iterable[Agency], region: str | None) -> list[Agency]:
-    if not region:
-        return list(agencies)
-    prefix = region_sig(region)
-    return [a for a in agencies if (a.region_code or "").startswith(prefix)]
+class Registry:
+    """The agencies expected to publish, sorted as every listing prints them (region code, then name,
+    in Python so that the order is the same on every database collation), and a matcher over them."""
+
+    def __init__(self, agencies: Iterable[RegistryAgency]) -> None:
+        self.agencies = sorted(agencies, key=lambda a: (a.region_code, a.name))
+        self.matcher = AgencyMatcher(self.agencies)
+
+    @classmethod
+    def load(cls, session: Session) -> Registry:
+        return cls(repository.registry_agencies(session))
+
+    def within(self, region: str | None) -> list[RegistryAgency]:
+        """The agencies whose division code starts with the significant digits of `region` (all without)."""
+        if not region:
+            return list(self.agencies)
+        prefix = region_sig(region)
+        return [a for a in self.agencies if a.region_code.startswith(prefix)]
 
 
 def _year_candidates(
-    session: Session, year: int, agencies: Sequence[Agency]
+    session: Session, year: int, registry: Registry
 ) -> tuple[dict[int, list[_Candidate]], list[_Candidate]]:
     """The year's reports by agency id (unattributed ones matched by name/title) and the unmatched."""
-    rows = repository.reports_with_documents(session, year)
-    parents = repository.documents_by_id(
-        session, (doc.parent_id for _, doc in rows if doc.parent_id is not None)
-    )
     by_agency: dict[int, list[_Candidate]] = {}
     unmatched: list[_Candidate] = []
-    for report, doc in rows:
-        candidate = _Candidate(report, doc, report_publication(report, doc, parents.get(doc.parent_id or -1)))
+    for report in repository.year_reports(session, year):
+        publication = report_publication(report, report.document, report.parent)
+        candidate = _Candidate(report, publication, shanghai_date(publication.at))
         agency_id = report.agency_id
         if agency_id is None:
-            for text in (report.agency_name or "", report.title, doc.title):
-                found = match_agency(text, agencies) if text else None
+            for text in (report.agency_name or "", report.title, report.document.title):
+                found = registry.matcher.match(text) if text else None
                 if found is not None:
                     agency_id = found.id
                     break
@@ -159,30 +170,174 @@ def _year_candidates(
     return by_agency, unmatched
 
 
-def _first_replacement_after(session: Session, document: Document, deadline: date) -> datetime | None:
-    """When a newer version of the document (previous_version_id chain) was first seen after the deadline."""
-    versions: list[Document] = [document] if document.previous_version_id is not None else []
-    frontier = [document.id]
-    seen = {document.id}
-    while frontier:
-        newer = [d for d in repository.newer_versions(session, frontier) if d.id not in seen]
-        seen.update(d.id for d in newer)
-        versions.extend(newer)
-        frontier = [d.id for d in newer]
-    late = [as_utc(d.first_seen_at) for d in versions if shanghai_date(d.first_seen_at) > deadline]
+def _first_replacement_after(
+    document: DocumentDates, newer: Sequence[datetime], deadline: date
+) -> datetime | None:
+    """When a newer version of the document (`newer`: their first sightings) was first seen after the
+    deadline; the document itself counts when it is a newer version of another."""
+    versions = [*newer, document.first_seen_at] if document.previous_version_id is not None else newer
+    late = [as_utc(moment) for moment in versions if shanghai_date(moment) > deadline]
     return min(late) if late else None
 
 
-def _history_flags(session: Session, report_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
+def _history_flags(rules: Iterable[tuple[int, str]]) -> dict[int, tuple[int, bool]]:
     """Per report: the number of history.carry_over findings and whether a near-duplicate was flagged."""
     flags: dict[int, tuple[int, bool]] = {}
-    for report_id, rule in repository.history_rules(session, report_ids):
+    for report_id, rule in rules:
         breaks, duplicate = flags.get(report_id, (0, False))
         flags[report_id] = (
             breaks + (rule == "history.carry_over"),
             duplicate or rule == "history.duplicate_of_previous",
         )
     return flags
+
+
+class _Crawls:
+    """What the crawl runs say about "nothing found": per deadline, each source's first successful crawl
+    on a Shanghai day after it (one grouped query per distinct deadline), and each source's newest run."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._first_ok: dict[date, dict[str, datetime]] = {}
+        self._last: dict[str, tuple[str, str]] | None = None
+
+    def ok_after(self, source_id: str, deadline: date) -> list[datetime]:
+        """The first ok crawl of the source after the deadline's Shanghai day (none: empty)."""
+        if deadline not in self._first_ok:
+            since = start_of_day(deadline + timedelta(days=1)).astimezone(UTC)
+            self._first_ok[deadline] = repository.first_ok_crawls(self.session, since)
+        first = self._first_ok[deadline].get(source_id)
+        return [first] if first is not None else []
+
+    def last(self, source_id: str) -> tuple[str, str] | None:
+        if self._last is None:
+            self._last = repository.last_crawl_runs(self.session)
+        return self._last.get(source_id)
+
+
+def _year_rows(
+    session: Session,
+    year: int,
+    by_agency: dict[int, list[_Candidate]],
+    agencies: Sequence[RegistryAgency],
+    *,
+    today: date,
+    store: bool,
+) -> list[StatusRow]:
+    """Each agency's status for the year from its candidate reports; upserted unless `store` is False."""
+    stored = repository.stored_timeliness(session, year)
+    replacements = repository.newer_versions_seen(session, year)
+    flags = _history_flags(repository.history_rules_of_year(session, year))
+    crawls = _Crawls(session)
+    rows: list[StatusRow] = []
+    for agency in agencies:
+        deadline = deadline_for(agency, year)
+        seen = [c for c in by_agency.get(agency.id, []) if c.day <= today]
+        chosen = min(seen, key=lambda c: (c.publication.at, c.report.id), default=None)
+        replaced = None
+        if chosen is not None:
+            document = chosen.report.document
+            replaced = _first_replacement_after(document, replacements.get(document.id, []), deadline)
+        status, days_late = classify(
+            deadline,
+            today,
+            chosen.day if chosen else None,
+            shanghai_date(replaced) if replaced else None,
+        )
+        reason = ""
+        if status == "missing":
+            source_id = agency.source_id or ""
+            reason = unchecked_reason(
+                deadline,
+                today,
+                agency.source_id,
+                crawls.ok_after(source_id, deadline),
+                crawls.last(source_id),
+            )
+            status = "unchecked" if reason else status
+        breaks, duplicate = flags.get(chosen.report.id, (0, False)) if chosen else (0, False)
+        previous = stored.get(agency.id)
+        rows.append(
+            StatusRow(
+                agency=AgencyRef(agency.id, agency.name, agency.kind, agency.region_code),
+                year=year,
+                status=status,
+                deadline=deadline,
+                published_at=chosen.publication.at if chosen else None,
+                published_at_source=chosen.publication.source if chosen else "",
+                days_late=days_late,
+                report_id=chosen.report.id if chosen else None,
+                url=chosen.report.document.url if chosen else "",
+                previous_status=previous.status if previous else None,
+                replaced_at=replaced if status == "changed" else None,
+                carry_over_breaks=breaks,
+                near_duplicate=duplicate,
+                unchecked_reason=reason,
+            )
+        )
+    if store:
+        now = utcnow()
+        repository.save_timeliness(
+            session,
+            [
+                {
+                    "agency_id": row.agency.id,
+                    "year": row.year,
+                    "status": row.status,
+                    "deadline": row.deadline,
+                    "published_at": row.published_at,
+                    "published_at_source": row.published_at_source,
+                    "days_late": row.days_late,
+                    "report_id": row.report_id,
+                    "checked_at": now,
+                }
+                for row in rows
+            ],
+            stored,
+        )
+    return rows
+
+
+def _unmatched(
+    year: int, unmatched: Sequence[_Candidate], region: str | None, regions: Mapping[str, str] | None
+) -> list[UnmatchedReport]:
+    if region and regions is not None:
+        prefix = region_sig(region)
+        unmatched = [
+            c
+            for c in unmatched
+            if c.report.document.source_id is None
+            or regions.get(c.report.document.source_id, "").startswith(prefix)
+        ]
+    return [
+        UnmatchedReport(
+            report_id=c.report.id,
+            year=year,
+            agency_name=c.report.agency_name or "",
+            title=c.report.title or c.report.document.title,
+            url=c.report.document.url,
+            published_at=c.publication.at,
+            published_at_source=c.publication.source,
+        )
+        for c in unmatched
+    ]
+
+
+def check_timeliness(
+    session: Session, years: Iterable[int], *, today: date, region: str | None = None, store: bool = True
+) -> tuple[list[StatusRow], list[UnmatchedReport]]:
+    """`refresh_timeliness` and `unmatched_reports` of several report years, year after year, reading the
+    registry once and each year's reports once: what `nianbao timeliness` prints."""
+    registry = Registry.load(session)
+    agencies = registry.within(region)
+    regions = repository.source_regions(session) if region else None
+    rows: list[StatusRow] = []
+    unmatched: list[UnmatchedReport] = []
+    for year in years:
+        by_agency, strays = _year_candidates(session, year, registry)
+        rows.extend(_year_rows(session, year, by_agency, agencies, today=today, store=store))
+        unmatched.extend(_unmatched(year, strays, region, regions))
+    return rows, unmatched
 
 
 def refresh_timeliness(
@@ -192,85 +347,12 @@ def refresh_timeliness(
 
     `region` is a division code; agencies whose code starts with its significant digits are included.
     `previous_status` on each row is what the table held before (None for a new agency-year). With
-    `store=False` (a what-if `--today`) nothing is written. The caller commits.
+    `store=False` (a what-if `--today`) nothing is written. The caller commits. A fixed number of
+    queries whatever the size of the registry.
     """
-    # Sorted here, not in SQL, so the order is the same on every database collation.
-    all_agencies = sorted(repository.all_agencies(session), key=lambda a: (a.region_code or "", a.name))
-    agencies = _region_filter(all_agencies, region)
-    by_agency, _ = _year_candidates(session, year, all_agencies)
-    agency_ids = [a.id for a in agencies]
-    stored = repository.timeliness_statuses(session, year, agency_ids)
-    drafts: list[tuple[Agency, date, _Candidate | None, datetime | None]] = []
-    for agency in agencies:
-        deadline = deadline_for(agency, year)
-        seen = [c for c in by_agency.get(agency.id, []) if shanghai_date(c.publication.at) <= today]
-        chosen = min(seen, key=lambda c: (c.publication.at, c.report.id), default=None)
-        replaced = _first_replacement_after(session, chosen.document, deadline) if chosen else None
-        drafts.append((agency, deadline, chosen, replaced))
-    flags = _history_flags(session, [c.report.id for _, _, c, _ in drafts if c is not None])
-    sources = sorted({a.source_id for a in agencies if a.source_id})
-    ok_crawls = repository.ok_crawl_times(session, sources)
-    last_crawls: dict[str, tuple[str, str]] = {}
-    for source_id in sources:
-        run = repository.last_crawl_run(session, source_id)
-        if run is not None:
-            last_crawls[source_id] = (run.status, run.reason)
-
-    rows: list[StatusRow] = []
-    now = utcnow()
-    for agency, deadline, chosen, replaced in drafts:
-        published = chosen.publication if chosen else None
-        status, days_late = classify(
-            deadline,
-            today,
-            shanghai_date(published.at) if published else None,
-            shanghai_date(replaced) if replaced else None,
-        )
-        reason = ""
-        if status == "missing":
-            reason = unchecked_reason(
-                deadline,
-                today,
-                agency.source_id,
-                ok_crawls.get(agency.source_id or "", []),
-                last_crawls.get(agency.source_id or ""),
-            )
-            status = "unchecked" if reason else status
-        breaks, duplicate = flags.get(chosen.report.id, (0, False)) if chosen else (0, False)
-        previous = stored.get(agency.id)
-        row = StatusRow(
-            agency=AgencyRef(agency.id, agency.name, agency.kind, agency.region_code or ""),
-            year=year,
-            status=status,
-            deadline=deadline,
-            published_at=published.at if published else None,
-            published_at_source=published.source if published else "",
-            days_late=days_late,
-            report_id=chosen.report.id if chosen else None,
-            url=chosen.document.url if chosen else "",
-            previous_status=previous.status if previous else None,
-            replaced_at=replaced if status == "changed" else None,
-            carry_over_breaks=breaks,
-            near_duplicate=duplicate,
-            unchecked_reason=reason,
-        )
-        rows.append(row)
-        if not store:
-            continue
-        repository.record_timeliness(
-            session,
-            previous,
-            agency_id=row.agency.id,
-            year=row.year,
-            status=row.status,
-            deadline=row.deadline,
-            published_at=row.published_at,
-            published_at_source=row.published_at_source,
-            days_late=row.days_late,
-            report_id=row.report_id,
-            checked_at=now,
-        )
-    return rows
+    registry = Registry.load(session)
+    by_agency, _ = _year_candidates(session, year, registry)
+    return _year_rows(session, year, by_agency, registry.within(region), today=today, store=store)
 
 
 def unmatched_reports(session: Session, year: int, region: str | None = None) -> list[UnmatchedReport]:
@@ -278,24 +360,5 @@ def unmatched_reports(session: Session, year: int, region: str | None = None) ->
 
     With `region`, only reports from sources of that region (or of no known source) are listed.
     """
-    _, unmatched = _year_candidates(session, year, repository.all_agencies(session))
-    if region:
-        prefix = region_sig(region)
-        regions = repository.source_regions(session)
-        unmatched = [
-            c
-            for c in unmatched
-            if c.document.source_id is None or regions.get(c.document.source_id, "").startswith(prefix)
-        ]
-    return [
-        UnmatchedReport(
-            report_id=c.report.id,
-            year=year,
-            agency_name=c.report.agency_name or "",
-            title=c.report.title or c.document.title,
-            url=c.document.url,
-            published_at=c.publication.at,
-            published_at_source=c.publication.source,
-        )
-        for c in unmatched
-    ]
+    _, strays = _year_candidates(session, year, Registry.load(session))
+    return _unmatched(year, strays, region, repository.source_regions(session) if region else None)
