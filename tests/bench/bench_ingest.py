@@ -1,0 +1,173 @@
+"""Benchmark: `ingest --pending` (Prefect, batch flow runs) against the plain functions of flows/ingest.py.
+
+Run: .venv/bin/python -m tests.bench.bench_ingest [N] [BACKENDS]   (N documents, default 200; BACKENDS
+`sqlite,postgresql` by default; PostgreSQL from NIANBAO_TEST_PG_URL, default the local server)
+
+N distinct 6-page PDF reports (flows/demo/reportgen, 20 agencies × 5 years, so the cross-year rules
+run) are stored twice per backend, in two fresh databases with local object directories. Then, in the
+same run:
+- plain: `locate_original → claim_attempt → parse_original → load_parsed` in a loop, one parse worker,
+  no Prefect — the throughput the issue measured at 6 documents/s;
+- flow: `ingest_pending_flow()` against a running Prefect API (the test harness's server, started
+  before the clock), i.e. what `nianbao ingest --pending` runs: batches of NIANBAO_INGEST_BATCH_SIZE
+  in one flow run each, parse workers per core.
+Printed per backend: documents/s of each, the ratio flow/plain, and the peak RSS of this process and
+of its parse workers (ru_maxrss of self and children). Asserts nothing: timings are not tests.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from flows.demo.reportgen import make_spec, render_pdf
+from storage import repository
+from storage.db import dispose_engines, session_scope, upgrade
+from storage.objectstore import open_store
+from storage.settings import Settings, get_settings
+
+AGENCIES = [f"银川市西夏区第{n}局" for n in range(20)]
+
+
+def documents(count: int) -> list[bytes]:
+    """`count` generated reports: agency n % 20, years 2019–2023."""
+    return [
+        render_pdf(
+            make_spec(
+                n, "gov2021" if n % 2 else "gov2019", agency=AGENCIES[n % 20], year=2019 + (n // 20) % 5
+            ),
+            pages_target=6,
+        )
+        for n in range(count)
+    ]
+
+
+def scratch_database(backend: str, home: Path) -> str:
+    """A fresh SQLite file or PostgreSQL database (dropped by `drop_database`)."""
+    if backend == "sqlite":
+        return f"sqlite:///{home / 'nianbao.db'}"
+    server = make_url(
+        os.environ.get("NIANBAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    )
+    name = f"nianbao_bench_{uuid.uuid4().hex[:10]}"
+    with create_engine(server, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    dispose_engines(url)
+    if not url.startswith("postgresql"):
+        return
+    target = make_url(url)
+    with create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+
+
+def prepare(backend: str, home: Path, reports: list[bytes]) -> Settings:
+    """A migrated database with the agencies and the stored documents; the env points at it."""
+    home.mkdir(parents=True)
+    url = scratch_database(backend, home)
+    fields = {"home": str(home), "database_url": url, "object_store": str(home / "objects")}
+    for name, value in fields.items():
+        os.environ[f"NIANBAO_{name.upper()}"] = value
+    get_settings.cache_clear()
+    settings = get_settings()
+    upgrade(url)
+    with session_scope(settings) as session:
+        repository.sync_agencies(
+            session, [{"name": name, "kind": "department", "region_code": "640105"} for name in AGENCIES]
+        )
+    store = open_store(settings)
+    for n, data in enumerate(reports):
+        info = store.put(data, content_type="application/pdf")
+        with session_scope(settings) as session:
+            repository.record_document(
+                session,
+                url=f"http://bench.example/{n}.pdf",
+                sha256=info.sha256,
+                object_key=info.key,
+                content_type="application/pdf",
+                size=info.size,
+                title=f"{AGENCIES[n % 20]}{2019 + (n // 20) % 5}年政府信息公开工作年度报告",
+            )
+    return settings
+
+
+def plain(settings: Settings) -> int:
+    """The plain functions in a loop, as the issue measured them."""
+    from flows.alerts import deliver_pending
+    from flows.ingest import claim_attempt, load_parsed, locate_original, parse_original
+
+    with session_scope(settings) as session:
+        pending = [d.id for d in repository.pending_documents(session)]
+    loaded = 0
+    for document_id in pending:
+        original = locate_original(settings, document_id)
+        claim_attempt(settings, document_id)
+        outcome = load_parsed(settings, original, parse_original(settings, original))
+        loaded += outcome.status == "parsed"
+    deliver_pending(settings)
+    return loaded
+
+
+def flow(settings: Settings) -> int:
+    from flows.flows import ingest_pending_flow
+
+    return sum(outcome.status == "parsed" for outcome in ingest_pending_flow())
+
+
+def peak_mb() -> tuple[float, float]:
+    """ru_maxrss of this process and of its largest finished child so far, in MB."""
+    return (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    )
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    backends = (sys.argv[2] if len(sys.argv) > 2 else "sqlite,postgresql").split(",")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from prefect.testing.utilities import prefect_test_harness
+
+    print(f"rendering {count} 6-page reports …", flush=True)
+    reports = documents(count)
+    workers = int(os.environ.get("NIANBAO_PARSE_WORKERS") or 0) or os.cpu_count()
+    print(
+        f"batch size {os.environ.get('NIANBAO_INGEST_BATCH_SIZE', '50')}, parse workers {workers}, "
+        f"{os.cpu_count()} cores"
+    )
+    with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=60):
+        for backend in backends:
+            timings: dict[str, float] = {}
+            for path, run in (("plain", plain), ("flow", flow)):
+                settings = prepare(backend, Path(tmp) / f"{backend}-{path}", reports)
+                started = time.perf_counter()
+                loaded = run(settings)
+                timings[path] = time.perf_counter() - started
+                self_mb, child_mb = peak_mb()
+                print(
+                    f"{backend:10} {path:5} {loaded}/{count} loaded in {timings[path]:6.1f} s — "
+                    f"{count / timings[path]:5.2f} documents/s; peak RSS self {self_mb:.0f} MB, "
+                    f"children {child_mb:.0f} MB",
+                    flush=True,
+                )
+                drop_database(settings.resolved_database_url)
+            print(
+                f"{backend:10} ingest --pending / plain functions: {timings['plain'] / timings['flow']:.2f}× "
+                f"the plain throughput"
+            )
+
+
+if __name__ == "__main__":
+    main()
