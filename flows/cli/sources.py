@@ -18,18 +18,26 @@ app.add_typer(sources_app, name="sources")
 def check(
     path: Path | None = typer.Option(None, "--path", help="Registry file or directory; default: settings."),
 ) -> None:
-    """Validate the registry; list its sources and agencies (exit 1 with a one-line error)."""
+    """Validate the registry; list its sources and agencies (exit 1 with a one-line error). A source
+    that renders its list pages is marked `render`, with a warning when this machine cannot render."""
     from crawler.registry import RegistryError, load_registry
+    from crawler.render import render_unavailable
 
     try:
         registry = load_registry(path)
     except RegistryError as exc:
         fail(str(exc))
+    unavailable = render_unavailable() if any(s.render for s in registry.sources) else None
     for source in registry.sources:
         flag = "verified" if source.verified else "unverified"
-        typer.echo(f"source {source.id}\t{source.region_code}\t{source.name}\t{source.pagination}\t{flag}")
+        render = "\trender" if source.render else ""
+        typer.echo(
+            f"source {source.id}\t{source.region_code}\t{source.name}\t{source.pagination}\t{flag}{render}"
+        )
         for url in source.start_urls:
             typer.echo(f"  start {url}")
+        if source.render and unavailable:
+            typer.echo(f"  warning: {unavailable}")
     for agency in registry.agencies:
         deadline = registry.deadline_override_for(agency) or "statute"
         typer.echo(

@@ -65,3 +65,24 @@ def test_sources_check_lists_the_registry_and_rejects_a_bad_one(settings: Settin
     assert rejected.returncode == 1
     assert len(rejected.stderr.strip().splitlines()) == 1
     assert "sideways" in rejected.stderr
+
+
+def test_sources_check_warns_when_a_rendering_source_cannot_render(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "render.yaml"
+    path.write_text(
+        "region: '640000'\nname: x\nsources:\n  - id: a\n    name: A\n    start_urls: ['http://a.example/']\n"
+        "    render: true\n  - id: b\n    name: B\n    start_urls: ['http://b.example/']\n",
+        encoding="utf-8",
+    )
+    result = run(["sources", "check", "--path", str(path)], {"NIANBAO_CHROMIUM": "/nonexistent/chromium"})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:5] == [
+        "source a\t640000\tA\tauto\tunverified\trender",
+        "  start http://a.example/",
+        "  warning: render: true needs Chromium: NIANBAO_CHROMIUM=/nonexistent/chromium is not an executable file",
+        "source b\t640000\tB\tauto\tunverified",
+        "  start http://b.example/",
+    ]
