@@ -4,8 +4,12 @@ documents, requests nothing off-host or disallowed, and a second crawl fetches l
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -369,6 +373,72 @@ def test_a_rendered_challenge_is_blocked_before_its_scripts_run(
         ("/xxgk/ndbg/index.html", 200, True),
     ]
     assert stored_urls(settings) == []
+
+
+def process_tree(pid: int) -> dict[int, str]:
+    """The live descendants of `pid` and their command names (from /proc)."""
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        children: list[str] = []
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            try:
+                children += task.read_text().split()
+            except OSError:
+                continue
+        for child in map(int, children):
+            try:
+                found[child] = Path(f"/proc/{child}/comm").read_text().strip()
+            except OSError:
+                continue
+            todo.append(child)
+    return found
+
+
+def is_running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_rendering_crawl_leaves_no_browser_behind(
+    settings: Settings, patterns: PatternPortal, registry: Path
+) -> None:
+    """`kill -9` of the Scrapy child while Chromium renders: its Playwright driver and every Chromium
+    process go with it, and the next crawl stores exactly the site's documents."""
+    require_chromium()
+    victims: dict[int, str] = {}
+
+    def kill_when_rendering(child: subprocess.Popen[bytes]) -> None:
+        def watch() -> None:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and child.poll() is None:
+                tree = process_tree(child.pid)
+                if "chromium" in tree.values():
+                    victims.update(tree)
+                    os.kill(child.pid, signal.SIGKILL)
+                    return
+                time.sleep(0.05)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+    killed = crawl_source(
+        "pattern-script", registry_path=registry, settings=settings, on_start=kill_when_rendering
+    )
+    assert (killed.status, killed.reason) == ("failed", "crawler process was killed by SIGKILL")
+    assert "chromium" in victims.values() and any(name.startswith("node") for name in victims.values())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(is_running(pid) for pid in victims):
+        time.sleep(0.1)
+    assert {pid: name for pid, name in victims.items() if is_running(pid)} == {}
+
+    patterns.clear()
+    again = crawl("script", patterns, registry, settings)
+    assert again.status == "ok", again.reason
+    site = patterns.sites["script"]
+    assert sorted(stored_urls(settings)) == sorted(patterns.url("script", p) for p in site.documents)
+    assert {h.host for h in patterns.hits()} == {f"127.0.0.1:{patterns.servers['script'].server_address[1]}"}
 
 
 NIANBAO = str(Path(sys.executable).parent / "nianbao")
