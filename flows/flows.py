@@ -188,7 +188,7 @@ def ingest_batch_flow(document_ids: list[int], outage_streak: int = 0) -> BatchR
     result = ingest_documents_task(document_ids, outage_streak)
     send_alerts_task()
     if result.outcomes:
-        _batch_artifact(get_settings(), result.outcomes)
+        batch_artifact(get_settings(), result.outcomes)
     return result
 
 
@@ -470,7 +470,7 @@ def _ingest_artifact(settings: Settings, outcome: IngestOutcome) -> None:
     )
 
 
-def _batch_artifact(settings: Settings, outcomes: list[IngestOutcome]) -> None:
+def batch_artifact(settings: Settings, outcomes: list[IngestOutcome]) -> None:
     """One table for a batch: each document's report, its findings, and links to the original and to
     the report as printed with the flagged cells."""
     rows = [

@@ -1,8 +1,10 @@
-"""Served mode: Prefect deployments with schedules and the event trigger, plus a failure Automation.
+"""Served mode: Prefect deployments with schedules, the stored-document event path, and a failure Automation.
 
-`nianbao serve` needs a Prefect API (`PREFECT_API_URL`): the `ingest` deployment starts on each
-`nianbao.document.stored` event, `ingest pending` runs on a cron as the safety net for lost events,
-`crawl`, `timeliness` and `export` (the open dataset to the object store) on their crons. The
+`nianbao serve` needs a Prefect API (`PREFECT_API_URL`). It serves the deployments — `crawl`,
+`ingest-pending` (the safety net for lost events), `timeliness` and `export` (the open dataset to the
+object store) on their crons, `ingest`, `review-finding` and `reparse` on demand — and, in a thread
+beside them, the event path of `flows.eventpath`: the relay that turns `nianbao.document.stored` events
+into background ingest task runs and one task worker that runs them (more with `nianbao worker`). The
 Automation notifies on any flow run that enters Failed or Crashed — server side, because client-side
 hooks do not run when a process dies.
 """
@@ -13,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
-from crawler.events import DOCUMENT_STORED
 from storage.settings import Settings
 
 AUTOMATION_NAME = "nianbao: flow run failed or crashed"
@@ -27,7 +28,6 @@ NOTIFY_BODY = (
 def build_deployments(settings: Settings) -> list[Any]:
     """The deployments `nianbao serve` runs: five on schedules or events, `review-finding` and `reparse`
     on demand (UI)."""
-    from prefect.events import DeploymentEventTrigger
     from prefect.schedules import Cron
 
     from flows.export import export_flow
@@ -40,17 +40,11 @@ def build_deployments(settings: Settings) -> list[Any]:
     )
     from flows.reparse import reparse_flow
 
-    stored_trigger = DeploymentEventTrigger(
-        name="document stored",
-        expect={DOCUMENT_STORED},
-        match={"prefect.resource.id": "nianbao.document.*"},
-        parameters={"document_id": "{{ event.payload.document_id }}"},
-    )
     return [
         crawl_flow.to_deployment(
             name="crawl", schedule=Cron(settings.crawl_cron, timezone=settings.timezone)
         ),
-        ingest_flow.to_deployment(name="ingest", triggers=[stored_trigger]),
+        ingest_flow.to_deployment(name="ingest"),
         ingest_pending_flow.to_deployment(
             name="ingest-pending", schedule=Cron(settings.ingest_pending_cron, timezone=settings.timezone)
         ),
@@ -130,9 +124,21 @@ def ensure_failure_automation(settings: Settings) -> list[str]:
     return [url for url, _ in targets]
 
 
-def serve(settings: Settings) -> None:
-    """Register the Automation and serve the deployments until interrupted."""
+def serve(settings: Settings, *, task_worker: bool = True) -> None:
+    """Register the Automation, start the event path (relay, and a task worker unless `task_worker` is
+    off) in a daemon thread, and serve the deployments until interrupted."""
+    import threading
+
     from prefect import serve as prefect_serve
 
+    from flows.eventpath import run_event_path
+
     ensure_failure_automation(settings)
+    threading.Thread(
+        target=run_event_path,
+        args=(settings,),
+        kwargs={"serve_tasks": task_worker},
+        name="nianbao-event-path",
+        daemon=True,
+    ).start()
     prefect_serve(*build_deployments(settings), print_starting_message=True)

@@ -11,7 +11,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -332,8 +334,11 @@ def record_document(
     return document, True
 
 
-def pending_documents(session: Session, *, max_attempts: int = 3, limit: int | None = None) -> list[Document]:
-    """Documents to ingest: newly stored, or failed retryably fewer than `max_attempts` times."""
+def pending_documents(
+    session: Session, *, max_attempts: int = 3, limit: int | None = None, among: Sequence[int] | None = None
+) -> list[Document]:
+    """Documents to ingest: newly stored, or failed retryably fewer than `max_attempts` times (only
+    those `among` these ids, when given)."""
     query = (
         select(Document)
         .where(
@@ -348,6 +353,8 @@ def pending_documents(session: Session, *, max_attempts: int = 3, limit: int | N
         )
         .order_by(Document.id)
     )
+    if among is not None:
+        query = query.where(Document.id.in_(list(among)))
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
@@ -591,7 +598,7 @@ def cells_of(session: Session, report_id: int) -> dict[tuple[str, str, str], flo
 # A whole registry's check reads each table once, as plain tuples: no query per agency, no ORM objects.
 
 TIMELINESS_BATCH = 5000
-"""Ids per IN list and rows per executemany when a timeliness check reads or writes in bulk."""
+"""Ids per IN list when a timeliness check reads in bulk."""
 
 
 class RegistryAgency(NamedTuple):
@@ -772,18 +779,24 @@ def stored_timeliness(session: Session, year: int) -> dict[int, StoredTimeliness
     return {agency_id: StoredTimeliness(id, status) for agency_id, id, status in session.execute(query)}
 
 
-def save_timeliness(
-    session: Session, rows: Sequence[Mapping[str, Any]], stored: Mapping[int, StoredTimeliness]
-) -> None:
-    """Write agency-years' statuses in bulk: over their stored rows (`stored`, from `stored_timeliness`)
-    or as new ones. Each row has every column but `id`. Timeliness objects this session holds are
-    expired, so that they read what was written."""
-    new = [dict(row) for row in rows if row["agency_id"] not in stored]
-    changed = [{**row, "id": stored[row["agency_id"]].id} for row in rows if row["agency_id"] in stored]
-    for start in range(0, len(new), TIMELINESS_BATCH):
-        session.execute(insert(Timeliness), new[start : start + TIMELINESS_BATCH])
-    for start in range(0, len(changed), TIMELINESS_BATCH):
-        session.execute(update(Timeliness), changed[start : start + TIMELINESS_BATCH])
+def save_timeliness(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write agency-years' statuses in bulk, each over its stored row (same agency and year) or as a new
+    one: INSERT … ON CONFLICT DO UPDATE, many rows a statement. Each row has every column but `id`.
+    Timeliness objects this session holds are expired, so that they read what was written."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = list(rows[0])
+    # SQLite allows 32,766 parameters a statement, PostgreSQL 65,535.
+    per_statement = max(1, 30_000 // len(columns))
+    for start in range(0, len(rows), per_statement):
+        statement = upsert(Timeliness).values([dict(row) for row in rows[start : start + per_statement]])
+        changes = {c: statement.excluded[c] for c in columns if c not in ("agency_id", "year")}
+        session.execute(
+            statement.on_conflict_do_update(index_elements=["agency_id", "year"], set_=changes),
+            execution_options={"synchronize_session": False},
+        )
     for held in [o for o in session.identity_map.values() if isinstance(o, Timeliness)]:
         session.expire(held)
 

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         ge=1,
         description="Documents per `ingest batch` flow run (`ingest --pending`, the event path).",
     )
+    event_batch_window: float = Field(
+        default=0.05,
+        ge=0,
+        description="Seconds the event relay waits for more stored-document events before submitting a batch.",
+    )
+    task_worker_limit: int = Field(
+        default=2, ge=1, description="Ingest task runs a task worker (`nianbao worker`) runs at once."
+    )
     parse_workers: int = Field(
         default=0, ge=0, description="Parse worker processes of a batch ingest; 0: one per CPU core."
     )

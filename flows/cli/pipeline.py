@@ -142,23 +142,61 @@ def _check_sources(source_ids: list[str]) -> None:
 
 
 @app.command()
-def serve() -> None:
-    """Serve the deployments (crawl and ingest-pending crons, event-triggered ingest, daily timeliness)."""
-    import os
-
+def serve(
+    task_worker: Annotated[
+        bool,
+        typer.Option(
+            "--task-worker/--no-task-worker",
+            help="Also run one ingest task worker here (more with `nianbao worker`).",
+        ),
+    ] = True,
+) -> None:
+    """Serve the deployments (crawl, ingest-pending, timeliness, export crons; ingest, review-finding,
+    reparse on demand) and the event path: stored-document events are relayed to task workers."""
     from crawler.events import DOCUMENT_STORED
     from flows.serve import serve as serve_deployments
     from storage.settings import get_settings
 
-    if not os.environ.get("PREFECT_API_URL"):
-        raise CommandError(
-            "serve needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
-        )
+    _need_prefect_api("serve")
     from flows.pipeline import prepare_database
 
     prepare_database()
-    progress(f"serving deployments: crawl, ingest (on {DOCUMENT_STORED}), ingest-pending, timeliness")
-    serve_deployments(get_settings())
+    progress(
+        "serving deployments: crawl, ingest, ingest-pending, timeliness, export, review-finding, reparse; "
+        f"relaying {DOCUMENT_STORED} to the task workers" + (" (one here)" if task_worker else "")
+    )
+    serve_deployments(get_settings(), task_worker=task_worker)
+
+
+@app.command()
+def worker(
+    relay: Annotated[
+        bool, typer.Option("--relay", help="Also relay stored-document events (when no `serve` runs).")
+    ] = False,
+) -> None:
+    """Run an ingest task worker: loads the documents of stored-document events, no process start per
+    document (start as many as the load needs; `nianbao serve` relays the events)."""
+    from flows.eventpath import run_event_path
+    from flows.pipeline import prepare_database
+    from storage.settings import get_settings
+
+    _need_prefect_api("worker")
+    prepare_database()
+    settings = get_settings()
+    progress(
+        f"ingest task worker: up to {settings.task_worker_limit} batch(es) at once"
+        + (", relaying events" if relay else "")
+    )
+    run_event_path(settings, relay_events=relay)
+
+
+def _need_prefect_api(command: str) -> None:
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise CommandError(
+            f"{command} needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
+        )
 
 
 def _print_summary(summary: PipelineSummary, as_json: bool, timeliness_year: int | None) -> None:

@@ -1,4 +1,5 @@
-"""Served mode against a real `prefect server start`: the event starts the ingest, the Automation notifies."""
+"""Served mode against a real `prefect server start`: the event path loads a stored document (relay →
+background task run → the task worker in `nianbao serve`), the Automation notifies."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from flows.demo.reportgen import make_spec, render_pdf
 from flows.serve import AUTOMATION_NAME
@@ -28,6 +30,13 @@ import sys
 from crawler.events import emit_document_stored, flush_events
 assert emit_document_stored(int(sys.argv[1]), None, sys.argv[2], sys.argv[3], "application/pdf")
 flush_events()
+"""
+
+
+EMIT_MANY = """
+from crawler.events import emit_document_stored, flush_events
+def emit(document_id, url, sha256):
+    assert emit_document_stored(document_id, None, url, sha256, "application/pdf")
 """
 
 
@@ -128,6 +137,65 @@ def test_document_stored_event_triggers_ingest(
         report = repository.report_of_document(session, document_id)
         assert report is not None
         assert (report.agency_name, report.year, report.format) == (AGENCY, 2023, "gov2021")
+    runs = wait_for(lambda: ingest_task_runs(prefect_server, "COMPLETED"), 30, "the completed task run")
+    assert [run["name"] for run in runs] == [f"ingest stored {document_id}–{document_id} (1)"]
+    started = api_post(
+        prefect_server,
+        "/flow_runs/filter",
+        {"flow_runs": {"state": {"type": {"any_": ["RUNNING", "COMPLETED", "FAILED", "CRASHED"]}}}},
+    )
+    assert started == []  # no flow run: no process was started for the document
+
+
+def ingest_task_runs(server: PrefectServer, state: str) -> list[dict[str, Any]]:
+    runs = api_post(server, "/task_runs/filter", {"task_runs": {"name": {"like_": "ingest stored"}}})
+    return [run for run in runs if run["state_type"] == state]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("object_store_config", ["local"], indirect=True)
+def test_a_burst_of_events_is_loaded_once_each_in_few_task_runs(
+    prefect_server: PrefectServer, settings: Settings, served: Any
+) -> None:
+    with session_scope(settings) as session:
+        repository.sync_agencies(session, [{"name": AGENCY, "kind": "department", "region_code": "640105"}])
+    store = open_store(settings)
+    stored = []
+    for n in range(24):
+        url = f"http://xixia.example/burst/{n}.pdf"
+        data = render_pdf(make_spec(100 + n, "gov2021", agency=AGENCY, year=2000 + n))
+        info = store.put(data, {"source_url": url}, content_type="application/pdf")
+        with session_scope(settings) as session:
+            document, _ = repository.record_document(
+                session, url=url, sha256=info.sha256, object_key=info.key, content_type="application/pdf"
+            )
+            stored.append((document.id, url, info.sha256))
+    emit_all = EMIT_MANY + "".join(f"emit({i}, {u!r}, {h!r})\n" for i, u, h in stored) + "flush_events()\n"
+    earlier = {run["id"] for run in ingest_task_runs(prefect_server, "COMPLETED")}
+    emitted = time.monotonic()
+    subprocess.run([sys.executable, "-c", emit_all], env=prefect_server.env(), check=True, timeout=60)
+
+    def reports() -> dict[int, int]:
+        with session_scope(settings) as session:
+            rows = session.scalars(select(models.Report.document_id))
+            counts: dict[int, int] = {}
+            for document_id in rows:
+                counts[document_id] = counts.get(document_id, 0) + 1
+            return counts
+
+    wait_for(lambda: len(reports()) == len(stored), 180, "a report of every emitted document")
+    print(f"\nburst of {len(stored)} events drained in {time.monotonic() - emitted:.1f} s")
+    assert reports() == {document_id: 1 for document_id, _, _ in stored}
+
+    def burst_runs() -> list[tuple[str, int]]:
+        runs = [r for r in ingest_task_runs(prefect_server, "COMPLETED") if r["id"] not in earlier]
+        return [(r["name"], int(r["name"].rsplit("(", 1)[1].rstrip(")"))) for r in runs]
+
+    runs = wait_for(lambda: sum(n for _, n in burst_runs()) >= len(stored) and burst_runs(), 60, "task runs")
+    print(f"task runs: {sorted(name for name, _ in runs)}")
+    assert sum(n for _, n in runs) == len(stored) and len(runs) < len(
+        stored
+    )  # batches, not one run per event
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

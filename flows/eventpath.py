@@ -1,0 +1,143 @@
+"""The fast event path: a stored document is loaded within a second, with no process start per document.
+
+    crawler ── nianbao.document.stored ──► relay ── ingest_stored_task.delay([ids]) ──► task worker(s)
+
+The relay (run by `nianbao serve`, or alone by `nianbao relay`; one per installation) subscribes to the
+event stream, gathers the ids that arrive within `event_batch_window` seconds (at most
+`ingest_batch_size`) and submits them as one background task run. Task workers (`nianbao worker`, as
+many as the load needs; `nianbao serve` runs one) are long-lived processes that take those runs and
+ingest the documents with `flows.batch.ingest_documents` — the same per-document guarantees as
+`ingest --pending` — and each run shows in the Prefect UI as a task run with its batch artifact.
+
+The database stays the outbox: an event missed while the relay was down, or a task run lost with its
+worker, leaves the document pending, and the `ingest-pending` schedule loads it. A duplicate event
+(the subscriber backfills a minute on reconnect) finds its document no longer pending and does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from prefect import get_run_logger, task
+
+from crawler.events import DOCUMENT_STORED
+from flows.batch import ingest_documents
+from storage import repository
+from storage.db import session_scope
+from storage.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def _run_name() -> str:
+    from prefect.runtime import task_run
+
+    ids = list(task_run.parameters.get("document_ids") or [])
+    return f"ingest stored {ids[0]}–{ids[-1]} ({len(ids)})" if ids else "ingest stored (none)"
+
+
+@task(name="ingest stored documents", task_run_name=_run_name)
+def ingest_stored_task(document_ids: list[int]) -> list[dict[str, Any]]:
+    """Ingest the documents of one or more stored events that are still pending; alert; one artifact.
+
+    Raises the Outage that stopped the batch (the run fails, its documents stay pending)."""
+    from flows.alerts import deliver_pending
+    from flows.flows import batch_artifact
+
+    settings = get_settings()
+    wanted = still_pending(settings, document_ids)
+    log = get_run_logger()
+    if len(wanted) < len(document_ids):
+        log.info("%d of %d document(s) already ingested", len(document_ids) - len(wanted), len(document_ids))
+    result = ingest_documents(settings, wanted)
+    deliver_pending(settings)
+    if result.outcomes:
+        batch_artifact(settings, result.outcomes)
+    for outcome in result.outcomes:
+        log.info("document %s: %s %s", outcome.document_id, outcome.status, outcome.error)
+    if result.stopped_by is not None:
+        raise result.stopped_by
+    return [
+        {"document_id": o.document_id, "status": o.status, "report_id": o.report_id, "error": o.error}
+        for o in result.outcomes
+    ]
+
+
+def still_pending(settings: Settings, document_ids: list[int]) -> list[int]:
+    """The ids among `document_ids` that `ingest pending` would take, in their order."""
+    with session_scope(settings) as session:
+        pending = {
+            d.id
+            for d in repository.pending_documents(
+                session, max_attempts=settings.max_ingest_attempts, among=document_ids
+            )
+        }
+    return [i for i in document_ids if i in pending]
+
+
+async def relay(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    """Forward stored-document events to the task workers, gathered into small batches; runs until
+    cancelled. `ready` is set once the subscription is live."""
+    from prefect.events.clients import get_events_subscriber
+    from prefect.events.filters import EventFilter, EventNameFilter
+
+    ids: asyncio.Queue[int] = asyncio.Queue()
+    sender = asyncio.create_task(_send_batches(settings, ids))
+    events = EventFilter(event=EventNameFilter(name=[DOCUMENT_STORED]))
+    try:
+        async with get_events_subscriber(filter=events, reconnect_on_clean_close=True) as subscriber:
+            logger.info("relaying %s events to the task workers", DOCUMENT_STORED)
+            if ready is not None:
+                ready.set()
+            async for event in subscriber:
+                try:
+                    ids.put_nowait(int(event.payload["document_id"]))
+                except (KeyError, TypeError, ValueError):
+                    logger.warning("event %s without a document id: %s", event.id, event.payload)
+    finally:
+        sender.cancel()
+
+
+async def _send_batches(settings: Settings, ids: asyncio.Queue[int]) -> None:
+    """Submit one background task run per burst: the first id, then whatever arrives within
+    `event_batch_window` seconds, up to `ingest_batch_size` ids."""
+    loop = asyncio.get_running_loop()
+    while True:
+        batch = [await ids.get()]
+        deadline = loop.time() + settings.event_batch_window
+        while len(batch) < settings.ingest_batch_size:
+            timeout = deadline - loop.time()
+            if timeout <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(ids.get(), timeout))
+            except TimeoutError:
+                break
+        batch = list(dict.fromkeys(batch))
+        try:
+            await asyncio.to_thread(ingest_stored_task.delay, batch)
+        except Exception as exc:  # the API is away: the documents stay pending for ingest-pending
+            logger.warning("could not submit documents %s: %s", batch, exc)
+
+
+async def task_worker(settings: Settings, *, limit: int | None = None) -> None:
+    """Serve `ingest_stored_task` until cancelled (`limit` runs at once; default `task_worker_limit`)."""
+    from prefect.task_worker import aserve
+
+    await aserve(ingest_stored_task, limit=limit or settings.task_worker_limit)
+
+
+def run_event_path(settings: Settings, *, relay_events: bool = True, serve_tasks: bool = True) -> None:
+    """Run the relay and/or a task worker in this thread until interrupted."""
+
+    async def both() -> None:
+        jobs = []
+        if relay_events:
+            jobs.append(relay(settings))
+        if serve_tasks:
+            jobs.append(task_worker(settings))
+        await asyncio.gather(*jobs)
+
+    asyncio.run(both())
