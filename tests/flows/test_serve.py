@@ -193,9 +193,8 @@ def test_a_burst_of_events_is_loaded_once_each_in_few_task_runs(
 
     runs = wait_for(lambda: sum(n for _, n in burst_runs()) >= len(stored) and burst_runs(), 60, "task runs")
     print(f"task runs: {sorted(name for name, _ in runs)}")
-    assert sum(n for _, n in runs) == len(stored) and len(runs) < len(
-        stored
-    )  # batches, not one run per event
+    # Batches, not a run per event (the relay's one-minute backfill may add the previous test's event).
+    assert sum(n for _, n in runs) >= len(stored) and len(runs) < len(stored) / 4
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
