@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy import select
 
 from crawler.registry import load_registry
-from crawler.run import CrawlSummary, crawl_source
+from crawler.run import CrawlSummary, crawl_all, crawl_source
 from flows.demo.patterns import SCRIPT_ITEMS, Hit, PatternPortal, pattern_portal
 from storage.db import get_engine, session_scope
 from storage.models import Document
@@ -373,6 +373,25 @@ def test_a_rendered_challenge_is_blocked_before_its_scripts_run(
         ("/xxgk/ndbg/index.html", 200, True),
     ]
     assert stored_urls(settings) == []
+
+
+def test_a_rendering_source_in_a_batch_crawl(
+    settings: Settings, patterns: PatternPortal, registry: Path
+) -> None:
+    """`crawl_all` puts the rendering source in a batch of its own; both crawls store exactly their site's
+    documents and nothing is asked of another host."""
+    require_chromium()
+    results = crawl_all(["pattern-script", "pattern-frame"], registry_path=registry, settings=settings)
+    assert [(r.source_id, r.status, r.health) for r in results] == [
+        ("pattern-script", "ok", "ok"),
+        ("pattern-frame", "ok", "ok"),
+    ]
+    assert sorted(stored_urls(settings)) == sorted(
+        patterns.url(name, path) for name in ("script", "frame") for path in patterns.sites[name].documents
+    )
+    ports = {name: f"127.0.0.1:{patterns.servers[name].server_address[1]}" for name in ("script", "frame")}
+    assert {(h.site, h.host) for h in patterns.hits()} == {(name, host) for name, host in ports.items()}
+    assert {h.site for h in patterns.hits() if browser_made(h)} == {"script"}
 
 
 def process_tree(pid: int) -> dict[int, str]:
