@@ -2,9 +2,9 @@
 
     crawler ── nianbao.document.stored ──► relay ── ingest_stored_task.delay([ids]) ──► task worker(s)
 
-The relay (run by `nianbao serve`, or alone by `nianbao relay`; one per installation) subscribes to the
-event stream, gathers the ids that arrive within `event_batch_window` seconds (at most
-`ingest_batch_size`) and submits them as one background task run. Task workers (`nianbao worker`, as
+The relay (run by `nianbao serve`, or by `nianbao worker --relay`; one per installation) subscribes to
+the event stream, gathers ids while they keep arriving less than `event_batch_window` seconds apart (at
+most `ingest_batch_size`, at most a second) and submits them as one background task run. Task workers (`nianbao worker`, as
 many as the load needs; `nianbao serve` runs one) are long-lived processes that take those runs and
 ingest the documents with `flows.batch.ingest_documents` — the same per-document guarantees as
 `ingest --pending` — and each run shows in the Prefect UI as a task run with its batch artifact.
@@ -101,18 +101,16 @@ async def relay(settings: Settings, *, ready: asyncio.Event | None = None) -> No
 
 
 async def _send_batches(settings: Settings, ids: asyncio.Queue[int]) -> None:
-    """Submit one background task run per burst: the first id, then whatever arrives within
-    `event_batch_window` seconds, up to `ingest_batch_size` ids."""
+    """Submit one background task run per burst: the first id, then each next one that arrives within
+    `event_batch_window` seconds of the one before, up to `ingest_batch_size` ids or one second — a
+    single event waits 50 ms, a burst of events becomes batches."""
     loop = asyncio.get_running_loop()
     while True:
         batch = [await ids.get()]
-        deadline = loop.time() + settings.event_batch_window
-        while len(batch) < settings.ingest_batch_size:
-            timeout = deadline - loop.time()
-            if timeout <= 0:
-                break
+        give_up_at = loop.time() + max(1.0, settings.event_batch_window)
+        while len(batch) < settings.ingest_batch_size and loop.time() < give_up_at:
             try:
-                batch.append(await asyncio.wait_for(ids.get(), timeout))
+                batch.append(await asyncio.wait_for(ids.get(), settings.event_batch_window))
             except TimeoutError:
                 break
         batch = list(dict.fromkeys(batch))
