@@ -19,7 +19,7 @@ from typing import Any
 
 from parsers.document import Document, Grid, Line
 from parsers.errors import CorruptDocument, ResourceLimit, TruncatedDocument
-from parsers.pdf import ruling_edge
+from parsers.pdf import Char, ruling_edge
 
 PT_PER_MM = 72 / 25.4
 MAX_MEMBER_BYTES = 32 * 1024 * 1024
@@ -131,26 +131,19 @@ def _page_paths(package: _Package) -> tuple[list[str], tuple[float, float]]:
     return paths, size
 
 
-def _char_box(x: float, baseline: float, width: float, size: float) -> dict[str, Any]:
+def _char(text: str, x: float, baseline: float, width: float, size: float) -> Char:
     top = (baseline - size * ASCENT) * PT_PER_MM
-    return {
-        "x0": x * PT_PER_MM,
-        "x1": (x + width) * PT_PER_MM,
-        "top": top,
-        "bottom": (baseline + size * (1 - ASCENT)) * PT_PER_MM,
-        "doctop": top,
-        "upright": True,
-    }
+    return (text, x * PT_PER_MM, (x + width) * PT_PER_MM, top, (baseline + size * (1 - ASCENT)) * PT_PER_MM)
 
 
-def _text_chars(obj: Any) -> list[dict[str, Any]]:
+def _text_chars(obj: Any) -> list[Char]:
     """Every character of one TextObject with its box in points."""
     boundary = _numbers(obj.get("Boundary"))
     bx, by = (boundary[0], boundary[1]) if len(boundary) >= 2 else (0.0, 0.0)
     size = float(obj.get("Size") or 3.5)
     ctm = _matrix(obj.get("CTM"))
     scale = abs(ctm[3]) or 1.0
-    chars: list[dict[str, Any]] = []
+    chars: list[Char] = []
     x = y = 0.0
     for code in _children(obj, "TextCode"):
         text = code.text or ""
@@ -161,9 +154,7 @@ def _text_chars(obj: Any) -> list[dict[str, Any]]:
             advance = dx[i] if i < len(dx) else (size if ord(ch) > 0x2E7F else size / 2)
             px, py = _apply(ctm, x, y)
             if not ch.isspace():
-                chars.append(
-                    {"text": ch, **_char_box(bx + px, by + py, advance * abs(ctm[0] or 1), size * scale)}
-                )
+                chars.append(_char(ch, bx + px, by + py, advance * abs(ctm[0] or 1), size * scale))
             if dy and not dx:
                 y += dy[i] if i < len(dy) else size
             else:
@@ -229,9 +220,9 @@ def _path_edges(obj: Any) -> list[dict[str, Any]]:
     return edges
 
 
-def page_objects(content: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def page_objects(content: Any) -> tuple[list[Char], list[dict[str, Any]]]:
     """The chars and ruling edges of one page's Content.xml (every layer, in document order)."""
-    chars: list[dict[str, Any]] = []
+    chars: list[Char] = []
     edges: list[dict[str, Any]] = []
     for element in content.iter():
         name = _local(element.tag)

@@ -14,6 +14,7 @@ A document with no characters at all needs OCR.
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import logging
 import time
@@ -33,6 +34,9 @@ TABLE_SETTINGS: dict[str, Any] = {
 }
 WORD_SETTINGS: dict[str, Any] = {"x_tolerance": 1.5, "y_tolerance": 2}
 LINE_TOLERANCE = 3.0
+TEXT_TOLERANCE = 3
+"""pdfplumber's `extract_text` x and y tolerances when none are given, as `Table.extract` calls it
+(`pdfplumber.utils.text.DEFAULT_X_TOLERANCE`, `DEFAULT_Y_TOLERANCE`)."""
 PAGE_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
 
 log = logging.getLogger(__name__)
@@ -81,12 +85,111 @@ def ruling_edge(x0: float, x1: float, top: float, bottom: float, orientation: st
     }
 
 
-def _lines(words: list[dict[str, Any]], page_number: int) -> list[tuple[float, Line]]:
+Char = tuple[str, float, float, float, float]
+"""One printed character as pdfplumber boxes it: (text, x0, x1, top, bottom), top-down points. A
+plain tuple, not pdfplumber's dict: a page has about a thousand, and building and reading dicts was
+a large part of a page's cost."""
+
+Word = tuple[str, float, float, float, float]
+"""A word as (text, x0, x1, top, bottom): the box of its chars, in the same layout as a char."""
+
+
+@functools.cache
+def _ligatures() -> dict[int, str]:
+    """pdfplumber's ligature expansions ("ﬁ" → "fi") as a `str.translate` table."""
+    from pdfplumber.utils.text import LIGATURES
+
+    return str.maketrans(LIGATURES)
+
+
+def _merge(chars: list[Char]) -> Word:
+    """pdfplumber's `WordExtractor.merge_chars`: the chars' text (ligatures expanded) and bbox."""
+    text = "".join(c[0] for c in chars).translate(_ligatures())
+    if len(chars) == 1:
+        c = chars[0]
+        return (text, c[1], c[2], c[3], c[4])
+    return (
+        text,
+        min(c[1] for c in chars),
+        max(c[2] for c in chars),
+        min(c[3] for c in chars),
+        max(c[4] for c in chars),
+    )
+
+
+def _clusters(values: set[float], tolerance: float) -> dict[float, int]:
+    """pdfplumber's `make_cluster_dict`: each value's cluster among the sorted distinct values, a
+    new cluster starting where a value is more than `tolerance` above the one before it."""
+    out: dict[float, int] = {}
+    index = 0
+    last: float | None = None
+    for value in sorted(values):
+        if last is not None and value > last + tolerance:
+            index += 1
+        out[value] = index
+        last = value
+    return out
+
+
+def _begins_word(prev: Char, char: Char, x_tolerance: float, y_tolerance: float) -> bool:
+    """pdfplumber's `char_begins_new_word` for left-to-right text."""
+    return char[1] < prev[1] or char[1] > prev[2] + x_tolerance or abs(char[3] - prev[3]) > y_tolerance
+
+
+def extract_words(chars: list[Char], x_tolerance: float, y_tolerance: float) -> list[Word]:
+    """pdfplumber's `extract_words` (upright text, its default directions and options) on char
+    tuples: chars clustered into lines by top, each line sorted by x0 (both stable, so ties keep
+    page order), a word ending at a blank char, a char starting left of the previous one's x0 or
+    more than `x_tolerance` right of its x1, or a top more than `y_tolerance` away."""
+    if not chars:
+        return []
+    line_of = _clusters({c[3] for c in chars}, y_tolerance)
+    words: list[Word] = []
+    current: list[Char] = []
+    line = -1
+    for char in sorted(chars, key=lambda c: (line_of[c[3]], c[1])):
+        here = line_of[char[3]]
+        text = char[0]
+        if here != line:
+            if current:
+                words.append(_merge(current))
+            current = []
+            line = here
+        if text.isspace() or not text:
+            if current:
+                words.append(_merge(current))
+            current = []
+            if not text:
+                words.append(_merge([char]))
+        elif current and _begins_word(current[-1], char, x_tolerance, y_tolerance):
+            words.append(_merge(current))
+            current = [char]
+        else:
+            current.append(char)
+    if current:
+        words.append(_merge(current))
+    return words
+
+
+def extract_text(chars: list[Char]) -> str:
+    """pdfplumber's `extract_text` (layout off, default tolerances 3 and 3) on char tuples: words,
+    then words clustered into lines by top, a space between words and a newline between lines."""
+    words = extract_words(chars, TEXT_TOLERANCE, TEXT_TOLERANCE)
+    if not words:
+        return ""
+    line_of = _clusters({w[3] for w in words}, TEXT_TOLERANCE)
+    lines: dict[int, list[str]] = {}
+    for word in words:
+        lines.setdefault(line_of[word[3]], []).append(word[0])
+    return "\n".join(" ".join(lines[k]) for k in sorted(lines))
+
+
+def _lines(words: list[Word], page_number: int) -> list[tuple[float, Line]]:
     """Words grouped into lines by their top coordinate, with each line's top."""
     out: list[tuple[float, Line]] = []
-    current: list[dict[str, Any]] = []
-    for word in sorted(words, key=lambda w: (round(w["top"] / LINE_TOLERANCE), w["x0"])):
-        if current and abs(word["top"] - current[0]["top"]) > LINE_TOLERANCE:
+    current: list[Word] = []
+    for word in sorted(words, key=lambda w: (round(w[3] / LINE_TOLERANCE), w[1])):
+        if current and abs(word[3] - current[0][3]) > LINE_TOLERANCE:
             out.append(_line(current, page_number))
             current = []
         current.append(word)
@@ -95,20 +198,20 @@ def _lines(words: list[dict[str, Any]], page_number: int) -> list[tuple[float, L
     return out
 
 
-def _line(words: list[dict[str, Any]], page_number: int) -> tuple[float, Line]:
-    words = sorted(words, key=lambda w: w["x0"])
-    return words[0]["top"], Line(" ".join(w["text"] for w in words), page_number)
+def _line(words: list[Word], page_number: int) -> tuple[float, Line]:
+    words = sorted(words, key=lambda w: w[1])
+    return words[0][3], Line(" ".join(w[0] for w in words), page_number)
 
 
-def _inside(word: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
+def _inside(word: Word, bbox: tuple[float, float, float, float]) -> bool:
     x0, top, x1, bottom = bbox
-    cx = (word["x0"] + word["x1"]) / 2
-    cy = (word["top"] + word["bottom"]) / 2
+    cx = (word[1] + word[2]) / 2
+    cy = (word[3] + word[4]) / 2
     return x0 <= cx <= x1 and top <= cy <= bottom
 
 
 def place_blocks(
-    words: list[dict[str, Any]],
+    words: list[Word],
     tables: list[Any],
     page_number: int,
     table_index: int,
@@ -123,7 +226,7 @@ def place_blocks(
         placed.append((table.bbox[1], Grid(rows, table_index)))
         table_index += 1
     bboxes = [t.bbox for t in tables]
-    free = [w for w in words if not any(_inside(w, b) for b in bboxes)]
+    free = [w for w in words if not any(_inside(w, b) for b in bboxes)] if bboxes else words
     placed.extend(_lines(free, page_number))
     placed.sort(key=lambda p: p[0])
     return [block for _, block in placed]
@@ -134,7 +237,9 @@ def read_page(page: Any, page_number: int, table_index: int) -> tuple[list[Line 
     chars = page.chars
     if not chars:
         return [], 0
-    words = page.extract_words(**WORD_SETTINGS)
+    words = [
+        (w["text"], w["x0"], w["x1"], w["top"], w["bottom"]) for w in page.extract_words(**WORD_SETTINGS)
+    ]
     tables = page.find_tables(TABLE_SETTINGS) if (page.rects or page.lines) else []
     return place_blocks(words, tables, page_number, table_index), len(chars)
 
@@ -144,8 +249,8 @@ class CellText:
     are indexed once by their vertical middle, each row takes its band by bisection, and the chars
     keep page order, so every cell gets exactly the chars (and text) pdfplumber gives it."""
 
-    def __init__(self, chars: list[dict[str, Any]]) -> None:
-        mids = sorted(((c["top"] + c["bottom"]) / 2, (c["x0"] + c["x1"]) / 2, i) for i, c in enumerate(chars))
+    def __init__(self, chars: list[Char]) -> None:
+        mids = sorted(((c[3] + c[4]) / 2, (c[1] + c[2]) / 2, i) for i, c in enumerate(chars))
         self.chars = chars
         self.v_mids = [m[0] for m in mids]
         self.mids = mids
@@ -154,8 +259,6 @@ class CellText:
         return self.mids[bisect.bisect_left(self.v_mids, top) : bisect.bisect_left(self.v_mids, bottom)]
 
     def __call__(self, table: Any) -> list[list[str | None]]:
-        from pdfplumber.utils import extract_text
-
         out: list[list[str | None]] = []
         for row in table.rows:
             x0, top, x1, bottom = row.bbox
@@ -242,11 +345,9 @@ def find_tables(content: Any) -> list[Any]:
 def read_content(content: Any, page_number: int, table_index: int) -> tuple[list[Line | Grid], int]:
     """The same as `read_page` for a PDFium `PageContent`: pdfplumber's word grouping and table finder
     run on PDFium's chars and edges."""
-    from pdfplumber.utils import extract_words
-
     if not content.chars:
         return [], 0
-    words = extract_words(content.chars, **WORD_SETTINGS)
+    words = extract_words(content.chars, WORD_SETTINGS["x_tolerance"], WORD_SETTINGS["y_tolerance"])
     tables = find_tables(content) if content.ruled else []
     extract = CellText(content.chars) if tables else None
     blocks = place_blocks(words, tables, page_number, table_index, extract)

@@ -32,6 +32,8 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from parsers.pdf import Char
+
 SegmentOp = tuple[str, tuple[float, float]]
 
 _LOCK = threading.Lock()
@@ -74,7 +76,7 @@ class PageContent:
 
     width: float
     height: float
-    chars: list[dict[str, Any]] = field(default_factory=list)
+    chars: list[Char] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
     ruled: bool = False
 
@@ -106,14 +108,43 @@ def _base_name(name: str) -> str:
     return SUBSET_TAG.sub("", name)
 
 
+def _pdfminer_descent(spec: dict[str, Any]) -> float | None:
+    """The descent pdfminer's font object for `spec` reports (`PDFFont.get_descent`), read from the
+    font dictionary the way pdfminer's constructors read it, without building the font (which parses
+    its ToUnicode CMap and font program in Python); None for a Type3 font."""
+    from pdfminer.pdffont import FontMetricsDB
+    from pdfminer.pdftypes import dict_value, list_value, num_value
+    from pdfminer.psparser import literal_name
+
+    subtype = literal_name(spec["Subtype"]) if "Subtype" in spec else "Type1"
+    if subtype == "Type3":
+        return None
+    if subtype == "Type0":
+        descendants = list_value(spec["DescendantFonts"])
+        if not descendants:
+            raise PdfiumUnavailable("a Type0 font without descendant fonts")
+        return _pdfminer_descent(dict_value(descendants[0]))
+    descriptor: Any
+    if subtype in ("CIDFontType0", "CIDFontType2"):
+        descriptor = dict_value(spec["FontDescriptor"]) if "FontDescriptor" in spec else {}
+    else:
+        base = literal_name(spec["BaseFont"]) if "BaseFont" in spec else "unknown"
+        try:
+            descriptor = FontMetricsDB.get_metrics(base)[0]
+        except KeyError:
+            descriptor = dict_value(spec.get("FontDescriptor", {}))
+    descent = num_value(descriptor.get("Descent", 0))
+    return (-descent if descent > 0 else descent) * 0.001
+
+
 def font_descents(data: bytes) -> dict[str, float | None]:
     """pdfminer's descent (per point of size) of every page font by its BaseFont name; None where two
     fonts of one name disagree or the font is Type3. PDFium fills a missing descriptor Descent from the
-    font program, pdfminer takes 0, and the char boxes must be pdfminer's. Reading the fonts parses
-    the cross-reference table and the page tree, not any content stream, so it is cheap; a file
-    pdfminer cannot open ends here, and the pdfplumber reader then reports why."""
+    font program, pdfminer takes 0, and the char boxes must be pdfminer's. Reading the font
+    dictionaries parses the cross-reference table and the page tree, not any content stream, CMap or
+    font program, so it is cheap; a file pdfminer cannot open ends here, and the pdfplumber reader
+    then reports why."""
     from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfinterp import PDFResourceManager
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
     from pdfminer.pdftypes import dict_value
@@ -122,7 +153,6 @@ def font_descents(data: bytes) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     try:
         document = PDFDocument(PDFParser(io.BytesIO(data)))
-        manager = PDFResourceManager()
         seen: set[object] = set()
         for page in PDFPage.create_pages(document):
             fonts = dict_value(dict_value(page.resources).get("Font", {}))
@@ -133,9 +163,10 @@ def font_descents(data: bytes) -> dict[str, float | None]:
                 seen.add(key)
                 spec = dict_value(ref)
                 name = _base_name(literal_name(spec.get("BaseFont", "unknown")))
-                subtype = literal_name(spec.get("Subtype", ""))
-                descent = None if subtype == "Type3" else manager.get_font(None, spec).get_descent()
+                descent = _pdfminer_descent(spec)
                 out[name] = descent if out.get(name, descent) == descent else None
+    except PdfiumUnavailable:
+        raise
     except Exception as exc:
         raise PdfiumUnavailable(f"pdfminer cannot read the fonts: {type(exc).__name__}") from exc
     return out
@@ -150,11 +181,37 @@ def _typed(name: str, restype: Any, *argtypes: Any) -> Any:
     return ctypes.CFUNCTYPE(restype, *argtypes)(address)
 
 
-_vp, _int = ctypes.c_void_p, ctypes.c_int
+_vp, _int, _uint, _float = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint, ctypes.c_float
 _get_text_object = _typed("FPDFText_GetTextObject", _vp, _vp, _int)
 _get_char_origin = _typed("FPDFText_GetCharOrigin", _int, _vp, _int, _vp, _vp)
 _is_generated = _typed("FPDFText_IsGenerated", _int, _vp, _int)
-_get_unicode = _typed("FPDFText_GetUnicode", ctypes.c_uint, _vp, _int)
+_get_unicode = _typed("FPDFText_GetUnicode", _uint, _vp, _int)
+_count_objects = _typed("FPDFPage_CountObjects", _int, _vp)
+_get_object = _typed("FPDFPage_GetObject", _vp, _vp, _int)
+_object_type = _typed("FPDFPageObj_GetType", _int, _vp)
+_object_matrix = _typed("FPDFPageObj_GetMatrix", _int, _vp, _vp)
+_text_font = _typed("FPDFTextObj_GetFont", _vp, _vp)
+_text_font_size = _typed("FPDFTextObj_GetFontSize", _int, _vp, _vp)
+_font_embedded = _typed("FPDFFont_GetIsEmbedded", _int, _vp)
+_font_base_name = _typed("FPDFFont_GetBaseFontName", ctypes.c_size_t, _vp, _vp, ctypes.c_size_t)
+_glyph_width = _typed("FPDFFont_GetGlyphWidth", _int, _vp, _uint, _float, _vp)
+_draw_mode = _typed("FPDFPath_GetDrawMode", _int, _vp, _vp, _vp)
+_count_segments = _typed("FPDFPath_CountSegments", _int, _vp)
+_get_segment = _typed("FPDFPath_GetPathSegment", _vp, _vp, _int)
+_segment_type = _typed("FPDFPathSegment_GetType", _int, _vp)
+_segment_point = _typed("FPDFPathSegment_GetPoint", _int, _vp, _vp, _vp)
+_segment_close = _typed("FPDFPathSegment_GetClose", _int, _vp)
+_TEXT, _PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
+_MOVETO, _LINETO, _BEZIERTO = (
+    pdfium_c.FPDF_SEGMENT_MOVETO,
+    pdfium_c.FPDF_SEGMENT_LINETO,
+    pdfium_c.FPDF_SEGMENT_BEZIERTO,
+)
+
+
+def _address(handle: Any) -> int:
+    """The plain address of a pypdfium2 handle, for the functions declared by `_typed`."""
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
 
 
 def _without_system_fonts() -> Any:
@@ -179,84 +236,59 @@ def _without_system_fonts() -> Any:
 _NO_SYSTEM_FONTS = _without_system_fonts()
 
 
-def _font_name(font: Any) -> str:
+def _font_name(font: int) -> str:
     buffer = ctypes.create_string_buffer(256)
-    length = pdfium_c.FPDFFont_GetBaseFontName(font, buffer, len(buffer))
+    length = _font_base_name(font, ctypes.addressof(buffer), len(buffer))
     return _base_name(buffer.raw[: max(0, length - 1)].decode("latin-1"))
 
 
-def check_page_fonts(page: Any) -> None:
-    """Raise PdfiumUnavailable when the page shows text in a font that is neither embedded nor a
-    standard 14 font: PDFium would read it through a substitute, pdfplumber through the PDF's widths."""
-    raw = page.raw
-    checked: set[int] = set()
-    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
-        obj = pdfium_c.FPDFPage_GetObject(raw, i)
-        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_TEXT:
-            continue
-        font = pdfium_c.FPDFTextObj_GetFont(obj)
-        key = ctypes.cast(font, ctypes.c_void_p).value or 0
-        if key in checked:
-            continue
-        checked.add(key)
-        if not pdfium_c.FPDFFont_GetIsEmbedded(font) and _font_name(font) not in STANDARD_14:
-            raise PdfiumUnavailable(f"text in the non-embedded font {_font_name(font)!r}")
-
-
-@dataclass(frozen=True)
-class _TextObject:
-    """What every char of one text object shares: its font and its scale in x, in y and of the
-    descent (font size × matrix)."""
-
-    font: Any
-    font_key: int
-    advance_scale: float
-    height: float
-    descent: float
+_TextObject = tuple[dict[int, float], int, float, float, float]
+"""What every char of one text object shares: the advance (at size 1) of each code met so far in
+its font, the font handle, and its scale in x, its height and its descent (font size × matrix)."""
 
 
 class _Fonts:
-    """Per font handle of one page: pdfminer's descent (by base name) and the glyph advances."""
+    """Per font handle of one page: pdfminer's descent (by base name) and the glyph advances; and
+    what each text object's chars share, read into buffers allocated once per page."""
 
     def __init__(self, descents: dict[str, float | None]) -> None:
         self.descents = descents
         self.by_handle: dict[int, float] = {}
-        self.widths: dict[tuple[int, int], float] = {}
-        self._width = ctypes.c_float()
+        self.widths: dict[int, dict[int, float]] = {}
+        self._matrix = pdfium_c.FS_MATRIX()
+        self._size = ctypes.c_float()
+        self._matrix_at = ctypes.addressof(self._matrix)
+        self._size_at = ctypes.addressof(self._size)
 
-    def descent(self, font: Any, key: int) -> float:
-        if key not in self.by_handle:
+    def descent(self, font: int) -> float:
+        if font not in self.by_handle:
             name = _font_name(font)
             descent = self.descents.get(name)
             if descent is None:
                 raise PdfiumUnavailable(f"font {name!r} without a known descent")
-            self.by_handle[key] = descent
-        return self.by_handle[key]
+            self.by_handle[font] = descent
+            self.widths[font] = {}
+        return self.by_handle[font]
 
-    def advance(self, obj: _TextObject, code: int) -> float:
-        """The glyph's advance width at size 1."""
-        key = (obj.font_key, code)
-        if key not in self.widths:
-            if not pdfium_c.FPDFFont_GetGlyphWidth(obj.font, code, 1000.0, ctypes.byref(self._width)):
-                raise PdfiumUnavailable("a glyph without a width")
-            self.widths[key] = self._width.value / 1000.0
-        return self.widths[key]
+    def text_object(self, handle: int) -> _TextObject:
+        matrix = self._matrix
+        _object_matrix(handle, self._matrix_at)
+        a, d = matrix.a, matrix.d
+        if matrix.b != 0 or matrix.c != 0 or a <= 0 or d <= 0:
+            raise PdfiumUnavailable("rotated or mirrored text")
+        _text_font_size(handle, self._size_at)
+        size = self._size.value
+        font = _text_font(handle) or 0
+        descent = self.descent(font)
+        return (self.widths[font], font, size * a, size * d, descent * size * d)
 
 
-def _text_object(raw: Any, index: int, fonts: _Fonts) -> _TextObject:
-    handle = pdfium_c.FPDFText_GetTextObject(raw, index)
-    matrix = pdfium_c.FS_MATRIX()
-    pdfium_c.FPDFPageObj_GetMatrix(handle, ctypes.byref(matrix))
-    if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
-        raise PdfiumUnavailable("rotated or mirrored text")
-    size = ctypes.c_float()
-    pdfium_c.FPDFTextObj_GetFontSize(handle, ctypes.byref(size))
-    font = pdfium_c.FPDFTextObj_GetFont(handle)
-    key = ctypes.cast(font, ctypes.c_void_p).value or 0
-    descent = fonts.descent(font, key)
-    return _TextObject(
-        font, key, size.value * matrix.a, size.value * matrix.d, descent * size.value * matrix.d
-    )
+def _advance(font: int, code: int) -> float:
+    """The glyph's advance width at size 1."""
+    width = ctypes.c_float()
+    if not _glyph_width(font, code, 1000.0, ctypes.addressof(width)):
+        raise PdfiumUnavailable("a glyph without a width")
+    return width.value / 1000.0
 
 
 def _page_text(raw: Any, count: int) -> str | None:
@@ -268,84 +300,90 @@ def _page_text(raw: Any, count: int) -> str | None:
     return text if len(text) == count and not any(0xD800 <= ord(ch) < 0xE000 for ch in text) else None
 
 
-def page_chars(page: Any, height: float, descents: dict[str, float | None]) -> list[dict[str, Any]]:
-    """Every printed character with pdfminer's box: x from origin and advance, y from descent + size."""
+def page_chars(page: Any, height: float, descents: dict[str, float | None]) -> list[Char]:
+    """Every printed character with pdfminer's box: x from origin and advance, y from descent + size.
+    The loop makes two PDFium calls per character (its text object, its origin); everything a text
+    object's characters share is looked up once per object."""
     textpage = page.get_textpage()
     try:
         raw = textpage.raw
-        address = ctypes.cast(raw, ctypes.c_void_p).value
+        address = _address(raw)
         count = pdfium_c.FPDFText_CountChars(raw)
         text = _page_text(raw, count)
-        ox, oy = ctypes.c_double(), ctypes.c_double()
-        origin_x, origin_y = ctypes.addressof(ox), ctypes.addressof(oy)
+        origin = (ctypes.c_double * 2)()
+        origin_x = ctypes.addressof(origin)
+        origin_y = origin_x + ctypes.sizeof(ctypes.c_double)
         fonts = _Fonts(descents)
         objects: dict[int, _TextObject] = {}
-        chars: list[dict[str, Any]] = []
+        chars: list[Char] = []
+        append = chars.append
+        get_text_object, get_char_origin, is_generated = _get_text_object, _get_char_origin, _is_generated
+        maybe_generated, unmapped = _MAYBE_GENERATED, _UNMAPPED
         last_key: int | None = None
-        obj: _TextObject | None = None
+        widths: dict[int, float] = {}
+        font, scale, glyph_height, descent = 0, 0.0, 0.0, 0.0
         for i in range(count):
-            key = _get_text_object(address, i)
+            key = get_text_object(address, i)
             if not key:
                 continue
             if key != last_key:
-                if key not in objects:
-                    objects[key] = _text_object(raw, i, fonts)
-                obj = objects[key]
+                obj = objects.get(key)
+                if obj is None:
+                    obj = objects[key] = fonts.text_object(key)
+                widths, font, scale, glyph_height, descent = obj
                 last_key = key
-            assert obj is not None
-            code = ord(text[i]) if text is not None else _get_unicode(address, i)
-            if code in _MAYBE_GENERATED and _is_generated(address, i):
+            if text is not None:
+                ch = text[i]
+                code = ord(ch)
+            else:
+                code = _get_unicode(address, i)
+                ch = chr(code)
+            if code in maybe_generated and is_generated(address, i):
                 continue
-            if code in _UNMAPPED:
+            if code in unmapped:
                 raise PdfiumUnavailable("a glyph without a Unicode mapping")
-            advance = fonts.advance(obj, code)
-            _get_char_origin(address, i, origin_x, origin_y)
-            x0 = ox.value
-            bottom = height - oy.value - obj.descent
-            top = bottom - obj.height
-            chars.append(
-                {
-                    "text": chr(code),
-                    "x0": x0,
-                    "x1": x0 + advance * obj.advance_scale,
-                    "top": top,
-                    "bottom": bottom,
-                    "doctop": top,
-                    "upright": True,
-                }
-            )
+            advance = widths.get(code)
+            if advance is None:
+                advance = widths[code] = _advance(font, code)
+            get_char_origin(address, i, origin_x, origin_y)
+            x0 = origin[0]
+            bottom = height - origin[1] - descent
+            append((ch, x0, x0 + advance * scale, bottom - glyph_height, bottom))
         return chars
     finally:
         textpage.close()
 
 
-def _path_ops(path: Any) -> list[SegmentOp]:
+def _path_ops(path: int) -> list[SegmentOp]:
     """The path's segments as pdfminer's operators (m, l, c, h) with points in user space."""
     matrix = pdfium_c.FS_MATRIX()
-    pdfium_c.FPDFPageObj_GetMatrix(path, ctypes.byref(matrix))
+    _object_matrix(path, ctypes.addressof(matrix))
     a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
-    x, y = ctypes.c_float(), ctypes.c_float()
+    point_xy = (ctypes.c_float * 2)()
+    x_at = ctypes.addressof(point_xy)
+    y_at = x_at + ctypes.sizeof(ctypes.c_float)
     ops: list[SegmentOp] = []
     start = (0.0, 0.0)
     bezier = 0
-    for i in range(pdfium_c.FPDFPath_CountSegments(path)):
-        segment = pdfium_c.FPDFPath_GetPathSegment(path, i)
-        kind = pdfium_c.FPDFPathSegment_GetType(segment)
-        pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
-        point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
-        if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+    for i in range(_count_segments(path)):
+        segment = _get_segment(path, i)
+        kind = _segment_type(segment)
+        _segment_point(segment, x_at, y_at)
+        x, y = point_xy[0], point_xy[1]
+        point = (a * x + c * y + e, b * x + d * y + f)
+        if kind == _MOVETO:
             ops.append(("m", point))
             start = point
             bezier = 0
-        elif kind == pdfium_c.FPDF_SEGMENT_LINETO:
+        elif kind == _LINETO:
             ops.append(("l", point))
-        elif kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+        elif kind == _BEZIERTO:
             bezier += 1
             if bezier % 3 == 0:
                 ops.append(("c", point))
         else:
             raise PdfiumUnavailable("unknown path segment")
-        if pdfium_c.FPDFPathSegment_GetClose(segment):
+        if _segment_close(segment):
             ops.append(("h", start))
     return ops
 
@@ -424,21 +462,35 @@ def _rect_edges(box: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def page_edges(page: Any, height: float) -> tuple[list[dict[str, Any]], bool]:
-    """Edges of every painted path (line edges, then rect edges, then curve edges, as pdfplumber
-    orders them) and whether the page has any line or rectangle."""
-    raw = page.raw
+def page_objects(page: Any, height: float) -> tuple[list[dict[str, Any]], bool]:
+    """One pass over the page's objects: the edges of every painted path (line edges, then rect
+    edges, then curve edges, as pdfplumber orders them) and whether the page has any line or
+    rectangle. Raises PdfiumUnavailable for text in a font that is neither embedded nor a standard
+    14 font (PDFium would read it through a substitute, pdfplumber through the PDF's widths), checked
+    over the whole page first, then for a form XObject."""
+    raw = _address(page.raw)
     found: dict[str, list[dict[str, Any]]] = {"line": [], "rect": [], "curve": []}
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
-    for i in range(pdfium_c.FPDFPage_CountObjects(raw)):
-        obj = pdfium_c.FPDFPage_GetObject(raw, i)
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+    modes = (ctypes.c_int * 2)()
+    fill_at = ctypes.addressof(modes)
+    stroke_at = fill_at + ctypes.sizeof(ctypes.c_int)
+    checked: set[int] = set()
+    shapes: list[tuple[int, int]] = []
+    for i in range(_count_objects(raw)):
+        obj = _get_object(raw, i)
+        kind = _object_type(obj)
+        if kind == _TEXT:
+            font = _text_font(obj) or 0
+            if font not in checked:
+                checked.add(font)
+                if not _font_embedded(font) and _font_name(font) not in STANDARD_14:
+                    raise PdfiumUnavailable(f"text in the non-embedded font {_font_name(font)!r}")
+        elif kind in (_PATH, _FORM):
+            shapes.append((kind, obj))
+    for kind, obj in shapes:
+        if kind == _FORM:
             raise PdfiumUnavailable("form XObject")
-        if kind != pdfium_c.FPDF_PAGEOBJ_PATH:
-            continue
-        pdfium_c.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke))
-        if not fill.value and not stroke.value:
+        _draw_mode(obj, fill_at, stroke_at)
+        if not modes[0] and not modes[1]:
             continue
         for subpath in _subpaths(_path_ops(obj)):
             if subpath[0][0] != "m":
@@ -457,8 +509,7 @@ def page_content(pdf: Any, index: int, descents: dict[str, float | None]) -> Pag
         raise PdfiumUnavailable(f"PDFium cannot load page {index + 1}") from exc
     try:
         width, height = _page_size(page)
-        check_page_fonts(page)
-        edges, ruled = page_edges(page, height)
+        edges, ruled = page_objects(page, height)
         return PageContent(width, height, page_chars(page, height, descents), edges, ruled)
     except pdfium.PdfiumError as exc:
         raise PdfiumUnavailable(f"PDFium cannot read page {index + 1}: {exc}") from exc

@@ -24,7 +24,7 @@ from flows.demo import reportgen as g
 from parsers import ParseSettings, parse
 from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report
-from parsers.pdf import read_pdf
+from parsers.pdf import Char, read_pdf
 from parsers.pdf_pdfium import font_descents, page_content
 from tests.fixtures.fonts import build_cjk_font
 
@@ -80,8 +80,10 @@ def _rows(objects: list[dict[str, Any]], names: tuple[str, ...]) -> list[tuple[A
     return sorted(rows, key=lambda r: (*r[:k], round(r[k + 2], 1), round(r[k], 1), round(r[k + 1], 1)))
 
 
-def _char_rows(chars: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return _rows(chars, ("text",))
+def _char_rows(chars: list[Char] | list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Our char tuples or pdfplumber's char dicts as the same rows."""
+    keys = ("text", "x0", "x1", "top", "bottom")
+    return _rows([c if isinstance(c, dict) else dict(zip(keys, c, strict=True)) for c in chars], ("text",))
 
 
 def _edge_rows(edges: list[dict[str, Any]]) -> list[tuple[Any, ...]]:

@@ -7,6 +7,7 @@ rows, page footers), not the arithmetic.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ def _cells(report: Report, table: str) -> dict[tuple[str, str], Any]:
 
 
 def _assert_zero_requests(
-    report: Report, rows: list[str], missing: set[tuple[str, str]] = frozenset()
+    report: Report, rows: list[str], missing: Set[tuple[str, str]] = frozenset()
 ) -> None:
     cols = [key for key, _ in t.REQUEST_COLUMNS]
     expected = {(r, c): 0 for r in rows for c in cols if (r, c) not in missing}
