@@ -183,13 +183,70 @@ def send_alerts_task() -> int:
 
 
 @flow(name="ingest batch", flow_run_name=_batch_run_name, log_prints=True)
-def ingest_batch_flow(document_ids: list[int], outage_streak: int = 0) -> BatchResult:
-    """Many stored documents in one flow run: parse in a pool, load one by one, alert, one artifact."""
+def ingest_batch_flow(
+    document_ids: list[int], outage_streak: int = 0, raise_on_outage: bool = False
+) -> BatchResult:
+    """Many stored documents in one flow run: parse in a pool, load one by one, alert, one artifact.
+
+    A batch dispatched to a worker (`raise_on_outage`) fails with the outage that stopped it, so the
+    run shows Failed and the failure Automation notifies; its documents stay pending."""
     result = ingest_documents_task(document_ids, outage_streak)
     send_alerts_task()
     if result.outcomes:
         batch_artifact(get_settings(), result.outcomes)
+    if raise_on_outage and result.stopped_by is not None:
+        raise result.stopped_by
     return result
+
+
+INGEST_BATCH_DEPLOYMENT = "ingest batch/ingest-batch"
+
+
+def _dispatch_to_workers(batches: list[list[int]]) -> bool:
+    """On a work pool (deploy/prefect.yaml): start each batch as a run of the `ingest-batch` deployment,
+    so that every ingest worker takes a share, and return True; False when this run is not a deployment
+    run or there is no such deployment (then the batches run here). Nothing is dispatched while earlier
+    batch runs are still waiting or running: the next schedule picks up whatever they leave."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+    from prefect.runtime import deployment
+
+    if not deployment.id:
+        return False
+    logger = get_run_logger()
+    with get_client(sync_client=True) as client:
+        try:
+            target = client.read_deployment_by_name(INGEST_BATCH_DEPLOYMENT)
+        except ObjectNotFound:
+            return False
+        unfinished = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[target.id])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(
+                        any_=[StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
+                    )
+                )
+            ),
+        )
+    if unfinished:
+        logger.info("%d batch run(s) still unfinished: nothing dispatched", len(unfinished))
+        return True
+    for batch in batches:
+        run_deployment(
+            INGEST_BATCH_DEPLOYMENT, parameters={"document_ids": batch, "raise_on_outage": True}, timeout=0
+        )
+    logger.info("dispatched %d batch run(s) to the ingest workers", len(batches))
+    return True
 
 
 @flow(name="ingest pending", log_prints=True)
@@ -218,6 +275,8 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
     outcomes: list[IngestOutcome] = []
     streak = 0
     size = settings.ingest_batch_size
+    if pending and _dispatch_to_workers([pending[i : i + size] for i in range(0, len(pending), size)]):
+        return outcomes
     for start in range(0, len(pending), size):
         batch = pending[start : start + size]
         try:

@@ -38,12 +38,11 @@ def test_prefect_yaml_deployments_load_their_flows() -> None:
     from prefect.flows import load_flow_from_entrypoint
 
     spec = yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text(encoding="utf-8"))
-    loaded = {
-        d["name"]: load_flow_from_entrypoint(str(ROOT / d["entrypoint"])).name for d in spec["deployments"]
-    }
+    loaded = {d["name"]: load_flow_from_entrypoint(d["entrypoint"]).name for d in spec["deployments"]}
     assert loaded == {
         "crawl": "crawl",
         "ingest": "ingest",
+        "ingest-batch": "ingest batch",
         "ingest-pending": "ingest pending",
         "timeliness": "timeliness",
         "export": "export",
