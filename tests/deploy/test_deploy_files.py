@@ -34,6 +34,26 @@ def test_compose_file_has_every_service_with_health_checks_and_volumes() -> None
         assert (ROOT / "deploy" / mounted).exists()
 
 
+def test_pool_override_runs_ingest_crawl_and_task_workers_on_the_work_pool() -> None:
+    pool = yaml.safe_load((ROOT / "deploy" / "docker-compose.pool.yml").read_text(encoding="utf-8"))
+    services = pool["services"]
+    assert services["nianbao"]["command"][-1].endswith("nianbao worker --relay")
+    assert (
+        "prefect --no-prompt deploy --all --prefect-file /app/deploy/prefect.yaml"
+        in services["deploy"]["command"][-1]
+    )
+    ingest, crawl = services["ingest-worker"]["command"], services["crawl-worker"]["command"]
+    assert ingest[:5] == crawl[:5] == ["prefect", "worker", "start", "--pool", "nianbao"]
+    assert ("ingest" in ingest, "crawl" in crawl, ingest[-2:], crawl[-2:]) == (
+        True,
+        True,
+        ["--limit", "1"],
+        ["--limit", "1"],
+    )
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY deploy/prefect.yaml ./deploy/prefect.yaml" in dockerfile
+
+
 def test_prefect_yaml_deployments_load_their_flows() -> None:
     from prefect.flows import load_flow_from_entrypoint
 
