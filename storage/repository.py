@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Table, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from storage.domain import as_utc
 from storage.errors import RecordNotFound, StorageError
 from storage.models import (
     CRAWL_STATUSES,
@@ -598,7 +599,7 @@ def cells_of(session: Session, report_id: int) -> dict[tuple[str, str, str], flo
 # A whole registry's check reads each table once, as plain tuples: no query per agency, no ORM objects.
 
 TIMELINESS_BATCH = 5000
-"""Ids per IN list when a timeliness check reads in bulk."""
+"""Ids per IN list, and rows per executemany, when a timeliness check reads or writes in bulk."""
 
 
 class RegistryAgency(NamedTuple):
@@ -640,10 +641,15 @@ class YearReport(NamedTuple):
 
 
 class StoredTimeliness(NamedTuple):
-    """The stored row of an agency-year: its id and status."""
+    """The stored row of an agency-year, without `checked_at`."""
 
     id: int
     status: str
+    deadline: date
+    published_at: datetime | None
+    published_at_source: str
+    days_late: int | None
+    report_id: int | None
 
 
 def registry_agencies(session: Session) -> list[RegistryAgency]:
@@ -774,31 +780,68 @@ def timeliness_statuses(session: Session, year: int, agency_ids: Sequence[int]) 
 
 
 def stored_timeliness(session: Session, year: int) -> dict[int, StoredTimeliness]:
-    """The stored timeliness row (id, status) of every agency checked for a report year, by agency id."""
-    query = select(Timeliness.agency_id, Timeliness.id, Timeliness.status).where(Timeliness.year == year)
-    return {agency_id: StoredTimeliness(id, status) for agency_id, id, status in session.execute(query)}
+    """The stored timeliness row of every agency checked for a report year, by agency id."""
+    query = select(
+        Timeliness.agency_id,
+        Timeliness.id,
+        Timeliness.status,
+        Timeliness.deadline,
+        Timeliness.published_at,
+        Timeliness.published_at_source,
+        Timeliness.days_late,
+        Timeliness.report_id,
+    ).where(Timeliness.year == year)
+    return {agency_id: StoredTimeliness(*values) for agency_id, *values in session.execute(query)}
 
 
-def save_timeliness(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write agency-years' statuses in bulk, each over its stored row (same agency and year) or as a new
-    one: INSERT … ON CONFLICT DO UPDATE, many rows a statement. Each row has every column but `id`.
-    Timeliness objects this session holds are expired, so that they read what was written."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    columns = list(rows[0])
-    # SQLite allows 32,766 parameters a statement, PostgreSQL 65,535.
-    per_statement = max(1, 30_000 // len(columns))
-    for start in range(0, len(rows), per_statement):
-        statement = upsert(Timeliness).values([dict(row) for row in rows[start : start + per_statement]])
-        changes = {c: statement.excluded[c] for c in columns if c not in ("agency_id", "year")}
-        session.execute(
-            statement.on_conflict_do_update(index_elements=["agency_id", "year"], set_=changes),
-            execution_options={"synchronize_session": False},
+def _same_timeliness(stored: StoredTimeliness, row: Mapping[str, Any]) -> bool:
+    """Whether a stored row already holds these values (moments compared as instants: SQLite gives
+    them back naive)."""
+    moment = stored.published_at
+    written = row["published_at"]
+    return (
+        (stored.status, stored.deadline, stored.published_at_source, stored.days_late, stored.report_id)
+        == (row["status"], row["deadline"], row["published_at_source"], row["days_late"], row["report_id"])
+        and (moment is None) == (written is None)
+        and (moment is None or as_utc(moment) == as_utc(written))
+    )
+
+
+def save_timeliness(
+    session: Session,
+    rows: Sequence[Mapping[str, Any]],
+    stored: Mapping[int, StoredTimeliness],
+    checked_at: datetime,
+) -> None:
+    """Write agency-years' statuses (each row: agency_id, year and the values of `StoredTimeliness`)
+    as checked at `checked_at`, in bulk: new or changed rows by one INSERT … ON CONFLICT DO UPDATE
+    executed for many rows; rows `stored` (from `stored_timeliness`) already holds only get the new
+    `checked_at`, a few thousand a statement. Timeliness objects this session holds are expired, so
+    that they read what was written."""
+    same: list[int] = []
+    changed: list[dict[str, Any]] = []
+    for row in rows:
+        held = stored.get(row["agency_id"])
+        if held is not None and _same_timeliness(held, row):
+            same.append(held.id)
+        else:
+            changed.append({**row, "checked_at": checked_at})
+    connection = session.connection()
+    if changed:
+        table = cast(Table, Timeliness.__table__)
+        dialect = connection.dialect.name
+        upsert = postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+        columns = [c for c in changed[0] if c not in ("agency_id", "year")]
+        statement = upsert.on_conflict_do_update(
+            index_elements=["agency_id", "year"], set_={c: upsert.excluded[c] for c in columns}
         )
-    for held in [o for o in session.identity_map.values() if isinstance(o, Timeliness)]:
-        session.expire(held)
+        for start in range(0, len(changed), TIMELINESS_BATCH):
+            connection.execute(statement, changed[start : start + TIMELINESS_BATCH])
+    for start in range(0, len(same), TIMELINESS_BATCH):
+        touched = update(Timeliness).where(Timeliness.id.in_(same[start : start + TIMELINESS_BATCH]))
+        connection.execute(touched.values(checked_at=checked_at))
+    for loaded in [o for o in session.identity_map.values() if isinstance(o, Timeliness)]:
+        session.expire(loaded)
 
 
 # -- alerts -------------------------------------------------------------------------------------

@@ -143,11 +143,10 @@ def render_json(rows: Sequence[StatusRow], unmatched: Sequence[UnmatchedReport] 
 
 
 def _width(text: str) -> int:
+    """Terminal columns of a text: CJK (wide, full-width) characters count double."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
 
 
 def render_table(rows: Sequence[StatusRow], unmatched: Sequence[UnmatchedReport] = ()) -> str:
@@ -167,10 +166,13 @@ def render_table(rows: Sequence[StatusRow], unmatched: Sequence[UnmatchedReport]
         )
         for row in rows
     ]
-    widths = [max(_width(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
+    measured = [[(cell, _width(cell)) for cell in cells] for cells in [header, *lines]]
+    widths = [max(line[i][1] for line in measured) for i in range(len(header))]
     out = [
-        "  ".join(_pad(cell, width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-        for cells in [header, *lines]
+        "  ".join(
+            cell + " " * (width - own) for (cell, own), width in zip(line, widths, strict=True)
+        ).rstrip()
+        for line in measured
     ]
     counts = summary(rows)
     out.append("")
@@ -213,24 +215,19 @@ def _cell_title(row: StatusRow) -> str:
 
 
 def _cell(row: StatusRow) -> str:
-    attrs = {
-        "class": f"cell status-{row.status}",
-        "style": f"background:{STATUS_COLOURS[row.status]}",
-        "data-agency": row.agency.name,
-        "data-year": str(row.year),
-        "data-status": row.status,
-        "data-deadline": row.deadline.isoformat(),
-        "data-published-at": _moment(row.published_at),
-        "data-days-late": _text(row.days_late),
-        "data-carry-over-breaks": str(row.carry_over_breaks),
-        "data-near-duplicate": "yes" if row.near_duplicate else "no",
-        "title": _cell_title(row),
-    }
+    """A heat-map cell. Only the agency name, the title and the text can hold characters to escape;
+    the other attributes are keys, numbers, dates and colours."""
     text = STATUS_LABELS[row.status] + (f" +{row.days_late}d" if row.days_late else "")
     if row.carry_over_breaks or row.near_duplicate:
         text += " ⚠"
-    rendered = " ".join(f'{key}="{html.escape(value)}"' for key, value in attrs.items())
-    return f"<td {rendered}>{html.escape(text)}</td>"
+    return (
+        f'<td class="cell status-{row.status}" style="background:{STATUS_COLOURS[row.status]}"'
+        f' data-agency="{html.escape(row.agency.name)}" data-year="{row.year}" data-status="{row.status}"'
+        f' data-deadline="{row.deadline.isoformat()}" data-published-at="{_moment(row.published_at)}"'
+        f' data-days-late="{_text(row.days_late)}" data-carry-over-breaks="{row.carry_over_breaks}"'
+        f' data-near-duplicate="{"yes" if row.near_duplicate else "no"}"'
+        f' title="{html.escape(_cell_title(row))}">{html.escape(text)}</td>'
+    )
 
 
 def render_html(

@@ -276,25 +276,20 @@ def _year_rows(
             )
         )
     if store:
-        now = utcnow()
-        repository.save_timeliness(
-            session,
-            [
-                {
-                    "agency_id": row.agency.id,
-                    "year": row.year,
-                    "status": row.status,
-                    "deadline": row.deadline,
-                    "published_at": row.published_at,
-                    "published_at_source": row.published_at_source,
-                    "days_late": row.days_late,
-                    "report_id": row.report_id,
-                    "checked_at": now,
-                }
-                for row in rows
-            ],
-            stored,
-        )
+        values = [
+            {
+                "agency_id": row.agency.id,
+                "year": row.year,
+                "status": row.status,
+                "deadline": row.deadline,
+                "published_at": row.published_at,
+                "published_at_source": row.published_at_source,
+                "days_late": row.days_late,
+                "report_id": row.report_id,
+            }
+            for row in rows
+        ]
+        repository.save_timeliness(session, values, stored, utcnow())
     return rows
 
 
