@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from crawler.lifeline import die_with_parent, parent_pid_from_env
 from crawler.registry import SourceConfig
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 32
 log = logging.getLogger("crawler.batch")
 
 

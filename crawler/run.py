@@ -499,7 +499,7 @@ def crawl_batch(
 
     settings = settings or get_settings()
     registry = registry or load_registry(registry_path or settings.sources_dir or None)
-    sources = [registry.source(source_id) for source_id in source_ids]
+    sources = [registry.source(source_id) for source_id in dict.fromkeys(source_ids)]
     if not sources:
         return []
     if concurrency is None:
@@ -519,8 +519,10 @@ def crawl_batch(
     log_path = log_dir / f"crawl-batch-{jobs[0].run_id}.log"
     results: dict[str, CrawlSummary] = {}
 
+    by_id = {job.source.id: job for job in jobs}
+
     def finish_reported(summary: dict[str, Any]) -> None:
-        job = next((j for j in jobs if j.source.id == summary.get("source_id")), None)
+        job = by_id.get(str(summary.get("source_id")))
         if job is None or job.source.id in results:
             return
         result = _finish_reported(engine, job.source, job.run_id, summary, 0, "", log_path, on_finish)

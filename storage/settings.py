@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         default=100, ge=1, description="Sources crawled by one Scrapy process (`crawler.run.crawl_batch`)."
     )
     crawl_batch_concurrency: int = Field(
-        default=16, ge=1, description="Sources a batch process crawls at once (never two on one host)."
+        default=32, ge=1, description="Sources a batch process crawls at once (never two on one host)."
     )
     sources_dir: str = Field(
         default="", description="Directory of source YAML files; default: the shipped ones."
