@@ -22,7 +22,7 @@ from parsers.document import Document, Grid, GridRow, Line
 from parsers.errors import CorruptDocument, ResourceLimit
 from parsers.settings import ParseSettings
 
-_NOT_CJK = re.compile(r"[^\u4e00-\u9fff]+")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _BLOCK = frozenset(
     {
         "p",
@@ -57,8 +57,9 @@ _CELLS = etree.XPath("//td|//th")
 _TABLE_CELLS = etree.XPath(".//td|.//th")
 _NESTED_TABLE = etree.XPath("boolean(.//table)")
 _EDITORS = etree.XPath("." + _EDITOR)
-_CHROME = etree.XPath("|".join(f"//{tag}" for tag in _DROP))
 _STRING = etree.XPath("string()", smart_strings=False)
+_META_CONTENT = etree.XPath("//meta[@name=$name]/@content")
+_FIRST_H1, _FIRST_H2, _FIRST_TITLE = (etree.XPath(f"(//{tag})[1]") for tag in ("h1", "h2", "title"))
 _CELL_TEXTS = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
   <xsl:template match="/">
     <d><xsl:for-each select="//td|//th"><c><xsl:apply-templates mode="text"/></c></xsl:for-each></d>
@@ -75,7 +76,7 @@ _LOCAL = threading.local()
 
 
 def _cjk_count(text: str) -> int:
-    return len(_NOT_CJK.sub("", text))
+    return sum(map(len, _CJK_RUN.findall(text)))
 
 
 def text_content(el: _Element) -> str:
@@ -108,6 +109,8 @@ def is_layout_table(table: _Element, texts: Mapping[_Element, str] | None = None
     are the same in its text and its `cell_text`."""
     if _NESTED_TABLE(table):
         return True
+    if isinstance(texts, CellTexts) and texts.longest < _LAYOUT_CELL_CJK:
+        return False
     for td in _TABLE_CELLS(table):
         text = texts[td] if texts is not None else text_content(td)
         if len(text) >= _LAYOUT_CELL_CJK and _cjk_count(text) >= _LAYOUT_CELL_CJK:
@@ -153,11 +156,20 @@ def _cell_extract() -> etree.XSLT:
     return extract
 
 
-def cell_texts(root: _Element) -> dict[_Element, str]:
-    """`cell_text` of every td/th of the page, computed in one XSLT pass."""
+class CellTexts(dict[_Element, str]):
+    """`cell_text` of every td/th of the page, computed in one XSLT pass; `longest` is the length
+    of the longest (a table whose cells are all shorter than a layout cell's Chinese text needs
+    no count)."""
+
+    longest = 0
+
+
+def cell_texts(root: _Element) -> CellTexts:
     cells = _CELLS(root)
     extracted = _cell_extract()(root.getroottree()).getroot()
-    return {td: " ".join((c.text or "").split()) for td, c in zip(cells, extracted, strict=True)}
+    out = CellTexts((td, " ".join((c.text or "").split())) for td, c in zip(cells, extracted, strict=True))
+    out.longest = max(map(len, out.values()), default=0)
+    return out
 
 
 def cell_text(td: _Element) -> str:
@@ -286,14 +298,14 @@ def _walk(
 
 def page_title(root: _Element) -> str:
     for name in ("ArticleTitle", "articletitle", "title"):
-        meta = root.xpath(f"//meta[@name='{name}']/@content")
+        meta = _META_CONTENT(root, name=name)
         if meta and meta[0].strip():
             return " ".join(str(meta[0]).split())
-    for tag in ("h1", "h2"):
-        found = root.xpath(f"//{tag}")
+    for find in (_FIRST_H1, _FIRST_H2):
+        found = find(root)
         if found and text_content(found[0]).strip():
             return " ".join(text_content(found[0]).split())
-    titles = root.xpath("//title")
+    titles = _FIRST_TITLE(root)
     if titles:
         return _TITLE_SPLIT.split(text_content(titles[0]).strip())[0]
     return ""
@@ -308,7 +320,7 @@ def read_html(data: bytes, content_type: str = "", settings: ParseSettings | Non
     except (ParserError, ValueError) as exc:
         raise CorruptDocument(f"unreadable HTML: {exc}") from exc
     check_depth(root, settings.max_html_depth)
-    for el in _CHROME(root):
+    for el in list(root.iter(*_DROP)):
         drop_tree(el)
     title = page_title(root)
     texts = cell_texts(root)

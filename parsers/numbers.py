@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 NULL_TOKENS = frozenset({"", "/", "／", "—", "——", "－", "-", "--", "–", "无", "\\", "＼"})
@@ -14,6 +15,7 @@ _FOOTER = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def is_footer(text: str) -> bool:
     """A page number line ("- 4 -", "第 3 页 共 6 页") that PDF text puts inside tables."""
     return bool(_FOOTER.match(text.strip()))
@@ -23,12 +25,14 @@ def clean_cell(raw: str) -> str:
     return "".join(raw.split())
 
 
+@functools.lru_cache(maxsize=65536)
 def is_value(raw: str) -> bool:
     """True for a number (with an optional unit) or a blank marker."""
     text = clean_cell(raw)
     return text in NULL_TOKENS or bool(_NUMBER.match(text))
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_value(raw: str) -> float | int | None:
     """The number in a cell ("251000元" → 251000, "1.50" → 1.5, "/" → None); None if not a number."""
     match = _NUMBER.match(clean_cell(raw))

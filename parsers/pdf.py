@@ -17,6 +17,7 @@ import bisect
 import functools
 import io
 import logging
+import operator
 import time
 from collections.abc import Callable
 from typing import Any
@@ -102,18 +103,20 @@ def _ligatures() -> dict[int, str]:
     return str.maketrans(LIGATURES)
 
 
+_X0, _X1, _TOP, _BOTTOM = (operator.itemgetter(i) for i in range(1, 5))
+
+
 def _merge(chars: list[Char]) -> Word:
     """pdfplumber's `WordExtractor.merge_chars`: the chars' text (ligatures expanded) and bbox."""
-    text = "".join(c[0] for c in chars).translate(_ligatures())
     if len(chars) == 1:
         c = chars[0]
-        return (text, c[1], c[2], c[3], c[4])
+        return (c[0].translate(_ligatures()), c[1], c[2], c[3], c[4])
     return (
-        text,
-        min(c[1] for c in chars),
-        max(c[2] for c in chars),
-        min(c[3] for c in chars),
-        max(c[4] for c in chars),
+        "".join([c[0] for c in chars]).translate(_ligatures()),
+        min(map(_X0, chars)),
+        max(map(_X1, chars)),
+        min(map(_TOP, chars)),
+        max(map(_BOTTOM, chars)),
     )
 
 
@@ -131,41 +134,47 @@ def _clusters(values: set[float], tolerance: float) -> dict[float, int]:
     return out
 
 
-def _begins_word(prev: Char, char: Char, x_tolerance: float, y_tolerance: float) -> bool:
-    """pdfplumber's `char_begins_new_word` for left-to-right text."""
-    return char[1] < prev[1] or char[1] > prev[2] + x_tolerance or abs(char[3] - prev[3]) > y_tolerance
-
-
 def extract_words(chars: list[Char], x_tolerance: float, y_tolerance: float) -> list[Word]:
     """pdfplumber's `extract_words` (upright text, its default directions and options) on char
     tuples: chars clustered into lines by top, each line sorted by x0 (both stable, so ties keep
     page order), a word ending at a blank char, a char starting left of the previous one's x0 or
-    more than `x_tolerance` right of its x1, or a top more than `y_tolerance` away."""
+    more than `x_tolerance` right of its x1 (pdfplumber's `char_begins_new_word`), or a top more
+    than `y_tolerance` away."""
     if not chars:
         return []
-    line_of = _clusters({c[3] for c in chars}, y_tolerance)
+    tops = set(map(_TOP, chars))
+    if len(tops) == 1:
+        lines = [0] * len(chars)
+    else:
+        line_of = _clusters(tops, y_tolerance)
+        lines = list(map(line_of.__getitem__, map(_TOP, chars)))
+    order = sorted(zip(lines, map(_X0, chars), range(len(chars)), strict=True))
     words: list[Word] = []
     current: list[Char] = []
     line = -1
-    for char in sorted(chars, key=lambda c: (line_of[c[3]], c[1])):
-        here = line_of[char[3]]
-        text = char[0]
+    for here, x0, i in order:
+        char = chars[i]
         if here != line:
             if current:
                 words.append(_merge(current))
             current = []
             line = here
+        text = char[0]
         if text.isspace() or not text:
             if current:
                 words.append(_merge(current))
             current = []
             if not text:
                 words.append(_merge([char]))
-        elif current and _begins_word(current[-1], char, x_tolerance, y_tolerance):
-            words.append(_merge(current))
-            current = [char]
-        else:
+        elif not current:
             current.append(char)
+        else:
+            prev = current[-1]
+            if x0 < prev[1] or x0 > prev[2] + x_tolerance or abs(char[3] - prev[3]) > y_tolerance:
+                words.append(_merge(current))
+                current = [char]
+            else:
+                current.append(char)
     if current:
         words.append(_merge(current))
     return words
@@ -175,9 +184,12 @@ def extract_text(chars: list[Char]) -> str:
     """pdfplumber's `extract_text` (layout off, default tolerances 3 and 3) on char tuples: words,
     then words clustered into lines by top, a space between words and a newline between lines."""
     words = extract_words(chars, TEXT_TOLERANCE, TEXT_TOLERANCE)
-    if not words:
-        return ""
-    line_of = _clusters({w[3] for w in words}, TEXT_TOLERANCE)
+    if len(words) <= 1:
+        return words[0][0] if words else ""
+    tops = set(map(_TOP, words))
+    if len(tops) == 1:
+        return " ".join([w[0] for w in words])
+    line_of = _clusters(tops, TEXT_TOLERANCE)
     lines: dict[int, list[str]] = {}
     for word in words:
         lines.setdefault(line_of[word[3]], []).append(word[0])
@@ -203,11 +215,11 @@ def _line(words: list[Word], page_number: int) -> tuple[float, Line]:
     return words[0][3], Line(" ".join(w[0] for w in words), page_number)
 
 
-def _inside(word: Word, bbox: tuple[float, float, float, float]) -> bool:
-    x0, top, x1, bottom = bbox
+def _inside_any(word: Word, bboxes: list[tuple[float, float, float, float]]) -> bool:
+    """Whether the word's centre lies in any of the bboxes (a table's text is the table's)."""
     cx = (word[1] + word[2]) / 2
     cy = (word[3] + word[4]) / 2
-    return x0 <= cx <= x1 and top <= cy <= bottom
+    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in bboxes)
 
 
 def place_blocks(
@@ -226,7 +238,7 @@ def place_blocks(
         placed.append((table.bbox[1], Grid(rows, table_index)))
         table_index += 1
     bboxes = [t.bbox for t in tables]
-    free = [w for w in words if not any(_inside(w, b) for b in bboxes)] if bboxes else words
+    free = [w for w in words if not _inside_any(w, bboxes)] if bboxes else words
     placed.extend(_lines(free, page_number))
     placed.sort(key=lambda p: p[0])
     return [block for _, block in placed]
@@ -275,29 +287,64 @@ class CellText:
         return out
 
 
-def _cells(intersections: dict[tuple[float, float], dict[str, list[dict[str, Any]]]]) -> list[Any]:
-    """pdfplumber's `intersections_to_cells` with the edge sets and the points below and to the
-    right of each point computed once instead of once per pair: the same cells, in the same order."""
-    from pdfplumber.utils import obj_to_bbox
+Point = tuple[float, float]
+Bbox = tuple[float, float, float, float]
 
-    v_sets = {p: {obj_to_bbox(e) for e in found["v"]} for p, found in intersections.items()}
-    h_sets = {p: {obj_to_bbox(e) for e in found["h"]} for p, found in intersections.items()}
 
-    def connects(p1: tuple[float, float], p2: tuple[float, float]) -> bool:
+def _intersections(edges: list[dict[str, Any]], x_tolerance: float, y_tolerance: float) -> dict[Point, Any]:
+    """pdfplumber's `edges_to_intersections` on plain numbers: each point where a vertical edge meets
+    a horizontal one (within the tolerances), with the bboxes of the vertical and of the horizontal
+    edges through it (as sets: pdfplumber's lists are only ever compared as sets)."""
+    v_edges = [e for e in edges if e["orientation"] == "v"]
+    h_edges = [
+        (e["top"], e["x0"], e["x1"], (e["x0"], e["top"], e["x1"], e["bottom"]))
+        for e in edges
+        if e["orientation"] == "h"
+    ]
+    out: dict[Point, tuple[set[Bbox], set[Bbox]]] = {}
+    for v in v_edges:
+        vx, vtop, vbottom = v["x0"], v["top"], v["bottom"]
+        v_bbox = (vx, vtop, v["x1"], vbottom)
+        for htop, hx0, hx1, h_bbox in h_edges:
+            if (
+                vtop <= htop + y_tolerance
+                and vbottom >= htop - y_tolerance
+                and hx0 - x_tolerance <= vx <= hx1 + x_tolerance
+            ):
+                found = out.get((vx, htop))
+                if found is None:
+                    found = out[(vx, htop)] = (set(), set())
+                found[0].add(v_bbox)
+                found[1].add(h_bbox)
+    return out
+
+
+def _cells(intersections: dict[Point, Any]) -> list[Bbox]:
+    """pdfplumber's `intersections_to_cells`: for each point in order, the smallest cell whose four
+    corners are points joined by common edges. The points below and to the right of each point are
+    slices of its column and row, computed once instead of once per pair: the same cells, in the
+    same order."""
+
+    def connects(p1: Point, p2: Point) -> bool:
         return bool(
-            (p1[0] == p2[0] and v_sets[p1] & v_sets[p2]) or (p1[1] == p2[1] and h_sets[p1] & h_sets[p2])
+            (p1[0] == p2[0] and intersections[p1][0] & intersections[p2][0])
+            or (p1[1] == p2[1] and intersections[p1][1] & intersections[p2][1])
         )
 
     points = sorted(intersections)
-    columns: dict[float, list[tuple[float, float]]] = {}
-    rows: dict[float, list[tuple[float, float]]] = {}
+    columns: dict[float, list[Point]] = {}
+    rows: dict[float, list[Point]] = {}
+    place: dict[Point, tuple[int, int]] = {}
     for point in points:
-        columns.setdefault(point[0], []).append(point)
-        rows.setdefault(point[1], []).append(point)
+        column, row = columns.setdefault(point[0], []), rows.setdefault(point[1], [])
+        place[point] = (len(column), len(row))
+        column.append(point)
+        row.append(point)
     cells = []
     for pt in points[:-1]:
-        below = [p for p in columns[pt[0]] if p > pt]
-        right = [p for p in rows[pt[1]] if p > pt]
+        in_column, in_row = place[pt]
+        below = columns[pt[0]][in_column + 1 :]
+        right = rows[pt[1]][in_row + 1 :]
         cell = None
         for below_pt in below:
             if not connects(pt, below_pt):
@@ -316,13 +363,48 @@ def _cells(intersections: dict[tuple[float, float], dict[str, list[dict[str, Any
     return cells
 
 
+def _tables(cells: list[Bbox]) -> list[list[Bbox]]:
+    """pdfplumber's `cells_to_tables`: cells joined through shared corners, each group grown from the
+    first cell not yet placed until no cell touches it (so a group is the connected set of that
+    cell), groups ordered by their top-left-most corner, single cells dropped. Found by walking each
+    corner's cells once instead of rescanning every remaining cell."""
+    by_corner: dict[Point, list[int]] = {}
+    corners = [((x0, top), (x0, bottom), (x1, top), (x1, bottom)) for x0, top, x1, bottom in cells]
+    for i, four in enumerate(corners):
+        for corner in four:
+            by_corner.setdefault(corner, []).append(i)
+    group_of = [-1] * len(cells)
+    groups: list[list[Bbox]] = []
+    for seed in range(len(cells)):
+        if group_of[seed] >= 0:
+            continue
+        members = [seed]
+        group_of[seed] = len(groups)
+        for i in members:
+            for corner in corners[i]:
+                for j in by_corner[corner]:
+                    if group_of[j] < 0:
+                        group_of[j] = len(groups)
+                        members.append(j)
+        groups.append([cells[i] for i in sorted(members)])
+    groups.sort(key=lambda group: min((c[1], c[0]) for c in group))
+    return [group for group in groups if len(group) > 1]
+
+
+@functools.cache
+def _table_settings() -> Any:
+    from pdfplumber import table as plumber_table
+
+    return plumber_table.TableSettings.resolve(TABLE_SETTINGS)
+
+
 def find_tables(content: Any) -> list[Any]:
     """pdfplumber's `TableFinder` ("lines" strategies, TABLE_SETTINGS) on a page's edges, with the
-    faster `_cells`."""
+    faster `_intersections`, `_cells` and `_tables`."""
     from pdfplumber import table as plumber_table
     from pdfplumber.utils import filter_edges
 
-    settings = plumber_table.TableSettings.resolve(TABLE_SETTINGS)
+    settings = _table_settings()
     prefilter = settings.edge_min_length_prefilter
     edges = filter_edges(content.edges, "v", min_length=prefilter) + filter_edges(
         content.edges, "h", min_length=prefilter
@@ -335,11 +417,10 @@ def find_tables(content: Any) -> list[Any]:
         join_y_tolerance=settings.join_y_tolerance,
     )
     edges = filter_edges(edges, min_length=settings.edge_min_length)
-    intersections = plumber_table.edges_to_intersections(
+    intersections = _intersections(
         edges, settings.intersection_x_tolerance, settings.intersection_y_tolerance
     )
-    groups = plumber_table.cells_to_tables(_cells(intersections))
-    return [plumber_table.Table(content, group) for group in groups]
+    return [plumber_table.Table(content, group) for group in _tables(_cells(intersections))]
 
 
 def read_content(content: Any, page_number: int, table_index: int) -> tuple[list[Line | Grid], int]:

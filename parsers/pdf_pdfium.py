@@ -247,18 +247,17 @@ _TextObject = tuple[dict[int, float], int, float, float, float]
 its font, the font handle, and its scale in x, its height and its descent (font size × matrix)."""
 
 
+_ObjectState = tuple[int, float, float, float, float, float]
+"""A text object as the page lists it: its font handle, matrix a, b, c, d and font size."""
+
+
 class _Fonts:
-    """Per font handle of one page: pdfminer's descent (by base name) and the glyph advances; and
-    what each text object's chars share, read into buffers allocated once per page."""
+    """Per font handle of one page: pdfminer's descent (by base name) and the glyph advances."""
 
     def __init__(self, descents: dict[str, float | None]) -> None:
         self.descents = descents
         self.by_handle: dict[int, float] = {}
         self.widths: dict[int, dict[int, float]] = {}
-        self._matrix = pdfium_c.FS_MATRIX()
-        self._size = ctypes.c_float()
-        self._matrix_at = ctypes.addressof(self._matrix)
-        self._size_at = ctypes.addressof(self._size)
 
     def descent(self, font: int) -> float:
         if font not in self.by_handle:
@@ -270,17 +269,29 @@ class _Fonts:
             self.widths[font] = {}
         return self.by_handle[font]
 
-    def text_object(self, handle: int) -> _TextObject:
-        matrix = self._matrix
-        _object_matrix(handle, self._matrix_at)
-        a, d = matrix.a, matrix.d
-        if matrix.b != 0 or matrix.c != 0 or a <= 0 or d <= 0:
+    def text_object(self, state: _ObjectState) -> _TextObject:
+        """What the object's chars share; rotated or mirrored text is not reproduced."""
+        font, a, b, c, d, size = state
+        if b != 0 or c != 0 or a <= 0 or d <= 0:
             raise PdfiumUnavailable("rotated or mirrored text")
-        _text_font_size(handle, self._size_at)
-        size = self._size.value
-        font = _text_font(handle) or 0
         descent = self.descent(font)
         return (self.widths[font], font, size * a, size * d, descent * size * d)
+
+
+class _ObjectReader:
+    """Reads a text object's font, matrix and font size into buffers allocated once per page."""
+
+    def __init__(self) -> None:
+        self._matrix = (ctypes.c_float * 6)()
+        self._size = ctypes.c_float()
+        self._matrix_at = ctypes.addressof(self._matrix)
+        self._size_at = ctypes.addressof(self._size)
+
+    def __call__(self, handle: int, font: int) -> _ObjectState:
+        _object_matrix(handle, self._matrix_at)
+        _text_font_size(handle, self._size_at)
+        a, b, c, d = self._matrix[:4]
+        return (font, a, b, c, d, self._size.value)
 
 
 def _advance(font: int, code: int) -> float:
@@ -300,10 +311,16 @@ def _page_text(raw: Any, count: int) -> str | None:
     return text if len(text) == count and not any(0xD800 <= ord(ch) < 0xE000 for ch in text) else None
 
 
-def page_chars(page: Any, height: float, descents: dict[str, float | None]) -> list[Char]:
+def page_chars(
+    page: Any,
+    height: float,
+    descents: dict[str, float | None],
+    text_objects: dict[int, _ObjectState] | None = None,
+) -> list[Char]:
     """Every printed character with pdfminer's box: x from origin and advance, y from descent + size.
     The loop makes two PDFium calls per character (its text object, its origin); everything a text
-    object's characters share is looked up once per object."""
+    object's characters share is read once per object (`text_objects`, from `page_objects`, saves
+    reading it again)."""
     textpage = page.get_textpage()
     try:
         raw = textpage.raw
@@ -314,6 +331,8 @@ def page_chars(page: Any, height: float, descents: dict[str, float | None]) -> l
         origin_x = ctypes.addressof(origin)
         origin_y = origin_x + ctypes.sizeof(ctypes.c_double)
         fonts = _Fonts(descents)
+        states = text_objects if text_objects is not None else {}
+        read_object = _ObjectReader()
         objects: dict[int, _TextObject] = {}
         chars: list[Char] = []
         append = chars.append
@@ -329,7 +348,8 @@ def page_chars(page: Any, height: float, descents: dict[str, float | None]) -> l
             if key != last_key:
                 obj = objects.get(key)
                 if obj is None:
-                    obj = objects[key] = fonts.text_object(key)
+                    state = states.get(key) or read_object(key, _text_font(key) or 0)
+                    obj = objects[key] = fonts.text_object(state)
                 widths, font, scale, glyph_height, descent = obj
                 last_key = key
             if text is not None:
@@ -462,10 +482,10 @@ def _rect_edges(box: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def page_objects(page: Any, height: float) -> tuple[list[dict[str, Any]], bool]:
+def page_objects(page: Any, height: float) -> tuple[list[dict[str, Any]], bool, dict[int, _ObjectState]]:
     """One pass over the page's objects: the edges of every painted path (line edges, then rect
-    edges, then curve edges, as pdfplumber orders them) and whether the page has any line or
-    rectangle. Raises PdfiumUnavailable for text in a font that is neither embedded nor a standard
+    edges, then curve edges, as pdfplumber orders them), whether the page has any line or
+    rectangle, and each text object's font, matrix and size (for `page_chars`). Raises PdfiumUnavailable for text in a font that is neither embedded nor a standard
     14 font (PDFium would read it through a substitute, pdfplumber through the PDF's widths), checked
     over the whole page first, then for a form XObject."""
     raw = _address(page.raw)
@@ -475,11 +495,14 @@ def page_objects(page: Any, height: float) -> tuple[list[dict[str, Any]], bool]:
     stroke_at = fill_at + ctypes.sizeof(ctypes.c_int)
     checked: set[int] = set()
     shapes: list[tuple[int, int]] = []
+    texts: dict[int, _ObjectState] = {}
+    read_object = _ObjectReader()
     for i in range(_count_objects(raw)):
         obj = _get_object(raw, i)
         kind = _object_type(obj)
         if kind == _TEXT:
             font = _text_font(obj) or 0
+            texts[obj] = read_object(obj, font)
             if font not in checked:
                 checked.add(font)
                 if not _font_embedded(font) and _font_name(font) not in STANDARD_14:
@@ -498,7 +521,7 @@ def page_objects(page: Any, height: float) -> tuple[list[dict[str, Any]], bool]:
             kind_name, edges = _classify(subpath, height)
             found[kind_name].extend(edges)
     edges = found["line"] + found["rect"] + found["curve"]
-    return edges, bool(found["line"] or found["rect"])
+    return edges, bool(found["line"] or found["rect"]), texts
 
 
 def page_content(pdf: Any, index: int, descents: dict[str, float | None]) -> PageContent:
@@ -509,8 +532,8 @@ def page_content(pdf: Any, index: int, descents: dict[str, float | None]) -> Pag
         raise PdfiumUnavailable(f"PDFium cannot load page {index + 1}") from exc
     try:
         width, height = _page_size(page)
-        edges, ruled = page_objects(page, height)
-        return PageContent(width, height, page_chars(page, height, descents), edges, ruled)
+        edges, ruled, texts = page_objects(page, height)
+        return PageContent(width, height, page_chars(page, height, descents, texts), edges, ruled)
     except pdfium.PdfiumError as exc:
         raise PdfiumUnavailable(f"PDFium cannot read page {index + 1}: {exc}") from exc
     finally:

@@ -49,6 +49,9 @@ _HEADS = ("统计指标", "指标名称")
 
 def _header_of(cells: list[str]) -> list[str] | None:
     """The value column headers after 统计指标/指标名称 and 单位/计量单位, or None if not the header."""
+    first = next((c for c in cells if c.strip()), None)
+    if first is None or not any(head in norm(first) for head in _HEADS):
+        return None
     flat = [norm(c) for c in cells if c.strip()]
     if flat and any(head in flat[0] for head in _HEADS):
         rest = flat[1:]
@@ -65,14 +68,14 @@ def find_table(doc: Document) -> StatTable | None:
         if isinstance(block, Grid):
             for row in block.rows:
                 cells = [c or "" for c in row.cells if c is not None]
-                confidence = [
-                    p for c, p in zip(row.cells, row.confidence or (), strict=False) if c is not None
-                ]
                 if table is None:
                     headers = _header_of(cells)
                     if headers is not None:
                         table = StatTable(headers)
                     continue
+                confidence = [
+                    p for c, p in zip(row.cells, row.confidence or (), strict=False) if c is not None
+                ]
                 _add_cells(table, cells, row.page, confidence)
         else:
             if table is None:

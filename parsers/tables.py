@@ -10,6 +10,7 @@ lands in its row, and a row printed out of place (a page-break artefact) is stil
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -104,7 +105,9 @@ def _from_grid(grid: Grid) -> list[Candidate]:
         if any(is_footer(c) for c, _ in pairs if c):
             pairs = [(c, p) for c, p in pairs if not (c and is_footer(c))]
         cells = [c for c, _ in pairs]
-        last_label = max((i for i, c in enumerate(cells) if not is_value(c)), default=-1)
+        last_label = len(cells) - 1
+        while last_label >= 0 and is_value(cells[last_label]):
+            last_label -= 1
         values = tuple(clean_cell(c) for c in cells[last_label + 1 :])
         texts = [c for c in cells[: last_label + 1] if c]
         label = norm("".join(squash_repeats(texts)))
@@ -117,6 +120,33 @@ def _from_grid(grid: Grid) -> list[Candidate]:
         else:
             fragments = []
     return out
+
+
+class SlotTable:
+    """A template's slots (rows of tables 2 and 3, with label variants to match against) and, per
+    label text met, how closely it reads as each slot: the best `ratio` over the slot's variants.
+    Labels repeat from report to report, so that is mostly a lookup."""
+
+    MAX_TEXTS = 65536
+
+    def __init__(self, slots: tuple[Slot, ...]) -> None:
+        self.slots = slots
+        self._ratios: dict[str, tuple[float, ...]] = {}
+
+    def ratios(self, text: str) -> tuple[float, ...]:
+        found = self._ratios.get(text)
+        if found is None:
+            if len(self._ratios) >= self.MAX_TEXTS:
+                self._ratios.clear()
+            found = self._ratios[text] = tuple(
+                max(ratio(text, v) for v in slot.variants) for slot in self.slots
+            )
+        return found
+
+
+@functools.lru_cache(maxsize=16)
+def slot_table(template: t.Template) -> SlotTable:
+    return SlotTable(tuple(slots_for(template)))
 
 
 def slots_for(template: t.Template) -> list[Slot]:
@@ -134,11 +164,6 @@ def slots_for(template: t.Template) -> list[Slot]:
     return slots
 
 
-def _label_ratio(candidate: Candidate, slot: Slot) -> float:
-    """How closely the candidate's label (with its fragments) reads as the slot's label."""
-    return max((ratio(text, v) for text in _texts(candidate) for v in slot.variants), default=0.0)
-
-
 def _texts(candidate: Candidate) -> list[str]:
     texts = [candidate.label] if candidate.label else []
     acc = candidate.label
@@ -148,9 +173,26 @@ def _texts(candidate: Candidate) -> list[str]:
     return texts
 
 
-def _score(candidate: Candidate, slot: Slot, cursor: dict[str, int]) -> float:
-    best = max((ratio(text, v) for text in _texts(candidate) for v in slot.variants), default=0.0)
-    if best < MATCH_THRESHOLD - NEXT_ROW_BONUS - 0.05:
+def _label_ratios(candidate: Candidate, table: SlotTable) -> list[float]:
+    """How closely the candidate's label (with its fragments) reads as each slot's label: the best
+    ratio over its texts and the slot's variants, 0 for a candidate without label text."""
+    per_text = [table.ratios(text) for text in _texts(candidate)]
+    if not per_text:
+        return [0.0] * len(table.slots)
+    if len(per_text) == 1:
+        return list(per_text[0])
+    return list(map(max, *per_text))
+
+
+_SCORE_FLOOR = MATCH_THRESHOLD - NEXT_ROW_BONUS - 0.05
+"""Below this label ratio a slot's score is its ratio: no bonus can lift it to a match."""
+
+
+def _score(candidate: Candidate, slot: Slot, best: float, cursor: dict[str, int]) -> float:
+    """The slot's score for the candidate from its label ratio `best`: a bonus when the candidate
+    prints as many values as the slot has columns, a penalty when it prints three or more fewer or
+    more, a bonus for the row after the last one matched in the slot's table."""
+    if best < _SCORE_FLOOR:
         return best
     filled = len([v for v in candidate.values if v]) if len(candidate.values) > len(slot.cols) else None
     count = filled if filled is not None else len(candidate.values)
@@ -272,43 +314,48 @@ def _emit_review(candidate: Candidate, out: TableResult) -> None:
     out.rows_found.setdefault("review_litigation", set()).update(b for b, _ in t.REVIEW_BLOCKS)
 
 
-def _continues_label(
-    blank: Candidate, following: list[Candidate], slots: list[Slot], taken: set[tuple[str, str]]
-) -> bool:
+def _continues_label(blank: Candidate, following: list[Candidate], table: SlotTable, free: list[int]) -> bool:
     """Whether the row after a blank row is the rest of its label: it has values, its label alone
-    matches no row, and the two labels together do."""
+    matches no free row, and the two labels together do."""
     if not following or following[0].blank or not following[0].label:
         return False
-    alone = replace(following[0], fragments=())
-    joined = replace(following[0], fragments=(blank.label,))
-    free = [s for s in slots if (s.table, s.row) not in taken]
-    best_alone = max((_label_ratio(alone, s) for s in free), default=0.0)
-    best_joined = max((_label_ratio(joined, s) for s in free), default=0.0)
+    alone = _label_ratios(replace(following[0], fragments=()), table)
+    joined = _label_ratios(replace(following[0], fragments=(blank.label,)), table)
+    best_alone = max((alone[j] for j in free), default=0.0)
+    best_joined = max((joined[j] for j in free), default=0.0)
     return best_alone < MATCH_THRESHOLD <= best_joined
 
 
 def match_tables(candidates: list[Candidate], template: t.Template) -> TableResult:
-    """Assign candidates to the template's rows; a row with ≥ 15 values and no row label is table 4."""
-    slots = slots_for(template)
+    """Assign candidates to the template's rows; a row with ≥ 15 values and no row label is table 4.
+    Each candidate goes to the free row of the best score, the first such row on a tie."""
+    table = slot_table(template)
+    slots = table.slots
     out = TableResult()
     cursor: dict[str, int] = {}
-    taken: set[tuple[str, str]] = set()
+    free = list(range(len(slots)))
     pending: tuple[str, ...] = ()
     for i, candidate in enumerate(candidates):
         if pending:
             candidate = replace(candidate, fragments=(*pending, *candidate.fragments)[-MAX_FRAGMENTS:])
             pending = ()
-        scored = [(_score(candidate, s, cursor), s) for s in slots if (s.table, s.row) not in taken]
-        score, slot = max(scored, key=lambda p: p[0], default=(0.0, None))
+        ratios = _label_ratios(candidate, table)
+        scores = [
+            r if r < _SCORE_FLOOR else _score(candidate, s, r, cursor)
+            for r, s in zip(ratios, slots, strict=True)
+        ]
+        at = max(free, key=scores.__getitem__, default=None)
+        slot = slots[at] if at is not None else None
+        score = scores[at] if at is not None else 0.0
         if candidate.blank and (
-            slot is None
-            or _label_ratio(candidate, slot) < BLANK_MATCH_THRESHOLD
-            or _continues_label(candidate, candidates[i + 1 : i + 2], slots, taken)
+            at is None
+            or ratios[at] < BLANK_MATCH_THRESHOLD
+            or _continues_label(candidate, candidates[i + 1 : i + 2], table, free)
         ):
             pending = (*candidate.fragments, candidate.label) if candidate.label else ()
             continue
-        if slot is not None and score >= MATCH_THRESHOLD:
-            taken.add((slot.table, slot.row))
+        if slot is not None and at is not None and score >= MATCH_THRESHOLD:
+            free.remove(at)
             cursor[slot.table] = slot.index
             _emit(slot.table, slot.row, slot.cols, candidate, slot.align, out)
         elif len(candidate.values) >= REVIEW_CELLS and "review_litigation" not in out.rows_found:

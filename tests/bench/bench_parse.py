@@ -1,27 +1,41 @@
-"""Benchmark: parsers.parse on generated 6-page PDF reports against a naive pdfplumber baseline.
+"""Benchmark: parsers.parse on generated reports against bare library baselines measured in the same run.
 
-Run: .venv/bin/python -m tests.bench.bench_parse [N] [ENGINE] [FONT]   (N reports, default 200;
-ENGINE of ParseSettings.pdf_engine, default auto; FONT `named` (default: the generator's STSong-Light,
-named but not embedded, which the parser reads with pdfplumber) or `embedded` (a CJK font made by
-tests/fixtures/fonts.py embedded as Word and WPS do, which the parser reads with PDFium))
+Run: .venv/bin/python -m tests.bench.bench_parse [N] [ENGINE] [KIND]   (N reports, default 200; ENGINE
+of ParseSettings.pdf_engine, default auto; KIND one of
+  named     PDFs whose CJK font (the generator's STSong-Light) is named, not embedded: read by pdfplumber
+  embedded  PDFs with a CJK font made by tests/fixtures/fonts.py embedded as Word and WPS do: PDFium
+  docx      the generator's Word documents
+  html      the generator's article pages (GBK and UTF-8)
+default named.)
 
-N distinct reports are rendered (flows/demo/reportgen render_pdf(..., pages_target=6), seeds
-0..N/2 in both gov formats). Both sides parse the same bytes in the same run, each in its own forked
-worker process so that the memory figures do not mix; each side first parses one extra report
-untimed (imports, CMap loading). Printed per side: reports/s, ms/page, and memory as the worker's peak
-RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, which includes PDFium's native allocations that
-tracemalloc cannot see) together with its growth over the worker's RSS at start; then the speed
-ratio. Asserts nothing: timings are not tests.
+N distinct reports are rendered by flows/demo/reportgen (PDFs with render_pdf(..., pages_target=6);
+seeds 0..N/2 in both gov formats). Every side reads the same bytes:
+  parse   parsers.parse, the whole report (reader, tables, metadata, checks)
+  read    parsers.read_document, the reader alone (bytes → lines and grids)
+  bare    the least a reader must do, with the same library: PDF: pypdfium2 opens the file and
+          extracts each page's text (`get_text_range`), no positions; DOCX: zipfile reads
+          word/document.xml and lxml parses it; HTML: lxml.html parses the bytes
+  naive   PDF only: pdfplumber's text and table extraction of every page (a first attempt)
+Each side runs in forked worker processes (memory figures do not mix), in three rounds over thirds of
+the reports, the sides taking turns, so a change in the machine's load falls on every side alike; each
+worker freezes the objects it inherits from the parent out of garbage collection (the renderers' heap
+is not the reader's to scan) and first reads one extra report untimed (imports, CMap loading). Printed per side: reports/s,
+ms per page (PDF) or per report, wall and CPU time, and memory as the workers' peak RSS
+(`ru_maxrss`, which includes PDFium's and libxml2's native allocations) with its growth over the
+worker's RSS at start; then each side's ratio to bare, on wall and on CPU time. Asserts nothing:
+timings are not tests.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing as mp
 import resource
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,29 +44,77 @@ from flows.demo import reportgen as g
 from parsers import ParseSettings
 from tests.fixtures.fonts import build_cjk_font
 
+KINDS = ("named", "embedded", "docx", "html")
+ROUNDS = 3
+Reader = Callable[[bytes], int]
+"""Reads one report and returns how many pages it has (1 for DOCX and HTML)."""
+
 
 @dataclass(frozen=True)
 class Result:
-    name: str
     reports: int
     pages: int
     seconds: float
+    cpu_seconds: float
     start_rss_mb: float
     peak_rss_mb: float
 
 
-def ours(engine: str) -> Callable[[bytes], int]:
-    from parsers import parse
+def filename(kind: str) -> str:
+    return {"docx": "r.docx", "html": "r.html"}.get(kind, "r.pdf")
+
+
+def ours(engine: str, kind: str, whole: bool) -> Reader:
+    """parsers.parse (`whole`) or parsers.read_document on one report."""
+    from parsers import parse, read_document
 
     settings = ParseSettings(pdf_engine=engine)  # type: ignore[arg-type]
+    name = filename(kind)
 
     def run(data: bytes) -> int:
-        report = parse(data, filename="r.pdf", settings=settings)
+        if not whole:
+            document = read_document(data, filename=name, settings=settings)
+            return document.pages or 1
+        report = parse(data, filename=name, settings=settings)
         if report.status != "parsed":
             raise SystemExit(f"benchmark report did not parse: {report.status}")
-        return report.parser.pages or 0
+        return report.parser.pages or 1
 
     return run
+
+
+def bare_pdf(data: bytes) -> int:
+    """pypdfium2 opens the PDF and extracts every page's text, nothing else."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            textpage.get_text_range()
+            textpage.close()
+            page.close()
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def bare_docx(data: bytes) -> int:
+    """zipfile reads word/document.xml and lxml parses it."""
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        etree.fromstring(package.read("word/document.xml"))
+    return 1
+
+
+def bare_html(data: bytes) -> int:
+    """lxml.html parses the page's bytes."""
+    import lxml.html
+
+    lxml.html.document_fromstring(data)
+    return 1
 
 
 def naive(data: bytes) -> int:
@@ -66,50 +128,113 @@ def naive(data: bytes) -> int:
         return len(pdf.pages)
 
 
+def sides(engine: str, kind: str) -> dict[str, Reader]:
+    bare = {"docx": bare_docx, "html": bare_html}.get(kind, bare_pdf)
+    out = {
+        f"parse ({engine})" if kind in ("named", "embedded") else "parse": ours(engine, kind, whole=True),
+        "read": ours(engine, kind, whole=False),
+        "bare": bare,
+    }
+    if kind in ("named", "embedded"):
+        out["naive pdfplumber"] = naive
+    return out
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def _run(name: str, fn: Callable[[bytes], int], docs: list[bytes], out: mp.Queue[Result]) -> None:
-    fn(docs[-1])
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(fn: Reader, warm_up: bytes, docs: list[bytes], out: mp.Queue[Result]) -> None:
+    gc.freeze()
+    fn(warm_up)
     start_rss = _rss_mb()
-    started = time.perf_counter()
-    pages = sum(fn(d) for d in docs[:-1])
-    seconds = time.perf_counter() - started
+    started, cpu = time.perf_counter(), _cpu()
+    pages = sum(fn(d) for d in docs)
+    seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.put(Result(name, len(docs) - 1, pages, seconds, start_rss, peak))
+    out.put(Result(len(docs), pages, seconds, cpu_seconds, start_rss, peak))
 
 
-def render(n: int, font_file: Path | None) -> list[bytes]:
-    """n distinct 6-page reports plus one more for the untimed warm-up."""
+def render(n: int, kind: str, font_file: Path | None) -> list[bytes]:
+    """n distinct reports plus one more for the untimed warm-up."""
     specs = [g.make_spec(seed, fmt) for seed in range(n // 2 + 1) for fmt in ("gov2021", "gov2019")]
-    return [g.render_pdf(spec, pages_target=6, font_file=font_file) for spec in specs[: n + 1]]
+    specs = specs[: n + 1]
+    if kind == "docx":
+        return [g.render_docx(spec) for spec in specs]
+    if kind == "html":
+        return [g.render_html(spec, encoding="gbk" if i % 2 else "utf-8") for i, spec in enumerate(specs)]
+    return [g.render_pdf(spec, pages_target=6, font_file=font_file) for spec in specs]
+
+
+def measure(readers: dict[str, Reader], docs: list[bytes]) -> dict[str, Result]:
+    """Every side over the same reports in `ROUNDS` rounds, sides taking turns, each round in a fresh
+    forked worker per side; the results summed (peak RSS: the largest)."""
+    ctx = mp.get_context("fork")
+    warm_up, timed = docs[-1], docs[:-1]
+    parts: dict[str, list[Result]] = {name: [] for name in readers}
+    for r in range(ROUNDS):
+        chunk = timed[r::ROUNDS]
+        for name, fn in readers.items():
+            queue: mp.Queue[Result] = ctx.Queue()
+            proc = ctx.Process(target=_run, args=(fn, warm_up, chunk, queue))
+            proc.start()
+            parts[name].append(queue.get())
+            proc.join()
+    return {
+        name: Result(
+            sum(p.reports for p in got),
+            sum(p.pages for p in got),
+            sum(p.seconds for p in got),
+            sum(p.cpu_seconds for p in got),
+            max(p.start_rss_mb for p in got),
+            max(p.peak_rss_mb for p in got),
+        )
+        for name, got in parts.items()
+    }
+
+
+def report(kind: str, results: dict[str, Result]) -> None:
+    per_page = kind in ("named", "embedded")
+    unit = "page" if per_page else "report"
+    for name, r in results.items():
+        count = r.pages if per_page else r.reports
+        print(
+            f"{name:17} {r.reports} reports, {r.pages} pages: {r.reports / r.seconds:7.2f} reports/s, "
+            f"{1000 * r.seconds / count:7.2f} ms/{unit} ({1000 * r.cpu_seconds / count:.2f} CPU), "
+            f"peak RSS {r.peak_rss_mb:4.0f} MB (+{r.peak_rss_mb - r.start_rss_mb:.0f} MB over "
+            f"the worker's {r.start_rss_mb:.0f} MB at start)"
+        )
+    bare = results["bare"]
+    for name, r in results.items():
+        if name != "bare":
+            print(
+                f"{name} / bare: {r.seconds / bare.seconds:.2f}x wall, "
+                f"{r.cpu_seconds / max(bare.cpu_seconds, 1e-9):.2f}x CPU"
+            )
+    if "naive pdfplumber" in results:
+        parse = next(r for name, r in results.items() if name.startswith("parse"))
+        print(
+            f"speed-up of parse over the naive baseline: {results['naive pdfplumber'].seconds / parse.seconds:.2f}x"
+        )
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     engine = sys.argv[2] if len(sys.argv) > 2 else "auto"
-    font = sys.argv[3] if len(sys.argv) > 3 else "named"
-    print(f"rendering {n} generated reports (6 pages target, {font} font) …", file=sys.stderr)
+    kind = sys.argv[3] if len(sys.argv) > 3 else "named"
+    if kind not in KINDS:
+        raise SystemExit(f"KIND is one of {', '.join(KINDS)}, not {kind!r}")
+    print(f"rendering {n} generated reports ({kind}) …", file=sys.stderr)
     with tempfile.TemporaryDirectory() as fonts:
-        font_file = build_cjk_font(Path(fonts) / "bench-hei.ttf") if font == "embedded" else None
-        docs = render(n, font_file)
-    ctx = mp.get_context("fork")
-    results: list[Result] = []
-    for name, fn in ((f"parse ({engine})", ours(engine)), ("naive baseline", naive)):
-        queue: mp.Queue[Result] = ctx.Queue()
-        proc = ctx.Process(target=_run, args=(name, fn, docs, queue))
-        proc.start()
-        results.append(queue.get())
-        proc.join()
-    for r in results:
-        print(
-            f"{r.name:17} {r.reports} reports, {r.pages} pages: {r.reports / r.seconds:6.2f} reports/s, "
-            f"{1000 * r.seconds / r.pages:6.1f} ms/page, peak RSS {r.peak_rss_mb:5.0f} MB "
-            f"(+{r.peak_rss_mb - r.start_rss_mb:.0f} MB over the worker's {r.start_rss_mb:.0f} MB at start)"
-        )
-    print(f"speed-up over the naive baseline: {results[1].seconds / results[0].seconds:.2f}x")
+        font_file = build_cjk_font(Path(fonts) / "bench-hei.ttf") if kind == "embedded" else None
+        docs = render(n, kind, font_file)
+    report(kind, measure(sides(engine, kind), docs))
 
 
 if __name__ == "__main__":
