@@ -200,13 +200,15 @@ def ingest_batch_flow(
 
 
 INGEST_BATCH_DEPLOYMENT = "ingest batch/ingest-batch"
+CRAWL_BATCH_DEPLOYMENT = "crawl batch/crawl-batch"
 
 
-def _dispatch_to_workers(batches: list[list[int]]) -> bool:
-    """On a work pool (deploy/prefect.yaml): start each batch as a run of the `ingest-batch` deployment,
-    so that every ingest worker takes a share, and return True; False when this run is not a deployment
-    run or there is no such deployment (then the batches run here). Nothing is dispatched while earlier
-    batch runs are still waiting or running: the next schedule picks up whatever they leave."""
+def _dispatch_to_workers(deployment_name: str, runs: list[dict[str, Any]]) -> bool:
+    """On a work pool (deploy/prefect.yaml): start one run of `deployment_name` per parameter set, so
+    that every worker of its queue takes a share, and return True; False when this run is not a
+    deployment run or there is no such deployment (then the caller runs the batches itself). Nothing
+    is dispatched while earlier runs of that deployment are still waiting or running: the next schedule
+    picks up whatever they leave."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         DeploymentFilter,
@@ -225,7 +227,7 @@ def _dispatch_to_workers(batches: list[list[int]]) -> bool:
     logger = get_run_logger()
     with get_client(sync_client=True) as client:
         try:
-            target = client.read_deployment_by_name(INGEST_BATCH_DEPLOYMENT)
+            target = client.read_deployment_by_name(deployment_name)
         except ObjectNotFound:
             return False
         unfinished = client.read_flow_runs(
@@ -239,20 +241,19 @@ def _dispatch_to_workers(batches: list[list[int]]) -> bool:
             ),
         )
     if unfinished:
-        logger.info("%d batch run(s) still unfinished: nothing dispatched", len(unfinished))
+        logger.info("%d run(s) of %s still unfinished: nothing dispatched", len(unfinished), deployment_name)
         return True
-    for batch in batches:
-        run_deployment(
-            INGEST_BATCH_DEPLOYMENT, parameters={"document_ids": batch, "raise_on_outage": True}, timeout=0
-        )
-    logger.info("dispatched %d batch run(s) to the ingest workers", len(batches))
+    for parameters in runs:
+        run_deployment(deployment_name, parameters=parameters, timeout=0)
+    logger.info("dispatched %d run(s) of %s to the workers", len(runs), deployment_name)
     return True
 
 
 @flow(name="ingest pending", log_prints=True)
 def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
     """Ingest every stored or retryably failed document, `ingest_batch_size` to a flow run: the
-    reconcile path that makes lost events harmless."""
+    reconcile path that makes lost events harmless. On a work pool with the `ingest-batch` deployment,
+    the batches are dispatched as its runs, so that every ingest worker takes a share."""
     from storage import repository
 
     settings = get_settings()
@@ -275,7 +276,10 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
     outcomes: list[IngestOutcome] = []
     streak = 0
     size = settings.ingest_batch_size
-    if pending and _dispatch_to_workers([pending[i : i + size] for i in range(0, len(pending), size)]):
+    batches = [pending[i : i + size] for i in range(0, len(pending), size)]
+    if batches and _dispatch_to_workers(
+        INGEST_BATCH_DEPLOYMENT, [{"document_ids": batch, "raise_on_outage": True} for batch in batches]
+    ):
         return outcomes
     for start in range(0, len(pending), size):
         batch = pending[start : start + size]
@@ -342,6 +346,9 @@ def crawl_flow(source_ids: list[str] | None = None) -> list[dict[str, Any]]:
     (`crawler.run.plan_batches`), one `crawl batch` flow run and one Scrapy process per batch, then one
     summary table of every source.
 
+    On a work pool with the `crawl-batch` deployment (deploy/prefect.yaml), the batches are dispatched
+    as runs of that deployment instead, so that every crawl worker takes a share.
+
     Per-batch flow runs, not per-source ones: a flow run costs Prefect API calls and rows (more than the
     0.2 s a source may cost at 30,000 sources a night); each source keeps its own crawl_runs row, alert
     and row in its batch's artifact. Returns each source's summary as the same dict `nianbao crawl
@@ -359,6 +366,11 @@ def crawl_flow(source_ids: list[str] | None = None) -> list[dict[str, Any]]:
         sync_registry(session, registry)
     batches = [[source.id for source in batch] for batch in plan_batches(wanted, settings.crawl_batch_size)]
     labels = [_batch_label(index, len(batches), batch) for index, batch in enumerate(batches, start=1)]
+    if _dispatch_to_workers(
+        CRAWL_BATCH_DEPLOYMENT,
+        [{"source_ids": batch, "label": label} for batch, label in zip(batches, labels, strict=True)],
+    ):
+        return []  # on a work pool: each batch is a run of crawl-batch, with its own artifact and alerts
     stage_started("crawl", len(wanted))
     summaries: list[CrawlSummary] = []
     for future in dispatch_crawl_task.map(batches, labels):

@@ -61,6 +61,7 @@ def test_prefect_yaml_deployments_load_their_flows() -> None:
     loaded = {d["name"]: load_flow_from_entrypoint(d["entrypoint"]).name for d in spec["deployments"]}
     assert loaded == {
         "crawl": "crawl",
+        "crawl-batch": "crawl batch",
         "ingest": "ingest",
         "ingest-batch": "ingest batch",
         "ingest-pending": "ingest pending",
