@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, case, func, or_, select, update
+from sqlalchemy import Result, Select, Table, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -640,6 +640,19 @@ class YearReport(NamedTuple):
     parent: DocumentDates | None
 
 
+class TimelinessValues(NamedTuple):
+    """What a check found for an agency-year: the `timeliness` columns but `id` and `checked_at`."""
+
+    agency_id: int
+    year: int
+    status: str
+    deadline: date
+    published_at: datetime | None
+    published_at_source: str
+    days_late: int | None
+    report_id: int | None
+
+
 class StoredTimeliness(NamedTuple):
     """The stored row of an agency-year, without `checked_at`."""
 
@@ -650,6 +663,13 @@ class StoredTimeliness(NamedTuple):
     published_at_source: str
     days_late: int | None
     report_id: int | None
+
+
+def _plain_rows(session: Session, query: Select[Any]) -> Result[Any]:
+    """A column query's rows as plain tuples for a whole-registry read: pending changes are flushed as
+    for any ORM query, then it runs on the session's connection, without the ORM's per-row loading."""
+    session.flush()
+    return session.connection().execute(query)
 
 
 def registry_agencies(session: Session) -> list[RegistryAgency]:
@@ -665,7 +685,7 @@ def registry_agencies(session: Session) -> list[RegistryAgency]:
     )
     return [
         RegistryAgency(id, name, kind, region or "", list(aliases or []), override, source)
-        for id, name, kind, region, aliases, override, source in session.execute(query)
+        for id, name, kind, region, aliases, override, source in _plain_rows(session, query)
     ]
 
 
@@ -703,7 +723,7 @@ def year_reports(session: Session, year: int) -> list[YearReport]:
     )
     width = len(DocumentDates._fields)
     reports = []
-    for row in session.execute(query):
+    for row in _plain_rows(session, query):
         document = DocumentDates(*row[6 : 6 + width])
         parent = DocumentDates(*row[6 + width :]) if row[6 + width] is not None else None
         report_id, agency_id, agency_name, title, published_at, source = row[:6]
@@ -724,7 +744,7 @@ def newer_versions_seen(session: Session, year: int) -> dict[int, list[datetime]
     seen: dict[int, list[datetime]] = {}
     visited: dict[int, set[int]] = {}
     level: list[tuple[int, int, datetime]] = [
-        (root, newer, at) for root, newer, at in session.execute(first) if root is not None
+        (root, newer, at) for root, newer, at in _plain_rows(session, first) if root is not None
     ]
     while level:
         roots_of: dict[int, set[int]] = {}
@@ -741,7 +761,7 @@ def newer_versions_seen(session: Session, year: int) -> dict[int, list[datetime]
             query = select(Document.previous_version_id, Document.id, Document.first_seen_at).where(
                 Document.previous_version_id.in_(frontier[start : start + TIMELINESS_BATCH])
             )
-            for parent, newer, at in session.execute(query):
+            for parent, newer, at in _plain_rows(session, query):
                 level.extend((root, newer, at) for root in roots_of[parent or 0])
     return seen
 
@@ -753,7 +773,7 @@ def history_rules_of_year(session: Session, year: int) -> list[tuple[int, str]]:
         .join(ReportRow, ReportRow.id == Finding.report_id)
         .where(ReportRow.year == year, Finding.rule.like("history.%"))
     )
-    return [(report_id, rule) for report_id, rule in session.execute(query)]
+    return [(report_id, rule) for report_id, rule in _plain_rows(session, query)]
 
 
 def first_ok_crawls(session: Session, since: datetime) -> dict[str, datetime]:
@@ -763,14 +783,14 @@ def first_ok_crawls(session: Session, since: datetime) -> dict[str, datetime]:
         .where(CrawlRun.status == "ok", CrawlRun.started_at >= since)
         .group_by(CrawlRun.source_id)
     )
-    return {source_id: started_at for source_id, started_at in session.execute(query)}
+    return {source_id: started_at for source_id, started_at in _plain_rows(session, query)}
 
 
 def last_crawl_runs(session: Session) -> dict[str, tuple[str, str]]:
     """Every source's newest crawl run as (status, reason)."""
     newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.source_id)
     query = select(CrawlRun.source_id, CrawlRun.status, CrawlRun.reason).where(CrawlRun.id.in_(newest))
-    return {source_id: (status, reason) for source_id, status, reason in session.execute(query)}
+    return {source_id: (status, reason) for source_id, status, reason in _plain_rows(session, query)}
 
 
 def timeliness_statuses(session: Session, year: int, agency_ids: Sequence[int]) -> dict[int, Timeliness]:
@@ -791,41 +811,39 @@ def stored_timeliness(session: Session, year: int) -> dict[int, StoredTimeliness
         Timeliness.days_late,
         Timeliness.report_id,
     ).where(Timeliness.year == year)
-    return {agency_id: StoredTimeliness(*values) for agency_id, *values in session.execute(query)}
+    return {agency_id: StoredTimeliness(*values) for agency_id, *values in _plain_rows(session, query)}
 
 
-def _same_timeliness(stored: StoredTimeliness, row: Mapping[str, Any]) -> bool:
+def _same_timeliness(stored: StoredTimeliness, row: TimelinessValues) -> bool:
     """Whether a stored row already holds these values (moments compared as instants: SQLite gives
     them back naive)."""
-    moment = stored.published_at
-    written = row["published_at"]
+    moment, written = stored.published_at, row.published_at
     return (
         (stored.status, stored.deadline, stored.published_at_source, stored.days_late, stored.report_id)
-        == (row["status"], row["deadline"], row["published_at_source"], row["days_late"], row["report_id"])
+        == (row.status, row.deadline, row.published_at_source, row.days_late, row.report_id)
         and (moment is None) == (written is None)
-        and (moment is None or as_utc(moment) == as_utc(written))
+        and (moment is None or written is None or as_utc(moment) == as_utc(written))
     )
 
 
 def save_timeliness(
     session: Session,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[TimelinessValues],
     stored: Mapping[int, StoredTimeliness],
     checked_at: datetime,
 ) -> None:
-    """Write agency-years' statuses (each row: agency_id, year and the values of `StoredTimeliness`)
-    as checked at `checked_at`, in bulk: new or changed rows by one INSERT … ON CONFLICT DO UPDATE
+    """Write agency-years' statuses as checked at `checked_at`, in bulk: new or changed rows by one INSERT … ON CONFLICT DO UPDATE
     executed for many rows; rows `stored` (from `stored_timeliness`) already holds only get the new
     `checked_at`, a few thousand a statement. Timeliness objects this session holds are expired, so
     that they read what was written."""
     same: list[int] = []
     changed: list[dict[str, Any]] = []
     for row in rows:
-        held = stored.get(row["agency_id"])
+        held = stored.get(row.agency_id)
         if held is not None and _same_timeliness(held, row):
             same.append(held.id)
         else:
-            changed.append({**row, "checked_at": checked_at})
+            changed.append({**row._asdict(), "checked_at": checked_at})
     connection = session.connection()
     if changed:
         table = cast(Table, Timeliness.__table__)
