@@ -13,7 +13,7 @@ there) and go out once URLs are configured.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -74,6 +74,20 @@ def raise_alert(session: Session, settings: Settings, message: AlertMessage) -> 
         session, key=message.key, kind=message.kind, title=message.title, body=message.body
     )
     return AlertOutcome(message.key, recorded=alert is not None, sent=False)
+
+
+def raise_alerts(
+    session: Session, settings: Settings, messages: Iterable[AlertMessage]
+) -> list[AlertOutcome]:
+    """`raise_alert` for many messages in a few statements (a whole registry's timeliness changes)."""
+    batch = list(messages)
+    fields = [{"key": m.key, "kind": m.kind, "title": m.title, "body": m.body} for m in batch]
+    recorded = repository.record_alerts(session, fields)
+    outcomes = []
+    for message in batch:
+        outcomes.append(AlertOutcome(message.key, recorded=message.key in recorded, sent=False))
+        recorded.discard(message.key)
+    return outcomes
 
 
 @dataclass(frozen=True)

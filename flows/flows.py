@@ -23,6 +23,7 @@ from crawler.run import CrawlSummary
 from flows.alerts import (
     deliver_pending,
     raise_alert,
+    raise_alerts,
     record_crawl_trouble,
     timeliness_alert,
 )
@@ -432,9 +433,7 @@ def timeliness_flow(
     with session_scope(settings) as session:
         for report_year in report_years:
             rows = refresh_timeliness(session, report_year, today=today)
-            for row in rows:
-                if row.needs_alert:
-                    raise_alert(session, settings, timeliness_alert(row))
+            raise_alerts(session, settings, [timeliness_alert(row) for row in rows if row.needs_alert])
             every.extend(rows)
             stage_advanced("timeliness")
             create_table_artifact(

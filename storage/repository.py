@@ -878,6 +878,36 @@ def record_alert(session: Session, *, key: str, kind: str, title: str, body: str
     return alert
 
 
+def record_alerts(session: Session, alerts: Sequence[Mapping[str, str]]) -> set[str]:
+    """Record many alerts to send at once (each a key, kind, title and body): the keys recorded. A key
+    already present (recorded before, or by a concurrent writer) is skipped, as `record_alert` does one
+    at a time; a key repeated in `alerts` is recorded from its first entry."""
+    wanted: dict[str, Mapping[str, str]] = {}
+    for alert in alerts:
+        wanted.setdefault(alert["key"], alert)
+    keys = list(wanted)
+    known: set[str] = set()
+    for start in range(0, len(keys), TIMELINESS_BATCH):
+        query = select(Alert.key).where(Alert.key.in_(keys[start : start + TIMELINESS_BATCH]))
+        known.update(_plain_rows(session, query).scalars())
+    now = utcnow()
+    recorded = [key for key in keys if key not in known]
+    fresh: list[dict[str, Any]] = [
+        {"key": key, "kind": wanted[key]["kind"], "title": wanted[key]["title"], "body": wanted[key]["body"]}
+        for key in recorded
+    ]
+    for row in fresh:
+        row["created_at"] = now
+    if fresh:
+        table = cast(Table, Alert.__table__)
+        connection = session.connection()
+        insert = postgresql_insert(table) if connection.dialect.name == "postgresql" else sqlite_insert(table)
+        statement = insert.on_conflict_do_nothing(index_elements=["key"])
+        for start in range(0, len(fresh), TIMELINESS_BATCH):
+            connection.execute(statement, fresh[start : start + TIMELINESS_BATCH])
+    return set(recorded)
+
+
 def mark_alert_sent(
     session: Session, alert_id: int, error: str = "", *, retry_at: datetime | None = None
 ) -> Alert:

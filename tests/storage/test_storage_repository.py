@@ -494,6 +494,31 @@ def test_alerts_fire_once_per_key(session: Session) -> None:
     assert repo.unsent_alerts(session) == []
 
 
+def test_alerts_in_bulk_fire_once_per_key(session: Session) -> None:
+    earlier = repo.record_alert(
+        session, key="timeliness:甲:2023:late", kind="timeliness", title="甲", body="…"
+    )
+    assert earlier is not None
+    batch = [
+        {"key": "timeliness:甲:2023:late", "kind": "timeliness", "title": "甲 again", "body": "again"},
+        {"key": "timeliness:乙:2023:missing", "kind": "timeliness", "title": "乙", "body": "no report found"},
+        {"key": "timeliness:乙:2023:missing", "kind": "timeliness", "title": "乙 twice", "body": "twice"},
+        {"key": "timeliness:丙:2023:changed", "kind": "timeliness", "title": "丙", "body": "replaced"},
+    ]
+    assert repo.record_alerts(session, batch) == {"timeliness:乙:2023:missing", "timeliness:丙:2023:changed"}
+    assert repo.record_alerts(session, batch) == set()
+    assert repo.record_alerts(session, []) == set()
+    session.commit()
+    rows = session.scalars(select(Alert).order_by(Alert.id)).all()
+    assert [(a.key, a.title, a.body, a.status, a.attempts, a.sent_at) for a in rows] == [
+        ("timeliness:甲:2023:late", "甲", "…", "pending", 0, None),
+        ("timeliness:乙:2023:missing", "乙", "no report found", "pending", 0, None),
+        ("timeliness:丙:2023:changed", "丙", "replaced", "pending", 0, None),
+    ]
+    assert all(a.created_at is not None for a in rows)
+    assert [a.key for a in repo.unsent_alerts(session)] == [a.key for a in rows]
+
+
 def test_session_scope_commits_or_rolls_back(db_url: str) -> None:
     with session_scope(db_url) as session:
         _source(session)
