@@ -120,7 +120,8 @@ def check_total_sum(printed: Printed, template: t.Template) -> list[Finding]:
     of that column. Evidence: the （七）总计 cell, then the result cells in template order.
     """
     out: list[Finding] = []
-    rows = [r for r in template.result_rows if r in printed.rows_printed("requests")]
+    printed_rows = printed.rows_printed("requests")
+    rows = [r for r in template.result_rows if r in printed_rows]
     if not rows:
         return out
     for col, _ in template.request_columns:

@@ -29,6 +29,17 @@ _TRANS = str.maketrans(
 
 def norm(text: str) -> str:
     """Whitespace-free text with full-width punctuation folded, for comparing labels."""
+    if len(text) <= _SHORT:
+        return _norm_short(text)
+    return "".join(text.split()).translate(_TRANS)
+
+
+_SHORT = 80
+"""Labels and cells are short and repeat from report to report: their `norm` is remembered."""
+
+
+@lru_cache(maxsize=65536)
+def _norm_short(text: str) -> str:
     return "".join(text.split()).translate(_TRANS)
 
 

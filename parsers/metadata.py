@@ -7,6 +7,7 @@ against the registry), `is_companion` (an infographic or explainer of a report, 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -180,6 +181,7 @@ def find_title(lines: list[str]) -> tuple[str, int]:
     return title, end
 
 
+@functools.lru_cache(maxsize=8)
 def period_year(text: str) -> int | None:
     """The year of the statistics period stated in the text (…统计期限自2020年1月1日起…)."""
     match = _PERIOD.search(_squeeze(text[:4000]))

@@ -16,8 +16,8 @@ seeds 0..N/2 in both gov formats). Every side reads the same bytes:
           extracts each page's text (`get_text_range`), no positions; DOCX: zipfile reads
           word/document.xml and lxml parses it; HTML: lxml.html parses the bytes
   naive   PDF only: pdfplumber's text and table extraction of every page (a first attempt)
-Each side runs in forked worker processes (memory figures do not mix), in three rounds over thirds of
-the reports, the sides taking turns, so a change in the machine's load falls on every side alike; each
+Each side runs in forked worker processes (memory figures do not mix), in `ROUNDS` rounds over parts
+of the reports, the sides taking turns, so a change in the machine's load falls on every side alike; each
 worker freezes the objects it inherits from the parent out of garbage collection (the renderers' heap
 is not the reader's to scan) and first reads one extra report untimed (imports, CMap loading). Printed per side: reports/s,
 ms per page (PDF) or per report, wall and CPU time, and memory as the workers' peak RSS
@@ -45,7 +45,10 @@ from parsers import ParseSettings
 from tests.fixtures.fonts import build_cjk_font
 
 KINDS = ("named", "embedded", "docx", "html")
-ROUNDS = 3
+ROUNDS = 5
+BARE_REPEAT = 5
+"""The bare baselines take a tenth of the time of the others: each reads its reports this many times
+(the time divided by it), so that they too are measured over seconds, not a few hundred milliseconds."""
 Reader = Callable[[bytes], int]
 """Reads one report and returns how many pages it has (1 for DOCX and HTML)."""
 
@@ -150,13 +153,13 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run(fn: Reader, warm_up: bytes, docs: list[bytes], out: mp.Queue[Result]) -> None:
+def _run(fn: Reader, repeat: int, warm_up: bytes, docs: list[bytes], out: mp.Queue[Result]) -> None:
     gc.freeze()
     fn(warm_up)
     start_rss = _rss_mb()
     started, cpu = time.perf_counter(), _cpu()
-    pages = sum(fn(d) for d in docs)
-    seconds, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
+    pages = sum(fn(d) for _ in range(repeat) for d in docs) // repeat
+    seconds, cpu_seconds = (time.perf_counter() - started) / repeat, (_cpu() - cpu) / repeat
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.put(Result(len(docs), pages, seconds, cpu_seconds, start_rss, peak))
 
@@ -182,7 +185,8 @@ def measure(readers: dict[str, Reader], docs: list[bytes]) -> dict[str, Result]:
         chunk = timed[r::ROUNDS]
         for name, fn in readers.items():
             queue: mp.Queue[Result] = ctx.Queue()
-            proc = ctx.Process(target=_run, args=(fn, warm_up, chunk, queue))
+            repeat = BARE_REPEAT if name == "bare" else 1
+            proc = ctx.Process(target=_run, args=(fn, repeat, warm_up, chunk, queue))
             proc.start()
             parts[name].append(queue.get())
             proc.join()
