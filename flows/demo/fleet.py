@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from crawler.lifeline import die_with_parent, parent_pid_from_env
 from flows.demo.catalog import SiteInfo, articles
 from flows.demo.portal import ExpectedDocument, RequestRecord, _expected_item, _SiteServer
 from flows.demo.sites import TRS_COLUMN, Site, build_trs
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, help="cache rendered attachments here")
     parser.add_argument("--delay", type=float, default=None, help="politeness download_delay of every source")
     args = parser.parse_args(argv)
+    die_with_parent(parent_pid_from_env())  # a benchmark that dies takes its fleet with it
     cache = args.state_dir / "demo-fleet" if args.state_dir else None
     with start_fleet(args.sites, cache, keep_requests=False) as fleet:
         politeness = None if args.delay is None else {"download_delay": args.delay}

@@ -44,6 +44,8 @@ from typing import Any
 
 import yaml
 
+from crawler.lifeline import PARENT_PID_ENV
+
 TARGET_SOURCES = 30_000
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -93,6 +95,7 @@ class FleetProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, PARENT_PID_ENV: str(os.getpid())},
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
