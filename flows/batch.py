@@ -30,7 +30,7 @@ from flows.ingest import (
     is_transient_error,
     load_parsed,
     locate_originals,
-    parse_isolated,
+    parse_fetched,
     record_failure,
     unreadable_report,
 )
@@ -153,13 +153,7 @@ def _fetch_and_parse(settings: Settings, original: Original, slots: queue.Simple
     data = with_retries(settings, lambda: open_store(settings).get(original.object_key))
     slot = slots.get()
     try:
-        return parse_isolated(
-            settings,
-            data,
-            filename=original.url.rsplit("/", 1)[-1],
-            content_type=original.content_type,
-            slot=slot,
-        )
+        return parse_fetched(settings, original, data, slot=slot)
     finally:
         slots.put(slot)
 

@@ -47,6 +47,17 @@ class Original:
     sha256: str
     title: str
 
+    @classmethod
+    def of(cls, document: models.Document) -> Original:
+        return cls(
+            document_id=document.id,
+            object_key=document.object_key,
+            content_type=document.content_type,
+            url=document.url,
+            sha256=document.sha256,
+            title=document.title,
+        )
+
 
 @dataclass(frozen=True)
 class IngestOutcome:
@@ -78,44 +89,26 @@ class IngestOutcome:
 def locate_original(settings: Settings, document_id: int) -> Original:
     """Read the document row; raises `RecordNotFound` for an unknown id."""
     with session_scope(settings) as session:
-        document = repository.get_document(session, document_id)
-        return Original(
-            document_id=document.id,
-            object_key=document.object_key,
-            content_type=document.content_type,
-            url=document.url,
-            sha256=document.sha256,
-            title=document.title,
-        )
+        return Original.of(repository.get_document(session, document_id))
 
 
 def locate_originals(settings: Settings, document_ids: list[int]) -> dict[int, Original]:
     """The rows of a batch in one query, by id; unknown ids are left out."""
     with session_scope(settings) as session:
-        return {
-            document.id: Original(
-                document_id=document.id,
-                object_key=document.object_key,
-                content_type=document.content_type,
-                url=document.url,
-                sha256=document.sha256,
-                title=document.title,
-            )
-            for document in repository.documents_by_id(session, document_ids).values()
-        }
+        found = repository.documents_by_id(session, document_ids)
+        return {document_id: Original.of(document) for document_id, document in found.items()}
 
 
 def parse_original(settings: Settings, original: Original, *, slot: int = 0) -> ParsedReport:
     """Fetch the bytes by key and parse them (a legacy .doc/.wps converted by LibreOffice first) in the
     parse worker of `slot`; ParseError means the bytes themselves are bad."""
-    data = open_store(settings).get(original.object_key)
-    return parse_isolated(
-        settings,
-        data,
-        filename=original.url.rsplit("/", 1)[-1],
-        content_type=original.content_type,
-        slot=slot,
-    )
+    return parse_fetched(settings, original, open_store(settings).get(original.object_key), slot=slot)
+
+
+def parse_fetched(settings: Settings, original: Original, data: bytes, *, slot: int = 0) -> ParsedReport:
+    """Parse the fetched bytes of `original` in the parse worker of `slot`."""
+    filename = original.url.rsplit("/", 1)[-1]
+    return parse_isolated(settings, data, filename=filename, content_type=original.content_type, slot=slot)
 
 
 def load_parsed(settings: Settings, original: Original, parsed: ParsedReport) -> IngestOutcome:
