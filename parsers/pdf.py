@@ -183,6 +183,9 @@ def extract_words(chars: list[Char], x_tolerance: float, y_tolerance: float) -> 
 def extract_text(chars: list[Char]) -> str:
     """pdfplumber's `extract_text` (layout off, default tolerances 3 and 3) on char tuples: words,
     then words clustered into lines by top, a space between words and a newline between lines."""
+    if len(chars) == 1:
+        text = chars[0][0]
+        return "" if text.isspace() else text.translate(_ligatures())
     words = extract_words(chars, TEXT_TOLERANCE, TEXT_TOLERANCE)
     if len(words) <= 1:
         return words[0][0] if words else ""

@@ -43,6 +43,7 @@ _UNMAPPED = {0, 0xFFFD, 0xFFFE, 0xFFFF}
 _MAYBE_GENERATED = {0x20, 0x0D, 0x0A, 0x2D, 0x02}
 """PDFium inserts spaces, line breaks and hyphens of its own (some carry a text object)."""
 SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 STANDARD_14 = frozenset(
@@ -308,7 +309,7 @@ def _page_text(raw: Any, count: int) -> str | None:
     buffer = (ctypes.c_ushort * (count + 1))()
     written = pdfium_c.FPDFText_GetText(raw, 0, count, buffer)
     text = bytes(buffer)[: max(0, written - 1) * 2].decode("utf-16-le", errors="surrogatepass")
-    return text if len(text) == count and not any(0xD800 <= ord(ch) < 0xE000 for ch in text) else None
+    return text if len(text) == count and not _SURROGATE.search(text) else None
 
 
 def page_chars(
