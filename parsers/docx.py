@@ -6,7 +6,9 @@ generated reports): the part the package relationships name as the office docume
 its content type is a Word document's), a paragraph's text from its direct runs and hyperlinks
 (`w:t`, `w:tab`, `w:ptab`, `w:br`, `w:cr`, `w:noBreakHyphen`), a table row's cells repeated over
 their gridSpan, a `vMerge` continuation standing for the cell above it, a cell's text from its direct
-paragraphs (a nested table's text is not its parent cell's).
+paragraphs (a nested table's text is not its parent cell's). tests/parsers/test_docx_reader.py holds
+python-docx's reading as the reference. Unlike python-docx, which parsed every part of the package,
+only the main part is read: a damaged styles or numbering part no longer fails the document.
 """
 
 from __future__ import annotations

@@ -112,7 +112,9 @@ def _base_name(name: str) -> str:
 def _pdfminer_descent(spec: dict[str, Any]) -> float | None:
     """The descent pdfminer's font object for `spec` reports (`PDFFont.get_descent`), read from the
     font dictionary the way pdfminer's constructors read it, without building the font (which parses
-    its ToUnicode CMap and font program in Python); None for a Type3 font."""
+    its ToUnicode CMap and font program in Python); None for a Type3 font. A font whose CMap or
+    program pdfminer could not build therefore no longer sends the whole file to pdfplumber: PDFium
+    reads its pages, under the same checks as any other (unmapped glyphs, widths)."""
     from pdfminer.pdffont import FontMetricsDB
     from pdfminer.pdftypes import dict_value, list_value, num_value
     from pdfminer.psparser import literal_name
