@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -44,6 +45,18 @@ def parse_today(value: str | None) -> date:
         raise CommandError(f"--today {value!r}: expected YYYY-MM-DD") from None
 
 
+def _joined(chunks: Iterable[str], size: int = 1000) -> Iterator[str]:
+    """Chunks of output joined `size` at a time: few writes, never the whole output at once."""
+    batch: list[str] = []
+    for chunk in chunks:
+        batch.append(chunk)
+        if len(batch) == size:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
+
+
 @app.command("timeliness")
 def timeliness_command(
     year: Annotated[list[str], typer.Option("--year", help="Report year, or a range 2019-2023; repeatable.")],
@@ -60,8 +73,8 @@ def timeliness_command(
     from flows.pipeline import prepare_database
     from flows.timeliness import (
         check_timeliness,
+        html_lines,
         render_csv,
-        render_html,
         render_json,
         render_table,
         summary,
@@ -82,22 +95,24 @@ def timeliness_command(
             )
     except (CommandError, StorageError, SettingsError) as exc:
         fail(str(exc))
-    if output_format == "csv":
-        text = render_csv(rows)
-    elif output_format == "json":
-        text = render_json(rows, unmatched)
-    elif output_format == "html":
+    if output_format == "html":
         stamp = f"as of {as_of.isoformat()} (Asia/Shanghai)" + (f", region {region}" if region else "")
-        text = render_html(rows, unmatched, generated_at=stamp)
+        chunks: Iterable[str] = (line + "\n" for line in html_lines(rows, unmatched, generated_at=stamp))
+    elif output_format == "csv":
+        chunks = [render_csv(rows)]
+    elif output_format == "json":
+        chunks = [render_json(rows, unmatched)]
     else:
-        text = render_table(rows, unmatched)
+        chunks = [render_table(rows, unmatched)]
     if output is not None:
         try:
-            output.write_text(text, encoding="utf-8")
+            with output.open("w", encoding="utf-8") as handle:
+                handle.writelines(chunks)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
-        typer.echo(text, nl=False)
+        for text in _joined(chunks):
+            typer.echo(text, nl=False)
     if json_summary:
         counts = summary(rows)
         typer.echo(json.dumps({"timeliness": counts, "unmatched": len(unmatched)}, ensure_ascii=False))

@@ -7,6 +7,7 @@ from flows.timeliness.matching import AgencyMatcher, match_agency
 from flows.timeliness.publication import PublicationDate, publication_date
 from flows.timeliness.render import (
     artifact_rows,
+    html_lines,
     render_csv,
     render_html,
     render_json,
@@ -33,6 +34,7 @@ __all__ = [
     "artifact_rows",
     "check_timeliness",
     "classify",
+    "html_lines",
     "match_agency",
     "publication_date",
     "refresh_timeliness",
