@@ -167,8 +167,10 @@ class CellTexts(dict[_Element, str]):
 def cell_texts(root: _Element) -> CellTexts:
     cells = _CELLS(root)
     extracted = _cell_extract()(root.getroottree()).getroot()
-    out = CellTexts((td, " ".join((c.text or "").split())) for td, c in zip(cells, extracted, strict=True))
-    out.longest = max(map(len, out.values()), default=0)
+    raw = [c.text for c in extracted]
+    normal = [" ".join(text.split()) if text else "" for text in raw]
+    out = CellTexts(zip(cells, normal, strict=True))
+    out.longest = max(map(len, normal), default=0)
     return out
 
 
