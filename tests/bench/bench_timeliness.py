@@ -15,12 +15,12 @@ inserted through the ORM models.
 
 Measured: the real command, `nianbao timeliness --year 2023 --json` and the five-year heat map
 `nianbao timeliness --year 2019-2023 --format html --output FILE --json`, each in a child process (wall
-seconds including start-up and the schema check; the child's own peak RSS from wait4), each twice: the
-first run stores every agency-year, the next one (the daily re-run) finds them stored. Baseline of each
-ratio, measured just before the run: the time of a plain SELECT of the rows it reads (the registry, each
-year's reports with their documents and pages, the stored timeliness rows) as tuples on a Core
-connection. `--unattributed 0` gives every report its agency id; `--timeout S` stops a run after S
-seconds (for the old per-agency version). Asserts nothing: timings are not tests.
+and CPU seconds including start-up and the schema check; the child's own peak RSS from wait4), each
+twice: the first run stores every agency-year, the next one (the daily re-run) finds them stored.
+Baseline of each ratio, measured just before the run: the time of a plain SELECT of the rows it reads
+(the registry, each year's reports with their documents and pages, the stored timeliness rows) as tuples
+on a Core connection. `--unattributed 0` gives every report its agency id; `--timeout S` stops a run
+after S seconds (for the old per-agency version). Asserts nothing: timings are not tests.
 """
 
 from __future__ import annotations
@@ -348,9 +348,11 @@ def plain_select(url: str, years: Sequence[int]) -> float:
 
 @dataclass(frozen=True)
 class Run:
-    """One `nianbao` child process: wall seconds, peak RSS in MB, the last line it printed."""
+    """One `nianbao` child process: wall seconds, CPU seconds (user + system: less sensitive than wall
+    time to other work on a shared machine), peak RSS in MB, the last line it printed."""
 
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     last_line: str
 
@@ -376,7 +378,7 @@ def measured(url: str, home: Path, args: Sequence[str], timeout: float | None) -
         tail = (home / "stderr.txt").read_text()[-500:]
         raise SystemExit(f"nianbao {' '.join(args)} failed ({child.returncode}): {tail.strip()}")
     lines = (home / "stdout.txt").read_text().strip().splitlines()
-    return Run(seconds, usage.ru_maxrss / 1024, lines[-1] if lines else "")
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines[-1] if lines else "")
 
 
 @contextmanager
@@ -438,7 +440,7 @@ def bench(
                     print(f"{label:42s} stopped after {timeout:.0f} s  plain SELECT {baseline:5.2f} s")
                     continue
                 print(
-                    f"{label:42s} {run.seconds:6.2f} s  peak RSS {run.peak_mb:4.0f} MB"
+                    f"{label:42s} {run.seconds:6.2f} s (CPU {run.cpu_seconds:5.2f} s)  peak RSS {run.peak_mb:4.0f} MB"
                     f"  plain SELECT {baseline:5.2f} s  ratio {run.seconds / baseline:5.1f}x"
                 )
                 print(f"{'':42s} {run.last_line}")
