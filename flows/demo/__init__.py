@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.util import find_spec
 
 # Import name → distribution of the libraries only the demo uses (the `[demo]` extra).
-DEMO_LIBRARIES: dict[str, str] = {"reportlab": "reportlab", "PIL": "pillow"}
+DEMO_LIBRARIES: dict[str, str] = {"reportlab": "reportlab", "PIL": "pillow", "docx": "python-docx"}
 
 
 def missing_libraries() -> list[str]:
