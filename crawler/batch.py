@@ -67,6 +67,26 @@ class SourceFilter(logging.Filter):
         return True
 
 
+class RepeatFilter(logging.Filter):
+    """Drops a record of the Scrapy set-up loggers whose message this process already logged: every
+    crawler of a batch lists the same enabled addons, extensions and middlewares."""
+
+    LOGGERS = frozenset({"scrapy.addons", "scrapy.middleware"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name not in self.LOGGERS:
+            return True
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
 class BatchCrawl:
     """Starts the jobs' crawlers in the running reactor, at most `concurrency` at once and one per host,
     and reports each finished source through `report` (one summary dict); `later` runs a call on the
@@ -156,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _install_log_handler(level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(RepeatFilter())
     handler.addFilter(SourceFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s [%(source)s] [%(name)s] %(levelname)s: %(message)s"))
     handler.setLevel(level)

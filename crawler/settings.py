@@ -83,6 +83,7 @@ def scrapy_settings(settings: Settings, source: SourceConfig, *, log_level: str 
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # Scrapy's code-execution HTTP server, one per crawler
         "HTTPCACHE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_FORMAT": "%(asctime)s [%(name)s] %(levelname)s: %(message)s",
