@@ -2,7 +2,10 @@
 
 `classify` is the pure rule; `refresh_timeliness` reads agencies, reports and documents, picks the report
 that counts for each agency-year (earliest published, `not_a_report` ignored), upserts the `timeliness`
-table and returns what it held before, so the flow alerts once per change.
+table and returns what it held before, so the flow alerts once per change. It reads each table once, as
+plain tuples, and writes in bulk: the number of queries does not grow with the registry (20,000 agencies
+are one national registry), and `check_timeliness` shares the registry and each year's reports between
+the statuses and the unmatched reports of several years.
 
 Nothing found is `missing` only when the agency's source was crawled successfully after the deadline;
 otherwise (no source configured, never crawled, or every crawl since the deadline blocked, failed or
