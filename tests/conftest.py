@@ -14,6 +14,11 @@ Fixtures every test package can use:
   server's maintenance database, `pg_databases` creates more).
 - `seaweedfs`: the session S3 server; `weed_factory` starts private servers a test may kill.
 
+Parallel runs (`pytest -n 2 --dist loadfile`, as scripts/test.sh runs the suite): every worker has
+its own session fixtures (SeaweedFS, Prefect test harness, PostgreSQL templates) and PREFECT_HOME;
+a module's tests stay on one worker (its module fixtures and caches are made once), modules sharing
+a costly session fixture (`SHARED_SETUP`) too; the longest modules are handed out first.
+
 PostgreSQL (NIANBAO_TEST_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and
 the `weed` binary are skipped with a reason when missing, unless NIANBAO_TEST_REQUIRE_SERVICES=1
 (CI), which turns a missing service into a failure.
@@ -65,6 +70,72 @@ def service_unavailable(reason: str) -> NoReturn:
     if services_required():
         pytest.fail(f"{reason} (NIANBAO_TEST_REQUIRE_SERVICES is set)", pytrace=False)
     pytest.skip(reason)
+
+
+# -- parallel runs (pytest-xdist) ----------------------------------------------------------------
+
+#: Modules sharing a session fixture too costly to make on every worker: they run on one worker, as
+#: one work unit (the name). `nianbao demo`, run once by `demo_runs` (tests/flows/conftest.py).
+SHARED_SETUP = {
+    "tests/flows/test_demo.py": "demo",
+    "tests/flows/test_export_demo.py": "demo",
+}
+
+#: Work units (module paths or SHARED_SETUP names) in the order of their usual duration, longest
+#: first, so that the last minutes of a parallel run are short modules on every worker. An ordering
+#: hint only: a unit not named here is handed out after these, in collection order.
+LONGEST_FIRST = (
+    "tests/parsers/test_ocr.py",
+    "demo",
+    "tests/crawler/test_patterns.py",
+    "tests/crawler/test_crawl.py",
+    "tests/deploy/test_deploy_files.py",
+    "tests/deploy/test_scale_out.py",
+    "tests/flows/test_ingest_kills.py",
+    "tests/flows/test_serve.py",
+    "tests/crawler/test_crawl_faults.py",
+    "tests/flows/test_findings_review.py",
+    "tests/flows/test_reparse.py",
+    "tests/flows/test_crawl_flow.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker gets its own PREFECT_HOME (below the run's) for its Prefect settings,
+    profiles and local results."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        base = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+        own = base / f"xdist-{worker}"
+        own.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(own)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` with the SHARED_SETUP modules joined, handed out longest first.
+
+    (xdist_group marks cannot do the joining: pytest-xdist 3.8's loadgroup renames the items, which
+    pytest 9 ignores.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    rank = {unit: index for index, unit in enumerate(LONGEST_FIRST)}
+
+    class SharedSetupScheduling(LoadFileScheduling):
+        """A test's work unit is its module, or the SHARED_SETUP name of its module."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return SHARED_SETUP.get(module, module)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            longest = min(self.workqueue, key=lambda unit: rank.get(unit, len(rank)))
+            self.workqueue.move_to_end(longest, last=False)
+            super()._assign_work_unit(node)
+
+    return SharedSetupScheduling(config, log)
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------

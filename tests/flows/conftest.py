@@ -1,17 +1,25 @@
-"""Fixtures of the flow tests: one Prefect test harness per session and a webhook receiver on loopback."""
+"""Fixtures of the flow tests: one Prefect test harness per session, a webhook receiver on loopback,
+`prefect server start` per module and `nianbao demo` run once per session as a newcomer runs it."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.processes import free_ports, stop_process
+
+NIANBAO = str(Path(sys.executable).parent / "nianbao")
 
 
 @pytest.fixture(scope="session")
@@ -124,3 +132,49 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     finally:
         stop_process(process)
         log.close()
+
+
+# -- `nianbao demo` ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoRuns:
+    """Two `nianbao demo --json` runs in one fresh directory: their summaries and the first's output."""
+
+    home: Path
+    first: dict[str, Any]
+    second: dict[str, Any]
+    env: dict[str, str]
+    first_run: subprocess.CompletedProcess[str] | None = None
+
+    def copy(self, to: Path) -> tuple[Path, dict[str, str]]:
+        """The demo directory copied to `to` and its environment, for a test that changes the data."""
+        shutil.copytree(self.home, to, symlinks=True)
+        return to, clean_env(to)
+
+
+def clean_env(tmp: Path) -> dict[str, str]:
+    """A newcomer's environment: no NIANBAO_* or PREFECT_* settings (ephemeral mode), a fresh Prefect home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NIANBAO_", "PREFECT_"))}
+    env["PREFECT_HOME"] = str(tmp / ".prefect")
+    return env
+
+
+def nianbao(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`nianbao ARGS` in `cwd`; it must exit 0."""
+    result = subprocess.run([NIANBAO, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"nianbao {' '.join(args)} failed:\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> DemoRuns:
+    """`nianbao demo --json` twice in a fresh directory, once per session: a run takes minutes, and the
+    tests that read what it loaded share it (under pytest-xdist their modules run on one worker:
+    SHARED_SETUP in tests/conftest.py); a test that changes the demo's data works on `DemoRuns.copy`."""
+    home = tmp_path_factory.mktemp("newcomer")
+    env = clean_env(home)
+    first_run = nianbao(["demo", "--json"], home, env)
+    first = json.loads(first_run.stdout.splitlines()[-1])
+    second = json.loads(nianbao(["demo", "--json"], home, env).stdout.splitlines()[-1])
+    return DemoRuns(home, first, second, env, first_run)

@@ -8,54 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lxml import html as lxml_html
 
 from flows.demo.portal import Expected, start_portal
 from tests.browser import dump_dom
+from tests.flows.conftest import DemoRuns, nianbao
 
 REPORT_YEAR = 2023
-NIANBAO = str(Path(sys.executable).parent / "nianbao")
-
-
-@dataclass(frozen=True)
-class DemoRuns:
-    home: Path
-    first: dict[str, Any]
-    second: dict[str, Any]
-    env: dict[str, str]
-    first_run: subprocess.CompletedProcess[str] | None = None
-
-
-def clean_env(tmp: Path) -> dict[str, str]:
-    """A newcomer's environment: no NIANBAO_* or PREFECT_* settings (ephemeral mode), a fresh Prefect home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NIANBAO_", "PREFECT_"))}
-    env["PREFECT_HOME"] = str(tmp / ".prefect")
-    return env
-
-
-def nianbao(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([NIANBAO, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"nianbao {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-    return result
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRuns:
-    home = tmp_path_factory.mktemp("newcomer")
-    env = clean_env(home)
-    first_run = nianbao(["demo", "--json"], home, env)
-    first = json.loads(first_run.stdout.splitlines()[-1])
-    second = json.loads(nianbao(["demo", "--json"], home, env).stdout.splitlines()[-1])
-    return DemoRuns(home, first, second, env, first_run)
 
 
 @pytest.fixture(scope="module")
@@ -64,22 +27,22 @@ def truth() -> Expected:
         return portal.expected
 
 
-def test_first_demo_stores_and_loads_every_document(demo: DemoRuns, truth: Expected) -> None:
+def test_first_demo_stores_and_loads_every_document(demo_runs: DemoRuns, truth: Expected) -> None:
     documents = truth.documents
     cover_pages = [d for d in documents if d.kind == "page" and not d.report_in_body]
-    assert demo.first["documents_new"] == demo.first["documents_seen"] == len(documents)
-    assert demo.first["crawls"] == {"demo-xixia-trs": "ok", "demo-yinchuan-hanweb": "ok"}
-    assert demo.first["failed"] == 0
-    assert demo.first["not_reports"] == len(cover_pages)
-    assert demo.first["reports_loaded"] == len(documents) - len(cover_pages)
-    assert (demo.home / "var" / "nianbao.db").is_file()
-    assert any((demo.home / "var" / "objects").rglob("*"))
+    assert demo_runs.first["documents_new"] == demo_runs.first["documents_seen"] == len(documents)
+    assert demo_runs.first["crawls"] == {"demo-xixia-trs": "ok", "demo-yinchuan-hanweb": "ok"}
+    assert demo_runs.first["failed"] == 0
+    assert demo_runs.first["not_reports"] == len(cover_pages)
+    assert demo_runs.first["reports_loaded"] == len(documents) - len(cover_pages)
+    assert (demo_runs.home / "var" / "nianbao.db").is_file()
+    assert any((demo_runs.home / "var" / "objects").rglob("*"))
 
 
-def test_demo_error_findings_are_exactly_the_portals_defects(demo: DemoRuns, truth: Expected) -> None:
+def test_demo_error_findings_are_exactly_the_portals_defects(demo_runs: DemoRuns, truth: Expected) -> None:
     import sqlite3
 
-    with sqlite3.connect(demo.home / "var" / "nianbao.db") as db:
+    with sqlite3.connect(demo_runs.home / "var" / "nianbao.db") as db:
         errors = db.execute(
             "SELECT r.agency_name, r.year, f.rule, f.location FROM findings f "
             "JOIN reports r ON r.id = f.report_id WHERE f.severity = 'error'"
@@ -90,10 +53,10 @@ def test_demo_error_findings_are_exactly_the_portals_defects(demo: DemoRuns, tru
     assert alerts == len(truth.defect_findings)
 
 
-def test_second_demo_stores_nothing_new(demo: DemoRuns) -> None:
-    assert demo.second["documents_new"] == 0
-    assert demo.second["reports_loaded"] == 0
-    assert demo.second["failed"] == 0
+def test_second_demo_stores_nothing_new(demo_runs: DemoRuns) -> None:
+    assert demo_runs.second["documents_new"] == 0
+    assert demo_runs.second["reports_loaded"] == 0
+    assert demo_runs.second["failed"] == 0
 
 
 def expected_statuses(truth: Expected, today: date) -> dict[str, tuple[str, str]]:
@@ -104,11 +67,11 @@ def expected_statuses(truth: Expected, today: date) -> dict[str, tuple[str, str]
     return result
 
 
-def test_timeliness_after_demo_matches_the_portal(demo: DemoRuns, truth: Expected) -> None:
+def test_timeliness_after_demo_matches_the_portal(demo_runs: DemoRuns, truth: Expected) -> None:
     today = date.today()
     args = ["timeliness", "--year", str(REPORT_YEAR), "--today", today.isoformat()]
-    as_csv = nianbao([*args, "--format", "csv"], demo.home, demo.env).stdout
-    as_json = json.loads(nianbao([*args, "--format", "json"], demo.home, demo.env).stdout)
+    as_csv = nianbao([*args, "--format", "csv"], demo_runs.home, demo_runs.env).stdout
+    as_json = json.loads(nianbao([*args, "--format", "json"], demo_runs.home, demo_runs.env).stdout)
 
     rows = list(csv.DictReader(io.StringIO(as_csv)))
     got = {r["agency"]: (r["status"], r["days_late"] if r["status"] == "late" else "") for r in rows}
@@ -121,7 +84,7 @@ def test_timeliness_after_demo_matches_the_portal(demo: DemoRuns, truth: Expecte
 
 
 def test_timeliness_page_after_demo_renders_in_chromium(
-    demo: DemoRuns, truth: Expected, tmp_path: Path
+    demo_runs: DemoRuns, truth: Expected, tmp_path: Path
 ) -> None:
     today = date.today()
     page = tmp_path / "timeliness.html"
@@ -137,8 +100,8 @@ def test_timeliness_page_after_demo_renders_in_chromium(
             "--output",
             str(page),
         ],
-        demo.home,
-        demo.env,
+        demo_runs.home,
+        demo_runs.env,
     )
 
     tree = lxml_html.fromstring(dump_dom(page.as_uri(), tmp_path / "profile"))
@@ -148,10 +111,10 @@ def test_timeliness_page_after_demo_renders_in_chromium(
     assert shown == {name: status for name, (status, _) in expected_statuses(truth, today).items()}
 
 
-def test_demo_closing_summary_names_what_needs_a_person(demo: DemoRuns, truth: Expected) -> None:
+def test_demo_closing_summary_names_what_needs_a_person(demo_runs: DemoRuns, truth: Expected) -> None:
     """The terminal shows progress bars and the summary; Prefect's log goes to var/logs/prefect.log."""
-    assert demo.first_run is not None
-    out = demo.first_run.stdout.splitlines()
+    assert demo_runs.first_run is not None
+    out = demo_runs.first_run.stdout.splitlines()
     errors = sorted(truth.defect_findings)
     assert f"open error findings: {len(errors)}" in out
     listed = out[out.index(f"open error findings: {len(errors)}") + 1 :][: len(errors)]
@@ -165,13 +128,15 @@ def test_demo_closing_summary_names_what_needs_a_person(demo: DemoRuns, truth: E
         assert names == {name for name, (s, _) in statuses.items() if s == status}
     assert f"{REPORT_YEAR} 未核查 unchecked: 0" in out
     assert out[-2].startswith("next: nianbao findings --severity error")
-    assert (demo.home / "var" / "logs" / "prefect.log").stat().st_size > 0
-    assert "Flow run" not in demo.first_run.stderr
-    assert "crawl      " in demo.first_run.stderr
+    assert (demo_runs.home / "var" / "logs" / "prefect.log").stat().st_size > 0
+    assert "Flow run" not in demo_runs.first_run.stderr
+    assert "crawl      " in demo_runs.first_run.stderr
 
 
-def test_demo_findings_command_lists_the_defects_with_evidence(demo: DemoRuns, truth: Expected) -> None:
-    listed = json.loads(nianbao(["findings", "--severity", "error", "--json"], demo.home, demo.env).stdout)
+def test_demo_findings_command_lists_the_defects_with_evidence(demo_runs: DemoRuns, truth: Expected) -> None:
+    listed = json.loads(
+        nianbao(["findings", "--severity", "error", "--json"], demo_runs.home, demo_runs.env).stdout
+    )
     assert sorted((f["agency"], f["year"], f["rule"], f["where"]) for f in listed) == sorted(
         truth.defect_findings
     )
@@ -184,24 +149,25 @@ def test_demo_findings_command_lists_the_defects_with_evidence(demo: DemoRuns, t
         assert finding["actual"] != finding["expected"]
 
 
-def test_demo_dismissed_finding_survives_reingest(demo: DemoRuns, truth: Expected) -> None:
-    """Runs last: it changes the demo database (a decision, a re-ingested document)."""
-    listed = json.loads(nianbao(["findings", "--severity", "error", "--json"], demo.home, demo.env).stdout)
+def test_demo_dismissed_finding_survives_reingest(demo_runs: DemoRuns, tmp_path: Path) -> None:
+    """On a copy of the demo directory: it changes the data (a decision, a re-ingested document)."""
+    home, env = demo_runs.copy(tmp_path / "newcomer")
+    listed = json.loads(nianbao(["findings", "--severity", "error", "--json"], home, env).stdout)
     target = next(f for f in listed if f["rule"] == "requests.balance")
-    nianbao(["findings", "dismiss", str(target["id"]), "--note", "demo defect, known"], demo.home, demo.env)
-    still_open = json.loads(nianbao(["findings", "--open", "--json"], demo.home, demo.env).stdout)
+    nianbao(["findings", "dismiss", str(target["id"]), "--note", "demo defect, known"], home, env)
+    still_open = json.loads(nianbao(["findings", "--open", "--json"], home, env).stdout)
     assert target["fingerprint"] not in {f["fingerprint"] for f in still_open}
     assert {f["fingerprint"] for f in listed} - {target["fingerprint"]} <= {
         f["fingerprint"] for f in still_open
     }
 
-    nianbao(["ingest", str(target["document_id"])], demo.home, demo.env)
-    after = json.loads(nianbao(["findings", "--severity", "error", "--json"], demo.home, demo.env).stdout)
+    nianbao(["ingest", str(target["document_id"])], home, env)
+    after = json.loads(nianbao(["findings", "--severity", "error", "--json"], home, env).stdout)
     reviews = {f["fingerprint"]: f["review"] for f in after}
     assert set(reviews) == {f["fingerprint"] for f in listed}
     assert reviews[target["fingerprint"]]["decision"] == "dismissed"
     assert reviews[target["fingerprint"]]["note"] == "demo defect, known"
     again = next(f for f in after if f["fingerprint"] == target["fingerprint"])
-    shown = nianbao(["show", str(again["report_id"])], demo.home, demo.env).stdout
+    shown = nianbao(["show", str(again["report_id"])], home, env).stdout
     assert f"[#{again['id']}]" in shown
     assert f"review: dismissed by {again['review']['reviewer']} at " in shown

@@ -17,17 +17,14 @@ from lxml import html as lxml_html
 from flows.demo.catalog import CARRY_OVER_BREAKS, report_series
 from flows.demo.portal import Expected, start_portal
 from tests.browser import FLAGS, dump_dom, require_chromium
-from tests.flows.test_demo import clean_env, nianbao
+from tests.flows.conftest import DemoRuns, nianbao
 
 HEALTH = "银川市卫生健康委员会"
 
 
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    home = tmp_path_factory.mktemp("demo-export")
-    env = clean_env(home)
-    nianbao(["demo", "--json"], home, env)
-    return home, env
+@pytest.fixture
+def demo_home(demo_runs: DemoRuns) -> tuple[Path, dict[str, str]]:
+    return demo_runs.home, demo_runs.env
 
 
 @pytest.fixture(scope="module")
