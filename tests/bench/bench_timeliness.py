@@ -366,6 +366,7 @@ def measured(url: str, home: Path, args: Sequence[str], timeout: float | None) -
         child = subprocess.Popen([NIANBAO, *args], env=env, cwd=home, stdout=out, stderr=err)
         timer = threading.Timer(timeout, child.kill) if timeout else None
         if timer is not None:
+            timer.daemon = True
             timer.start()
         _, status, usage = os.wait4(child.pid, 0)
         if timer is not None:
