@@ -25,7 +25,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 log "installing nianbao[dev] with the pinned constraints"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+# --no-compile: Python compiles what the tests import when they first import it, not all of every package.
+.venv/bin/python -m pip install -q --no-compile -c constraints.txt -e '.[dev]'
 
 # PostgreSQL: use the running server; otherwise install/start one and give the postgres role a password.
 export NIANBAO_TEST_PG_URL=${NIANBAO_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
@@ -68,4 +69,4 @@ log "mypy"
 .venv/bin/mypy
 workers=${NIANBAO_TEST_WORKERS:-2}
 log "pytest ($workers workers)"
-.venv/bin/pytest -n "$workers" --dist loadfile "$@"
+.venv/bin/pytest -n "$workers" --dist loadfile --durations=20 "$@"
