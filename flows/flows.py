@@ -9,7 +9,7 @@ the document row, so the database — not the event — is the record of what is
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
 from prefect import flow, get_run_logger, task
@@ -47,6 +47,7 @@ from flows.review import review_finding
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
 from storage.db import session_scope
+from storage.domain import shanghai_date
 from storage.errors import StorageError
 from storage.settings import Settings, get_settings
 
@@ -427,7 +428,7 @@ def timeliness_flow(
     from flows.timeliness.status import refresh_timeliness
 
     settings = get_settings()
-    today = today or date.today()
+    today = today or shanghai_date(datetime.now(UTC))  # deadlines are Shanghai calendar days
     report_years = sorted(set(years or [year or today.year - 1]))
     stage_started("timeliness", len(report_years))
     every = []

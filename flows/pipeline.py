@@ -11,7 +11,6 @@ import os
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +119,7 @@ def run_pipeline(
     summary = summarize(crawls, outcomes)
     if timeliness_year is not None:
         progress(f"checking timeliness of {timeliness_year} reports…")
-        summary.timeliness = timeliness_flow(timeliness_year, date.today())
+        summary.timeliness = timeliness_flow(timeliness_year)  # today in Shanghai
     return summary
 
 

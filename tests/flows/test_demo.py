@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
 from flows.demo.portal import Expected, start_portal
+from storage.domain import shanghai_date
 from tests.browser import dump_dom
 from tests.flows.conftest import DemoRuns, nianbao
 
@@ -59,6 +60,12 @@ def test_second_demo_stores_nothing_new(demo_runs: DemoRuns) -> None:
     assert demo_runs.second["failed"] == 0
 
 
+def shanghai_today() -> date:
+    """The calendar day in Shanghai, as `nianbao timeliness` counts it: after 16:00 UTC it is already the
+    next day there, and a crawl of that day is not "on or before" the UTC date."""
+    return shanghai_date(datetime.now(UTC))
+
+
 def expected_statuses(truth: Expected, today: date) -> dict[str, tuple[str, str]]:
     result = {}
     for agency in truth.agencies:
@@ -68,7 +75,7 @@ def expected_statuses(truth: Expected, today: date) -> dict[str, tuple[str, str]
 
 
 def test_timeliness_after_demo_matches_the_portal(demo_runs: DemoRuns, truth: Expected) -> None:
-    today = date.today()
+    today = shanghai_today()
     args = ["timeliness", "--year", str(REPORT_YEAR), "--today", today.isoformat()]
     as_csv = nianbao([*args, "--format", "csv"], demo_runs.home, demo_runs.env).stdout
     as_json = json.loads(nianbao([*args, "--format", "json"], demo_runs.home, demo_runs.env).stdout)
@@ -86,7 +93,7 @@ def test_timeliness_after_demo_matches_the_portal(demo_runs: DemoRuns, truth: Ex
 def test_timeliness_page_after_demo_renders_in_chromium(
     demo_runs: DemoRuns, truth: Expected, tmp_path: Path
 ) -> None:
-    today = date.today()
+    today = shanghai_today()
     page = tmp_path / "timeliness.html"
     nianbao(
         [
@@ -121,7 +128,7 @@ def test_demo_closing_summary_names_what_needs_a_person(demo_runs: DemoRuns, tru
     assert sorted(line.split()[1:4] for line in listed) == sorted(
         [agency, str(year), rule] for agency, year, rule, _ in errors
     )
-    statuses = expected_statuses(truth, date.today())
+    statuses = expected_statuses(truth, shanghai_today())
     for status, label in (("late", "逾期 late"), ("missing", "未发布 missing")):
         line = next(line for line in out if line.startswith(f"{REPORT_YEAR} {label}: "))
         names = {n.split(" (+")[0] for n in line.split(" — ", 1)[1].split(", ")}
