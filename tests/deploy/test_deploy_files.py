@@ -110,6 +110,6 @@ def test_the_images_install_command_works_in_a_fresh_venv(tmp_path: Path) -> Non
     )
     assert demo.returncode == 1
     assert demo.stderr == (
-        "nianbao: the demo needs the [demo] extra (reportlab missing): pip install 'nianbao[demo]'\n"
+        "nianbao: the demo needs the [demo] extra (reportlab, python-docx missing): pip install 'nianbao[demo]'\n"
     )
     assert not (tmp_path / "home").exists()

@@ -102,6 +102,10 @@ def test_object_store_outage_stops_the_run_without_spending_attempts(
 
     server = weed_factory()
     monkeypatch.setenv("NIANBAO_TASK_RETRIES", "0")
+    # One document at a time, as the old per-document ingest did: a batch that fetches ahead could read
+    # every original before the watcher stops S3.
+    monkeypatch.setenv("NIANBAO_INGEST_BATCH_SIZE", "1")
+    monkeypatch.setenv("NIANBAO_PARSE_WORKERS", "1")
     fields = {"home": tmp_path / "var", "database_url": db_url, **server.settings_fields("nianbao-outage")}
     for name, value in fields.items():
         monkeypatch.setenv(f"NIANBAO_{name.upper()}", str(value))
