@@ -156,10 +156,17 @@ def test_two_workers_and_two_task_workers_share_the_load_and_load_each_report_on
     wait_for(lambda: len(reports_per_document(settings)) == len(backlog), 300, "the backlog loaded")
 
     api = prefect_server.api_url
-    batch_runs = httpx.post(
-        f"{api}/flow_runs/filter", json={"flow_runs": {"name": {"like_": "ingest 3 document"}}}, timeout=10
-    ).json()
-    assert len(batch_runs) == 4 and {run["state_type"] for run in batch_runs} == {"COMPLETED"}
+
+    def finished_batch_runs() -> list[dict[str, Any]]:
+        runs: list[dict[str, Any]] = httpx.post(
+            f"{api}/flow_runs/filter",
+            json={"flow_runs": {"name": {"like_": "ingest 3 document"}}},
+            timeout=10,
+        ).json()
+        return runs if len(runs) == 4 and all(run["state_type"] == "COMPLETED" for run in runs) else []
+
+    # A report is committed before its batch run reports Completed: wait for the runs themselves.
+    batch_runs = wait_for(finished_batch_runs, 120, "four completed batch runs")
     took = {
         log.name: sum(run["id"] in log.read_text(errors="replace") for run in batch_runs) for log in workers
     }
