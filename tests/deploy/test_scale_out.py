@@ -23,7 +23,8 @@ from storage import models, repository
 from storage.db import session_scope
 from storage.objectstore import open_store
 from storage.settings import Settings
-from tests.flows.conftest import PrefectServer, prefect_server  # noqa: F401 (the fixture)
+from tests.conftest import PgDatabases
+from tests.flows.conftest import PrefectServer, running_prefect_server
 from tests.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,17 @@ def wait_for(condition: Any, timeout: float, what: str) -> Any:
             return value
         time.sleep(0.5)
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}", pytrace=False)
+
+
+def run_prefect(server: PrefectServer, command: list[str], env: dict[str, str]) -> None:
+    """Run a `prefect` CLI command against `server`; a failure or a hang fails the test with both logs."""
+    try:
+        done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    except subprocess.TimeoutExpired as exc:
+        output = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
+        server_log = (Path(server.home) / "server.log").read_text(errors="replace")[-3000:]
+        pytest.fail(f"{command[1:4]} hung for 180 s: {output}\nserver log:\n{server_log}", pytrace=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def store_reports(settings: Settings, first: int, count: int) -> list[tuple[int, str, str]]:
@@ -75,6 +87,26 @@ def reports_per_document(settings: Settings) -> dict[int, int]:
 
 
 @pytest.fixture
+def prefect_server(
+    tmp_path_factory: pytest.TempPathFactory, pg_databases: PgDatabases
+) -> Iterator[PrefectServer]:
+    """`prefect server start` on its own PostgreSQL database, as deploy/docker-compose.yml runs it: on
+    SQLite, four workers polling and a relay writing events held the server's write lock so long that
+    creating a flow run timed out on a loaded CI machine."""
+    from sqlalchemy.engine import make_url
+
+    url = pg_databases.create()
+    database = make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    try:
+        with running_prefect_server(
+            tmp_path_factory.mktemp("prefect-home"), {"PREFECT_API_DATABASE_CONNECTION_URL": database}
+        ) as server:
+            yield server
+    finally:
+        pg_databases.drop(url)
+
+
+@pytest.fixture
 def processes(tmp_path: Path) -> Iterator[list[tuple[subprocess.Popen[bytes], Path]]]:
     started: list[tuple[subprocess.Popen[bytes], Path]] = []
     yield started
@@ -96,7 +128,7 @@ def start(
 @pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 @pytest.mark.parametrize("object_store_config", [pytest.param("s3", marks=pytest.mark.s3)], indirect=True)
 def test_two_workers_and_two_task_workers_share_the_load_and_load_each_report_once(
-    prefect_server: PrefectServer,  # noqa: F811
+    prefect_server: PrefectServer,
     settings: Settings,
     processes: list[tuple[subprocess.Popen[bytes], Path]],
     tmp_path: Path,
@@ -112,12 +144,12 @@ def test_two_workers_and_two_task_workers_share_the_load_and_load_each_report_on
     with session_scope(settings) as session:
         repository.sync_agencies(session, [{"name": AGENCY, "kind": "department", "region_code": "640105"}])
     prefect = str(BIN / "prefect")
-    for command in (
-        [prefect, "work-pool", "create", "nianbao", "--type", "process"],
+    run_prefect(prefect_server, [prefect, "work-pool", "create", "nianbao", "--type", "process"], env)
+    run_prefect(
+        prefect_server,
         [prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(ROOT / "deploy" / "prefect.yaml")],
-    ):
-        done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        env,
+    )
     workers = [
         start(
             processes,
@@ -145,14 +177,7 @@ def test_two_workers_and_two_task_workers_share_the_load_and_load_each_report_on
     ]
 
     backlog = store_reports(settings, 0, 4 * BATCH)
-    done = subprocess.run(
-        [prefect, "deployment", "run", "ingest pending/ingest-pending"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_prefect(prefect_server, [prefect, "deployment", "run", "ingest pending/ingest-pending"], env)
     wait_for(lambda: len(reports_per_document(settings)) == len(backlog), 300, "the backlog loaded")
 
     api = prefect_server.api_url

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -90,20 +91,21 @@ class PrefectServer:
         }
 
 
-@pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    """`prefect server start` on a free loopback port (a real, separate API process)."""
-    import os
-    import subprocess
-    import sys
+@contextmanager
+def running_prefect_server(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[PrefectServer]:
+    """`prefect server start` on a free loopback port with PREFECT_HOME `home` (and `extra_env`, e.g. its
+    database URL), stopped on exit; a server that does not answer /health in 90 s fails the test with its log."""
     import time
     import urllib.request
-    from pathlib import Path
 
-    home = tmp_path_factory.mktemp("prefect-home")
     port = free_ports(1)[0]
     prefect = str(Path(sys.executable).parent / "prefect")
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        **(extra_env or {}),
+    }
     env.pop("PREFECT_API_URL", None)
     log = (home / "server.log").open("wb")
     process = subprocess.Popen(
@@ -132,6 +134,13 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     finally:
         stop_process(process)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """`prefect server start` on its default SQLite database (a real, separate API process)."""
+    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as server:
+        yield server
 
 
 # -- `nianbao demo` ------------------------------------------------------------------------------
