@@ -72,17 +72,9 @@ class CrawlSummary:
 
 def sync_registry(session: Session, registry: Registry) -> None:
     """Upsert every source and agency of the registry (agency deadlines resolved per region)."""
-    from storage.repository import sync_agencies, upsert_source
+    from storage.repository import sync_agencies
 
-    for source in registry.sources:
-        upsert_source(
-            session,
-            id=source.id,
-            name=source.name,
-            region_code=source.region_code,
-            start_urls=list(source.start_urls),
-            config=source.as_config(),
-        )
+    sync_sources(session, registry.sources)
     sync_agencies(
         session,
         [

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import threading
 import zipfile
 from typing import Any
 
@@ -23,6 +22,7 @@ from lxml import etree
 
 from parsers.document import Document, Grid, GridRow, Line
 from parsers.errors import CorruptDocument, ResourceLimit, TruncatedDocument
+from parsers.perthread import per_thread
 from parsers.settings import ParseSettings
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -64,20 +64,8 @@ _BODY = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/T
     <xsl:if test="w:vMerge"><xsl:apply-templates select="w:vMerge[1]" mode="val"/></xsl:if>
     <xsl:if test="w:hMerge"><xsl:apply-templates select="w:hMerge[1]" mode="val"/></xsl:if>
   </xsl:template>
-  <xsl:template match="w:gridBefore" mode="val">
-    <xsl:attribute name="gridBefore"><xsl:apply-templates select="@w:val" mode="val"/></xsl:attribute>
-  </xsl:template>
-  <xsl:template match="w:gridAfter" mode="val">
-    <xsl:attribute name="gridAfter"><xsl:apply-templates select="@w:val" mode="val"/></xsl:attribute>
-  </xsl:template>
-  <xsl:template match="w:gridSpan" mode="val">
-    <xsl:attribute name="gridSpan"><xsl:apply-templates select="@w:val" mode="val"/></xsl:attribute>
-  </xsl:template>
-  <xsl:template match="w:vMerge" mode="val">
-    <xsl:attribute name="vMerge"><xsl:apply-templates select="@w:val" mode="val"/></xsl:attribute>
-  </xsl:template>
-  <xsl:template match="w:hMerge" mode="val">
-    <xsl:attribute name="hMerge"><xsl:apply-templates select="@w:val" mode="val"/></xsl:attribute>
+  <xsl:template match="w:gridBefore|w:gridAfter|w:gridSpan|w:vMerge|w:hMerge" mode="val">
+    <xsl:attribute name="{local-name()}"><xsl:apply-templates select="@w:val" mode="val"/></xsl:attribute>
   </xsl:template>
   <xsl:template match="@*" mode="val">=<xsl:value-of select="."/></xsl:template>
   <xsl:template match="w:p" mode="text">
@@ -99,24 +87,9 @@ first trPr/tcPr) become attributes: absent when the element is, "" when it has n
 "=" and the value. A run's text: `w:t` as written, tabs as "\t", line breaks as "\n" (a page or
 column break as nothing), a non-breaking hyphen as "-"."""
 
-_LOCAL = threading.local()
-
-
-def _xml_parser() -> etree.XMLParser:
-    """python-docx's parser settings (blank text between elements dropped, no entity expansion),
-    one parser per thread: making one costs as much as a fifth of a report's parse."""
-    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
-    if parser is None:
-        parser = _LOCAL.parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
-    return parser
-
-
-def _body_extract() -> etree.XSLT:
-    """The compiled `_BODY` stylesheet, one per thread."""
-    extract: etree.XSLT | None = getattr(_LOCAL, "extract", None)
-    if extract is None:
-        extract = _LOCAL.extract = etree.XSLT(etree.XML(_BODY))
-    return extract
+# python-docx's parser settings: blank text between elements dropped, no entity expansion.
+_xml_parser = per_thread(lambda: etree.XMLParser(remove_blank_text=True, resolve_entities=False))
+_body_extract = per_thread(lambda: etree.XSLT(etree.XML(_BODY)))
 
 
 def _value(raw: str | None) -> str | None:

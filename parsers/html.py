@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Mapping
 
 import lxml.html
@@ -20,6 +19,7 @@ from lxml.etree import ParserError, _Element
 from parsers.decode import decode_bytes
 from parsers.document import Document, Grid, GridRow, Line
 from parsers.errors import CorruptDocument, ResourceLimit
+from parsers.perthread import per_thread
 from parsers.settings import ParseSettings
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -72,7 +72,6 @@ _CELL_TEXTS = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/199
 </xsl:stylesheet>"""
 """Every cell's raw text in one pass in C (libxslt), as `cell_text` builds it: text nodes in order, a
 space either side of a block element, comments and processing instructions left out."""
-_LOCAL = threading.local()
 
 
 def _cjk_count(text: str) -> int:
@@ -139,21 +138,10 @@ def main_container(body: _Element, texts: Mapping[_Element, str] | None = None) 
         node = best
 
 
-def _html_parser() -> etree.HTMLParser:
-    """lxml's HTML parser with lxml.html's settings but plain elements, one per thread: lxml.html's
-    element classes are looked up in Python for every element touched, a third of a page's cost."""
-    parser: etree.HTMLParser | None = getattr(_LOCAL, "parser", None)
-    if parser is None:
-        parser = _LOCAL.parser = etree.HTMLParser()
-    return parser
-
-
-def _cell_extract() -> etree.XSLT:
-    """The compiled `_CELL_TEXTS` stylesheet, one per thread."""
-    extract: etree.XSLT | None = getattr(_LOCAL, "cells", None)
-    if extract is None:
-        extract = _LOCAL.cells = etree.XSLT(etree.XML(_CELL_TEXTS))
-    return extract
+# lxml's HTML parser with lxml.html's settings but plain elements: lxml.html's element classes are
+# looked up in Python for every element touched, a third of a page's cost.
+_html_parser = per_thread(etree.HTMLParser)
+_cell_extract = per_thread(lambda: etree.XSLT(etree.XML(_CELL_TEXTS)))
 
 
 class CellTexts(dict[_Element, str]):

@@ -6,6 +6,13 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -35,3 +42,67 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
         process.wait(timeout=30)
     except ProcessLookupError:
         pass
+
+
+class ServerDidNotStart(RuntimeError):
+    """A child server exited or did not answer in time; the message ends with its log's tail."""
+
+
+@dataclass
+class PrefectServer:
+    """A `prefect server start` process on loopback with its own PREFECT_HOME."""
+
+    process: subprocess.Popen[bytes]
+    api_url: str
+    home: str
+
+    def env(self) -> dict[str, str]:
+        """This process's environment pointed at the server."""
+        return {
+            **os.environ,
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_HOME": self.home,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+
+
+@contextmanager
+def running_prefect_server(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[PrefectServer]:
+    """`prefect server start` on a free loopback port with PREFECT_HOME `home` (and `extra_env`, e.g. its
+    database URL), stopped on exit; raises ServerDidNotStart when /health does not answer in 120 s."""
+    port = free_ports(1)[0]
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        **(extra_env or {}),
+    }
+    env.pop("PREFECT_API_URL", None)
+    prefect = str(Path(sys.executable).parent / "prefect")
+    with (home / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        api_url = f"http://127.0.0.1:{port}/api"
+        try:
+            deadline = time.monotonic() + 120
+            while not _answers(f"{api_url}/health"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = (home / "server.log").read_text(errors="replace")[-2000:]
+                    raise ServerDidNotStart(f"prefect server did not start on {api_url}:\n{tail}")
+                time.sleep(0.5)
+            yield PrefectServer(process, api_url, str(home))
+        finally:
+            stop_process(process)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False

@@ -2,7 +2,7 @@
 process per source (crawler.run.crawl_source), on N loopback sites of the demo fleet.
 
 Run: .venv/bin/python -m tests.bench.bench_crawl [N] [SAMPLE]   (N sites, default 2000; SAMPLE sites for
-the per-source baseline, default 20). PostgreSQL at NIANBAO_BENCH_PG_URL (default
+the per-source baseline, default 20). PostgreSQL at NIANBAO_TEST_PG_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres; a throwaway database is created and dropped),
 objects in a local directory.
 
@@ -30,15 +30,13 @@ from __future__ import annotations
 
 import os
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,9 +44,9 @@ from typing import Any
 import yaml
 
 from crawler.lifeline import PARENT_PID_ENV
+from tests.bench.scratch import scratch_database
 
 TARGET_SOURCES = 30_000
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass(frozen=True)
@@ -154,28 +152,6 @@ class FleetProcess:
         self.process.wait(30)
 
 
-@contextmanager
-def bench_database() -> Iterator[str]:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    from storage.db import dispose_engines, upgrade
-
-    server = make_url(os.environ.get("NIANBAO_BENCH_PG_URL", DEFAULT_PG))
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"nianbao_bench_crawl_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        dispose_engines(url)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def registry_with(
     source: Path, target: Path, ids: set[str] | None, politeness: dict[str, Any] | None
 ) -> Path:
@@ -237,7 +213,10 @@ def source_path(registry: Path, ids: list[str]) -> Callable[[], list[Any]]:
 def main(argv: list[str]) -> int:
     sites = int(argv[0]) if argv else 2000
     sample = min(sites, int(argv[1]) if len(argv) > 1 else 20)
-    with tempfile.TemporaryDirectory(prefix="nianbao-bench-crawl-") as tmp, bench_database() as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="nianbao-bench-crawl-") as tmp,
+        scratch_database("postgresql", Path(tmp)) as url,
+    ):
         home = Path(tmp)
         os.environ.update(
             {

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -32,62 +31,10 @@ from sqlalchemy import func, select
 from flows.demo.reportgen import make_spec, render_pdf
 from storage import models, repository
 from storage.db import session_scope
-from storage.objectstore import open_store
 from storage.settings import Settings
-from tests.bench.bench_ingest import AGENCIES, drop_database, prepare
-from tests.processes import free_ports, stop_process
-
-
-def start_prefect(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_ports(1)[0]
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    env.pop("PREFECT_API_URL", None)
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "prefect"),
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=(home / "server.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    api_url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2):
-                return process, api_url
-        except OSError:
-            time.sleep(0.5)
-    stop_process(process)
-    raise SystemExit(f"prefect server did not start: {(home / 'server.log').read_text()[-2000:]}")
-
-
-def store(settings: Settings, reports: list[bytes], first: int) -> list[tuple[int, str, str]]:
-    """Archive and record the reports (no event yet); returns (document id, url, sha256) each."""
-    objects = open_store(settings)
-    stored = []
-    for n, data in enumerate(reports, start=first):
-        url = f"http://bench.example/events/{n}.pdf"
-        info = objects.put(data, content_type="application/pdf")
-        with session_scope(settings) as session:
-            document, _ = repository.record_document(
-                session,
-                url=url,
-                sha256=info.sha256,
-                object_key=info.key,
-                content_type="application/pdf",
-                size=info.size,
-                title=f"{AGENCIES[n % 20]}{2019 + (n // 20) % 5}年政府信息公开工作年度报告",
-            )
-            stored.append((document.id, url, info.sha256))
-    return stored
+from tests.bench.bench_ingest import AGENCIES, prepare, store
+from tests.bench.scratch import drop_scratch_database
+from tests.processes import running_prefect_server, stop_process
 
 
 def loaded_count(settings: Settings, ids: list[int]) -> int:
@@ -129,28 +76,23 @@ def report_bytes(count: int, offset: int) -> list[bytes]:
     ]
 
 
-def main() -> None:
-    singles = int(sys.argv[1]) if len(sys.argv) > 1 else 30
-    burst = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    backend = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
-    print(f"rendering {singles + 2 * burst} 6-page reports …", flush=True)
-    single_reports = report_bytes(singles, 0)
-    burst_reports = report_bytes(burst, 1000)
-    batch_reports = report_bytes(burst, 5000)
-    with tempfile.TemporaryDirectory() as tmp:
-        server, api_url = start_prefect(Path(tmp))
-        os.environ.update(PREFECT_API_URL=api_url, PREFECT_HOME=tmp, PREFECT_SERVER_ANALYTICS_ENABLED="false")
-        settings = prepare(backend, Path(tmp) / "events", [])
+def event_path(tmp: Path, backend: str, single_reports: list[bytes], burst_reports: list[bytes]) -> float:
+    """Single events then a burst through a real Prefect server and `nianbao worker --relay`; prints the
+    latencies and returns the seconds the burst took to drain."""
+    with running_prefect_server(tmp) as server:
+        os.environ.update(server.env())
+        settings = prepare(backend, tmp / "events", [])
         worker_env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
         worker = subprocess.Popen(
             [str(Path(sys.executable).parent / "nianbao"), "worker", "--relay"],
             env=worker_env,
-            stdout=(Path(tmp) / "worker.log").open("wb"),
+            stdout=(tmp / "worker.log").open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
-            warm = store(settings, single_reports[:1], 0)  # the subscription is live once this loads
+            # The relay's subscription is live once this first document loads.
+            warm = store(settings, single_reports[:1], 0, "events/")
             deadline = time.monotonic() + 120
             while loaded_count(settings, [warm[0][0]]) == 0 and time.monotonic() < deadline:
                 emit(warm)
@@ -158,7 +100,7 @@ def main() -> None:
             wait_loaded(settings, [warm[0][0]], 60)
             latencies = []
             for n, data in enumerate(single_reports[1:], start=1):
-                stored = store(settings, [data], n)
+                stored = store(settings, [data], n, "events/")
                 started = time.perf_counter()
                 emit(stored)
                 wait_loaded(settings, [stored[0][0]], 60)
@@ -170,20 +112,34 @@ def main() -> None:
                 f"p95 {p95:.3f} s, max {latencies[-1]:.3f} s",
                 flush=True,
             )
-            stored = store(settings, burst_reports, 1000)
+            stored = store(settings, burst_reports, 1000, "events/")
             started = time.perf_counter()
             emit(stored)
             wait_loaded(settings, [i for i, _, _ in stored], 3600)
             drained = time.perf_counter() - started
             print(
-                f"{backend}: burst of {burst} events drained in {drained:.1f} s — {burst / drained:.2f} documents/s; "
+                f"{backend}: burst of {len(burst_reports)} events drained in {drained:.1f} s — "
+                f"{len(burst_reports) / drained:.2f} documents/s; "
                 f"peak RSS of the worker {vm_hwm_mb(worker.pid):.0f} MB",
                 flush=True,
             )
         finally:
             stop_process(worker)
-            stop_process(server)
-        drop_database(settings.resolved_database_url)
+            drop_scratch_database(settings.resolved_database_url)
+
+    return drained
+
+
+def main() -> None:
+    singles = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+    burst = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    backend = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
+    print(f"rendering {singles + 2 * burst} 6-page reports …", flush=True)
+    single_reports = report_bytes(singles, 0)
+    burst_reports = report_bytes(burst, 1000)
+    batch_reports = report_bytes(burst, 5000)
+    with tempfile.TemporaryDirectory() as tmp:
+        drained = event_path(Path(tmp), backend, single_reports, burst_reports)
 
         from flows.batch import ingest_documents
 
@@ -193,7 +149,7 @@ def main() -> None:
         started = time.perf_counter()
         ingest_documents(plain, ids)
         batch_seconds = time.perf_counter() - started
-        drop_database(plain.resolved_database_url)
+        drop_scratch_database(plain.resolved_database_url)
         print(
             f"{backend}: flows.batch.ingest_documents on {burst} documents: {batch_seconds:.1f} s — "
             f"{burst / batch_seconds:.2f} documents/s; the burst drained at "

@@ -22,17 +22,14 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from flows.demo.reportgen import make_spec, render_pdf
 from storage import repository
-from storage.db import dispose_engines, session_scope, upgrade
+from storage.db import session_scope
 from storage.objectstore import open_store
 from storage.settings import Settings, get_settings
+from tests.bench.scratch import create_scratch_database, drop_scratch_database
 
 AGENCIES = [f"银川市西夏区第{n}局" for n in range(20)]
 
@@ -50,56 +47,42 @@ def documents(count: int) -> list[bytes]:
     ]
 
 
-def scratch_database(backend: str, home: Path) -> str:
-    """A fresh SQLite file or PostgreSQL database (dropped by `drop_database`)."""
-    if backend == "sqlite":
-        return f"sqlite:///{home / 'nianbao.db'}"
-    server = make_url(
-        os.environ.get("NIANBAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    )
-    name = f"nianbao_bench_{uuid.uuid4().hex[:10]}"
-    with create_engine(server, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    dispose_engines(url)
-    if not url.startswith("postgresql"):
-        return
-    target = make_url(url)
-    with create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-
-
 def prepare(backend: str, home: Path, reports: list[bytes]) -> Settings:
     """A migrated database with the agencies and the stored documents; the env points at it."""
     home.mkdir(parents=True)
-    url = scratch_database(backend, home)
+    url = create_scratch_database(backend, home)
     fields = {"home": str(home), "database_url": url, "object_store": str(home / "objects")}
     for name, value in fields.items():
         os.environ[f"NIANBAO_{name.upper()}"] = value
     get_settings.cache_clear()
     settings = get_settings()
-    upgrade(url)
     with session_scope(settings) as session:
         repository.sync_agencies(
             session, [{"name": name, "kind": "department", "region_code": "640105"} for name in AGENCIES]
         )
-    store = open_store(settings)
-    for n, data in enumerate(reports):
-        info = store.put(data, content_type="application/pdf")
+    store(settings, reports, first=0, folder="")
+    return settings
+
+
+def store(settings: Settings, reports: list[bytes], first: int, folder: str) -> list[tuple[int, str, str]]:
+    """Archive and record the reports as the crawler does (no event); (document id, url, sha256) each."""
+    objects = open_store(settings)
+    stored = []
+    for n, data in enumerate(reports, start=first):
+        url = f"http://bench.example/{folder}{n}.pdf"
+        info = objects.put(data, content_type="application/pdf")
         with session_scope(settings) as session:
-            repository.record_document(
+            document, _ = repository.record_document(
                 session,
-                url=f"http://bench.example/{n}.pdf",
+                url=url,
                 sha256=info.sha256,
                 object_key=info.key,
                 content_type="application/pdf",
                 size=info.size,
                 title=f"{AGENCIES[n % 20]}{2019 + (n // 20) % 5}年政府信息公开工作年度报告",
             )
-    return settings
+            stored.append((document.id, url, info.sha256))
+    return stored
 
 
 def plain(settings: Settings) -> int:
@@ -162,7 +145,7 @@ def main() -> None:
                     f"children {child_mb:.0f} MB",
                     flush=True,
                 )
-                drop_database(settings.resolved_database_url)
+                drop_scratch_database(settings.resolved_database_url)
             print(
                 f"{backend:10} ingest --pending / plain functions: {timings['plain'] / timings['flow']:.2f}× "
                 f"the plain throughput"

@@ -36,8 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -46,13 +45,13 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import aliased
 
-from storage.db import dispose_engines, session_scope, upgrade
+from storage.db import session_scope
 from storage.domain import SHANGHAI, deadline_for, start_of_day
 from storage.models import Agency, CrawlRun, Document, Finding, Report, Source, Timeliness
+from tests.bench.scratch import scratch_database
 
 YEARS = tuple(range(2019, 2024))
 NIANBAO = str(Path(sys.executable).parent / "nianbao")
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEPARTMENTS = (
     "教育局",
     "财政局",
@@ -380,33 +379,6 @@ def measured(url: str, home: Path, args: Sequence[str], timeout: float | None) -
         raise SystemExit(f"nianbao {' '.join(args)} failed ({child.returncode}): {tail.strip()}")
     lines = (home / "stdout.txt").read_text().strip().splitlines()
     return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines[-1] if lines else "")
-
-
-@contextmanager
-def scratch_database(backend: str, home: Path) -> Iterator[str]:
-    """A migrated empty database: a SQLite file under `home`, or a PostgreSQL database dropped after."""
-    if backend == "sqlite":
-        url = f"sqlite:///{home / 'bench.db'}"
-        upgrade(url)
-        yield url
-        dispose_engines(url)
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    server = make_url(os.environ.get("NIANBAO_TEST_PG_URL", DEFAULT_PG_URL))
-    name = f"nianbao_bench_{os.getpid()}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        dispose_engines(url)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def bench(

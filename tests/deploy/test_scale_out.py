@@ -24,8 +24,7 @@ from storage.db import session_scope
 from storage.objectstore import open_store
 from storage.settings import Settings
 from tests.conftest import PgDatabases
-from tests.flows.conftest import PrefectServer, running_prefect_server
-from tests.processes import stop_process
+from tests.processes import PrefectServer, running_prefect_server, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.processes import free_ports, stop_process
+from tests.processes import PrefectServer, ServerDidNotStart, running_prefect_server
 
 NIANBAO = str(Path(sys.executable).parent / "nianbao")
 
@@ -72,75 +71,14 @@ def webhook() -> Iterator[WebhookReceiver]:
         server.server_close()
 
 
-@dataclass
-class PrefectServer:
-    """A `prefect server start` process on loopback with its own PREFECT_HOME."""
-
-    process: Any
-    api_url: str
-    home: str
-
-    def env(self) -> dict[str, str]:
-        import os
-
-        return {
-            **os.environ,
-            "PREFECT_API_URL": self.api_url,
-            "PREFECT_HOME": self.home,
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        }
-
-
-@contextmanager
-def running_prefect_server(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[PrefectServer]:
-    """`prefect server start` on a free loopback port with PREFECT_HOME `home` (and `extra_env`, e.g. its
-    database URL), stopped on exit; a server that does not answer /health in 90 s fails the test with its log."""
-    import time
-    import urllib.request
-
-    port = free_ports(1)[0]
-    prefect = str(Path(sys.executable).parent / "prefect")
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        **(extra_env or {}),
-    }
-    env.pop("PREFECT_API_URL", None)
-    log = (home / "server.log").open("wb")
-    process = subprocess.Popen(
-        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    api_url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            tail = (home / "server.log").read_text(errors="replace")[-2000:]
-            pytest.fail(f"prefect server did not start on {api_url}:\n{tail}", pytrace=False)
-        time.sleep(0.5)
-    try:
-        yield PrefectServer(process, api_url, str(home))
-    finally:
-        stop_process(process)
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     """`prefect server start` on its default SQLite database (a real, separate API process)."""
-    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as server:
-        yield server
+    try:
+        with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as server:
+            yield server
+    except ServerDidNotStart as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 # -- `nianbao demo` ------------------------------------------------------------------------------
