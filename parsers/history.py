@@ -116,15 +116,34 @@ def _sections_text(report: Report) -> str:
     return normalise_text("".join([*known, *extra]))
 
 
+def lcs_length(a: str, b: str) -> int:
+    """Length of the longest common subsequence of `a` and `b`, exactly, in O(len(a)·len(b)/w) with
+    the bit-parallel recurrence of Crochemore et al. (2001): one bit of `v` per character of `a`, a
+    zero bit for each step of the LCS found so far; Python's big integers are the bit vectors."""
+    if len(a) < len(b):
+        a, b = b, a
+    matches: dict[str, int] = {}
+    for position, char in enumerate(a):
+        matches[char] = matches.get(char, 0) | 1 << position
+    full = (1 << len(a)) - 1
+    v = full
+    for char in b:
+        u = v & matches.get(char, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(a) - v.bit_count()
+
+
 def text_similarity(previous: Report, current: Report) -> float | None:
-    """difflib ratio of the normalised section texts, or None when either is too short to judge."""
+    """2·LCS / (len + len) of the normalised section texts — the share of characters the two have in
+    common in order — or None when either is too short to judge. difflib's bounds skip the LCS when
+    even they stay under the threshold (then the bound is returned: still under it)."""
     before, now = _sections_text(previous), _sections_text(current)
     if len(before) < MIN_TEXT_CHARS or len(now) < MIN_TEXT_CHARS:
         return None
     matcher = SequenceMatcher(None, before, now, autojunk=False)
     if matcher.real_quick_ratio() < DUPLICATE_THRESHOLD or matcher.quick_ratio() < DUPLICATE_THRESHOLD:
         return matcher.quick_ratio()
-    return matcher.ratio()
+    return 2 * lcs_length(before, now) / (len(before) + len(now))
 
 
 def table_similarity(previous: Report, current: Report) -> float | None:

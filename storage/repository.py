@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import Result, Select, Table, and_, case, func, or_, select, update
+from sqlalchemy import Result, Select, Table, and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -474,21 +474,28 @@ def replace_report(
         sections=dict(report.sections),
         statistics={key: dict(entry) for key, entry in report.statistics.items()},
         loaded_at=utcnow(),
-        cells=[
-            ReportCell(
-                table_name=cell.table,
-                row_key=cell.row,
-                col_key=cell.col,
-                value=_number(cell.value),
-                raw=cell.raw,
-                page=cell.page,
-            )
-            for cell in report.cells
-        ],
         findings=[finding_row(finding) for finding in report.findings],
     )
     session.add(row)
     session.flush()
+    if report.cells:
+        # A report has a few hundred cells: one multi-row INSERT, no ORM object per cell (those cost
+        # as much as the rest of the load). `row.cells` loads them back when read.
+        session.execute(
+            insert(ReportCell),
+            [
+                {
+                    "report_id": row.id,
+                    "table_name": cell.table,
+                    "row_key": cell.row,
+                    "col_key": cell.col,
+                    "value": _number(cell.value),
+                    "raw": cell.raw,
+                    "page": cell.page,
+                }
+                for cell in report.cells
+            ],
+        )
     return row
 
 

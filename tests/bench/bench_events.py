@@ -1,7 +1,8 @@
 """Benchmark: stored-document event → report loaded, through the fast event path.
 
-Run: .venv/bin/python -m tests.bench.bench_events [N] [BURST] [BACKEND]   (N single events, default 30;
-a burst of BURST events, default 200; BACKEND sqlite (default) or postgresql)
+Run: .venv/bin/python -m tests.bench.bench_events [N] [BURST] [BACKEND] [FONTS]   (N single events,
+default 30; a burst of BURST events, default 200; BACKEND sqlite (default) or postgresql; FONTS of the
+generated PDFs, `embedded` (default, as Word and WPS export reports) or `named`: bench_ingest.FONT_KINDS)
 
 A real `prefect server start` on loopback and a `nianbao worker --relay` process (the relay and one
 task worker, what `nianbao serve` runs beside its deployments) on a scratch database and a local object
@@ -28,11 +29,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from flows.demo.reportgen import make_spec, render_pdf
 from storage import models, repository
 from storage.db import session_scope
 from storage.settings import Settings
-from tests.bench.bench_ingest import AGENCIES, prepare, store
+from tests.bench.bench_ingest import documents, prepare, store
 from tests.bench.scratch import drop_scratch_database
 from tests.processes import running_prefect_server, stop_process
 
@@ -64,16 +64,6 @@ def vm_hwm_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return -1.0
-
-
-def report_bytes(count: int, offset: int) -> list[bytes]:
-    return [
-        render_pdf(
-            make_spec(offset + n, "gov2021", agency=AGENCIES[n % 20], year=2019 + (n // 20) % 5),
-            pages_target=6,
-        )
-        for n in range(count)
-    ]
 
 
 def event_path(tmp: Path, backend: str, single_reports: list[bytes], burst_reports: list[bytes]) -> float:
@@ -134,10 +124,11 @@ def main() -> None:
     singles = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     burst = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     backend = sys.argv[3] if len(sys.argv) > 3 else "sqlite"
+    fonts = sys.argv[4] if len(sys.argv) > 4 else "embedded"
     print(f"rendering {singles + 2 * burst} 6-page reports …", flush=True)
-    single_reports = report_bytes(singles, 0)
-    burst_reports = report_bytes(burst, 1000)
-    batch_reports = report_bytes(burst, 5000)
+    single_reports = documents(singles, fonts=fonts)
+    burst_reports = documents(burst, first=1000, fonts=fonts)
+    batch_reports = documents(burst, first=5000, fonts=fonts)
     with tempfile.TemporaryDirectory() as tmp:
         drained = event_path(Path(tmp), backend, single_reports, burst_reports)
 

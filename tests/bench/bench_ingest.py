@@ -1,10 +1,11 @@
 """Benchmark: `ingest --pending` (Prefect, batch flow runs) against the plain functions of flows/ingest.py.
 
-Run: .venv/bin/python -m tests.bench.bench_ingest [N] [BACKENDS]   (N documents, default 200; BACKENDS
-`sqlite,postgresql` by default; PostgreSQL from NIANBAO_TEST_PG_URL, default the local server)
+Run: .venv/bin/python -m tests.bench.bench_ingest [N] [BACKENDS] [FONTS]   (N documents, default 200;
+BACKENDS `sqlite,postgresql` by default; PostgreSQL from NIANBAO_TEST_PG_URL, default the local server;
+FONTS `embedded` (default) or `named`, see FONT_KINDS)
 
 N distinct 6-page PDF reports (flows/demo/reportgen, 20 agencies × 5 years, so the cross-year rules
-run) are stored twice per backend, in two fresh databases with local object directories. Then, in the
+run; by default with their CJK font embedded, as Word and WPS export real reports) are stored twice per backend, in two fresh databases with local object directories. Then, in the
 same run:
 - plain: `locate_original → claim_attempt → parse_original → load_parsed` in a loop, one parse worker,
   no Prefect — the throughput the issue measured at 6 documents/s;
@@ -17,6 +18,7 @@ of its parse workers (ru_maxrss of self and children). Asserts nothing: timings 
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import sys
@@ -30,18 +32,37 @@ from storage.db import session_scope
 from storage.objectstore import open_store
 from storage.settings import Settings, get_settings
 from tests.bench.scratch import create_scratch_database, drop_scratch_database
+from tests.fixtures.fonts import build_cjk_font
 
 AGENCIES = [f"银川市西夏区第{n}局" for n in range(20)]
 
 
-def documents(count: int) -> list[bytes]:
-    """`count` generated reports: agency n % 20, years 2019–2023."""
+FONT_KINDS = ("embedded", "named")
+"""How the generated PDFs carry their CJK font: `embedded` (a subset embedded, as Word and WPS export
+reports, read by PDFium) or `named` (STSong-Light named, not embedded; read by pdfplumber, ~7× slower)."""
+
+
+@functools.cache
+def _embedded_font() -> Path:
+    """The generated CJK test font (tests/fixtures/fonts.py), written once per run."""
+    return build_cjk_font(Path(tempfile.mkdtemp(prefix="nianbao-bench-font-")) / "cjk.ttf")
+
+
+def documents(count: int, *, first: int = 0, fonts: str = "embedded") -> list[bytes]:
+    """`count` generated 6-page reports, seeds `first`…: agency n % 20, years 2019–2023, both formats."""
+    if fonts not in FONT_KINDS:
+        raise SystemExit(f"fonts must be one of {', '.join(FONT_KINDS)}, not {fonts!r}")
+    font_file = _embedded_font() if fonts == "embedded" else None
     return [
         render_pdf(
             make_spec(
-                n, "gov2021" if n % 2 else "gov2019", agency=AGENCIES[n % 20], year=2019 + (n // 20) % 5
+                first + n,
+                "gov2021" if n % 2 else "gov2019",
+                agency=AGENCIES[n % 20],
+                year=2019 + (n // 20) % 5,
             ),
             pages_target=6,
+            font_file=font_file,
         )
         for n in range(count)
     ]
@@ -119,12 +140,13 @@ def peak_mb() -> tuple[float, float]:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     backends = (sys.argv[2] if len(sys.argv) > 2 else "sqlite,postgresql").split(",")
+    fonts = sys.argv[3] if len(sys.argv) > 3 else "embedded"
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from prefect.testing.utilities import prefect_test_harness
 
-    print(f"rendering {count} 6-page reports …", flush=True)
-    reports = documents(count)
+    print(f"rendering {count} 6-page reports, CJK font {fonts} …", flush=True)
+    reports = documents(count, fonts=fonts)
     workers = int(os.environ.get("NIANBAO_PARSE_WORKERS") or 0) or os.cpu_count()
     print(
         f"batch size {os.environ.get('NIANBAO_INGEST_BATCH_SIZE', '50')}, parse workers {workers}, "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
-from parsers.history import compare_years, normalise_text, table_similarity, text_similarity
+from parsers.history import compare_years, lcs_length, normalise_text, table_similarity, text_similarity
 from parsers.model import Cell, CellRef, Finding, ParserInfo, Report
 from parsers.templates import APPLICANT_COLUMNS
 
@@ -216,3 +217,25 @@ def test_duplicate_tables_evidence_is_the_repeated_cells() -> None:
         ("carried_forward", "total", "1", 2023),
         ("regulations", "in_force", "4", 2023),
     ]
+
+
+def _lcs_by_table(a: str, b: str) -> int:
+    """The textbook dynamic programme, to check the bit-parallel one against."""
+    previous = [0] * (len(b) + 1)
+    for char in a:
+        current = [0]
+        for j, other in enumerate(b):
+            current.append(previous[j] + 1 if char == other else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def test_lcs_length_is_exact() -> None:
+    assert lcs_length("", "公开") == 0
+    assert lcs_length("政府信息公开", "政府公开信息") == 4
+    assert lcs_length("ABCBDAB", "BDCABA") == 4
+    rng = random.Random(16)
+    for _ in range(500):
+        a = "".join(rng.choice("公开信息ab") for _ in range(rng.randint(0, 60)))
+        b = "".join(rng.choice("公开信息ab") for _ in range(rng.randint(0, 60)))
+        assert lcs_length(a, b) == _lcs_by_table(a, b) == lcs_length(b, a), (a, b)
