@@ -128,7 +128,7 @@ async def task_worker(settings: Settings, *, limit: int | None = None) -> None:
 
 
 def run_event_path(settings: Settings, *, relay_events: bool = True, serve_tasks: bool = True) -> None:
-    """Run the relay and/or a task worker in this thread until interrupted."""
+    """Run the relay and/or a task worker in this thread until interrupted or sent SIGTERM."""
 
     async def both() -> None:
         jobs = []
@@ -138,4 +138,9 @@ def run_event_path(settings: Settings, *, relay_events: bool = True, serve_tasks
             jobs.append(task_worker(settings))
         await asyncio.gather(*jobs)
 
-    asyncio.run(both())
+    from prefect.task_worker import StopTaskWorker
+
+    try:
+        asyncio.run(both())
+    except StopTaskWorker:  # Prefect's SIGTERM handler raises it out of the event loop: a clean stop
+        logger.info("task worker stopped")
