@@ -15,12 +15,11 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from typing import Any
 
 from parsers import templates as t
 from parsers.dictionary import row_label, template_cells
-from parsers.history import DUPLICATE_THRESHOLD, carry_over, in_force, normalise_text
+from parsers.history import DUPLICATE_THRESHOLD, carry_over, in_force, lcs_ratio, normalise_text
 from parsers.model import SECTION_KEYS, Finding
 from parsers.model import Report as ParsedReport
 
@@ -165,12 +164,12 @@ def _order(reports: dict[int, ParsedReport]) -> list[Address]:
 
 
 def section_ratio(previous: str, current: str) -> float | None:
-    """difflib ratio of two section texts with years, whitespace and punctuation removed; None when
-    either is too short to judge."""
+    """`lcs_ratio` of two section texts with years, whitespace and punctuation removed (the measure of
+    `history.duplicate_of_previous`); None when either is too short to judge."""
     before, now = normalise_text(previous), normalise_text(current)
     if len(before) < MIN_SECTION_CHARS or len(now) < MIN_SECTION_CHARS:
         return None
-    return round(SequenceMatcher(None, before, now, autojunk=False).ratio(), 4)
+    return round(lcs_ratio(before, now), 4)
 
 
 def _mark(rows: dict[Address, FigureRow], year: int, findings: list[Finding]) -> None:

@@ -133,17 +133,23 @@ def lcs_length(a: str, b: str) -> int:
     return len(a) - v.bit_count()
 
 
+def lcs_ratio(a: str, b: str) -> float:
+    """2·LCS / (len(a) + len(b)): the share of the two texts' characters they have in common, in order
+    (1.0 for equal texts, also two empty ones)."""
+    return 2 * lcs_length(a, b) / (len(a) + len(b)) if a or b else 1.0
+
+
 def text_similarity(previous: Report, current: Report) -> float | None:
-    """2·LCS / (len + len) of the normalised section texts — the share of characters the two have in
-    common in order — or None when either is too short to judge. difflib's bounds skip the LCS when
-    even they stay under the threshold (then the bound is returned: still under it)."""
+    """`lcs_ratio` of the normalised section texts, or None when either is too short to judge.
+    difflib's upper bounds skip the LCS when even they stay under the threshold (the bound is then
+    returned: still under it)."""
     before, now = _sections_text(previous), _sections_text(current)
     if len(before) < MIN_TEXT_CHARS or len(now) < MIN_TEXT_CHARS:
         return None
     matcher = SequenceMatcher(None, before, now, autojunk=False)
     if matcher.real_quick_ratio() < DUPLICATE_THRESHOLD or matcher.quick_ratio() < DUPLICATE_THRESHOLD:
         return matcher.quick_ratio()
-    return 2 * lcs_length(before, now) / (len(before) + len(now))
+    return lcs_ratio(before, now)
 
 
 def table_similarity(previous: Report, current: Report) -> float | None:
