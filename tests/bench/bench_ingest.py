@@ -5,8 +5,8 @@ BACKENDS `sqlite,postgresql` by default; PostgreSQL from NIANBAO_TEST_PG_URL, de
 FONTS `embedded` (default) or `named`, see FONT_KINDS)
 
 N distinct 6-page PDF reports (flows/demo/reportgen, 20 agencies × 5 years, so the cross-year rules
-run; by default with their CJK font embedded, as Word and WPS export real reports) are stored twice per backend, in two fresh databases with local object directories. Then, in the
-same run:
+run; by default with their CJK font embedded, as Word and WPS export real reports) are stored twice
+per backend, in two fresh databases with local object directories. Then, in the same run:
 - plain: `locate_original → claim_attempt → parse_original → load_parsed` in a loop, one parse worker,
   no Prefect — the throughput the issue measured at 6 documents/s;
 - flow: `ingest_pending_flow()` against a running Prefect API (the test harness's server, started
