@@ -17,10 +17,10 @@ worker, leaves the document pending, and the `ingest-pending` schedule loads it.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from prefect import get_run_logger, task
+from prefect.logging import get_logger
 
 from crawler.events import DOCUMENT_STORED
 from flows.batch import ingest_documents
@@ -28,7 +28,8 @@ from storage import repository
 from storage.db import session_scope
 from storage.settings import Settings, get_settings
 
-logger = logging.getLogger(__name__)
+#: Prefect's console handler shows it in `nianbao serve`/`worker` output, beside the task worker's lines.
+logger = get_logger("nianbao.eventpath")
 
 
 def _run_name() -> str:
@@ -88,7 +89,7 @@ async def relay(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     events = EventFilter(event=EventNameFilter(name=[DOCUMENT_STORED]))
     try:
         async with get_events_subscriber(filter=events, reconnect_on_clean_close=True) as subscriber:
-            logger.info("relaying %s events to the task workers", DOCUMENT_STORED)
+            logger.info("relay subscribed: %s events go to the task workers", DOCUMENT_STORED)
             if ready is not None:
                 ready.set()
             async for event in subscriber:

@@ -198,7 +198,9 @@ def test_two_workers_and_two_task_workers_share_the_load_and_load_each_report_on
     assert all(count >= 1 for count in took.values()) and sum(took.values()) == 4
 
     burst = store_reports(settings, 100, 4 * BATCH)
-    # Emitted whenever the relay is up: its subscription replays the last minute of events on connect.
+    # Emitted once the relay is subscribed: before that it would see only the events already persisted.
+    relay_log = tmp_path / "task-worker-0.log"
+    wait_for(lambda: "relay subscribed" in relay_log.read_text(errors="replace"), 120, "the relay subscribed")
     subprocess.run([sys.executable, "-c", EMIT_ALL, json.dumps(burst)], env=env, check=True, timeout=60)
     wait_for(
         lambda: len(reports_per_document(settings)) == len(backlog) + len(burst), 300, "the burst loaded"

@@ -56,6 +56,14 @@ def api_post(server: PrefectServer, path: str, body: dict[str, Any], timeout: fl
     return response.json()
 
 
+#: What `nianbao serve` prints once it serves the deployments, relays events and takes task runs.
+SERVE_READY = (
+    "Your deployments are being served",
+    "relay subscribed: nianbao.document.stored",
+    "Subscribing to runs of task(s): ingest_stored_task",
+)
+
+
 @pytest.fixture
 def served(
     prefect_server: PrefectServer,
@@ -76,15 +84,19 @@ def served(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    output = tmp_path / "serve.log"
     try:
+        # This process's own readiness, not the deployments an earlier test's `serve` left registered:
+        # events emitted before the relay subscribes reach it only if already persisted (its backfill).
         wait_for(
             lambda: (
-                len(api_post(prefect_server, "/deployments/filter", {})) >= 7 or process.poll() is not None
+                all(line in output.read_text(errors="replace") for line in SERVE_READY)
+                or process.poll() is not None
             ),
             90,
-            "the seven deployments",
+            "the deployments served, the relay subscribed and the task worker subscribed",
         )
-        assert process.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
+        assert process.poll() is None, output.read_text(errors="replace")[-3000:]
         yield process
     finally:
         stop_process(process)
@@ -191,7 +203,7 @@ def test_a_burst_of_events_is_loaded_once_each_in_few_task_runs(
         runs = [r for r in ingest_task_runs(prefect_server, "COMPLETED") if r["id"] not in earlier]
         return [(r["name"], int(r["name"].rsplit("(", 1)[1].rstrip(")"))) for r in runs]
 
-    runs = wait_for(lambda: sum(n for _, n in burst_runs()) >= len(stored) and burst_runs(), 60, "task runs")
+    runs = wait_for(lambda: sum(n for _, n in burst_runs()) >= len(stored) and burst_runs(), 120, "task runs")
     print(f"task runs: {sorted(name for name, _ in runs)}")
     # Batches, not a run per event (the relay's one-minute backfill may add the previous test's event).
     assert sum(n for _, n in runs) >= len(stored) and len(runs) < len(stored) / 4
