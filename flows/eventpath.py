@@ -10,13 +10,18 @@ ingest the documents with `flows.batch.ingest_documents` — the same per-docume
 `ingest --pending` — and each run shows in the Prefect UI as a task run with its batch artifact.
 
 The database stays the outbox: an event missed while the relay was down, or a task run lost with its
-worker, leaves the document pending, and the `ingest-pending` schedule loads it. A duplicate event
-(the subscriber backfills a minute on reconnect) finds its document no longer pending and does nothing.
+worker, leaves the document pending, and the `ingest-pending` schedule loads it. The Prefect server
+drops a subscriber's events beyond a backlog of 256, so a burst (a full batch) is followed, once the
+events stop for `SWEEP_AFTER` seconds, by a sweep that submits the never-tried documents from the
+burst's first id up that no event brought. The relay submits an id once (`RecentIds`): a replayed
+event (the subscriber backfills a minute on reconnect) or a late one after the sweep does nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -101,24 +106,96 @@ async def relay(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         sender.cancel()
 
 
-async def _send_batches(settings: Settings, ids: asyncio.Queue[int]) -> None:
+#: Seconds without an event after a burst before the relay sweeps for documents whose events never came.
+SWEEP_AFTER = 2.0
+
+
+class RecentIds:
+    """The last `size` document ids submitted, so that a replayed, late or swept event is sent once."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._ids: OrderedDict[int, None] = OrderedDict()
+        self._size = size
+
+    def __contains__(self, document_id: object) -> bool:
+        return document_id in self._ids
+
+    def add(self, document_ids: list[int]) -> None:
+        for document_id in document_ids:
+            self._ids[document_id] = None
+            self._ids.move_to_end(document_id)
+        while len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+
+
+Submit = Callable[[list[int]], Any]
+
+
+async def _send_batches(settings: Settings, ids: asyncio.Queue[int], submit: Submit | None = None) -> None:
     """Submit one background task run per burst: the first id, then each next one that arrives within
     `event_batch_window` seconds of the one before, up to `ingest_batch_size` ids or one second — a
-    single event waits 50 ms, a burst of events becomes batches."""
+    single event waits 50 ms, a burst of events becomes batches. `SWEEP_AFTER` seconds after a burst
+    (a full batch) the never-tried documents from its first id up whose events did not come are
+    submitted too: the Prefect server drops a subscriber's events beyond a backlog of 256."""
+    send: Submit = submit or ingest_stored_task.delay
     loop = asyncio.get_running_loop()
+    submitted = RecentIds()
+    burst_from: int | None = None
     while True:
-        batch = [await ids.get()]
-        give_up_at = loop.time() + max(1.0, settings.event_batch_window)
-        while len(batch) < settings.ingest_batch_size and loop.time() < give_up_at:
+        if burst_from is None:
+            first = await ids.get()
+        else:
             try:
-                batch.append(await asyncio.wait_for(ids.get(), settings.event_batch_window))
+                first = await asyncio.wait_for(ids.get(), SWEEP_AFTER)
+            except TimeoutError:
+                await _sweep(settings, burst_from, submitted, send)
+                burst_from = None
+                continue
+        gathered = [first]
+        give_up_at = loop.time() + max(1.0, settings.event_batch_window)
+        while len(gathered) < settings.ingest_batch_size and loop.time() < give_up_at:
+            try:
+                gathered.append(await asyncio.wait_for(ids.get(), settings.event_batch_window))
             except TimeoutError:
                 break
-        batch = list(dict.fromkeys(batch))
-        try:
-            await asyncio.to_thread(ingest_stored_task.delay, batch)
-        except Exception as exc:  # the API is away: the documents stay pending for ingest-pending
-            logger.warning("could not submit documents %s: %s", batch, exc)
+        if len(gathered) >= settings.ingest_batch_size:
+            burst_from = min(gathered) if burst_from is None else min(burst_from, *gathered)
+        batch = [i for i in dict.fromkeys(gathered) if i not in submitted]
+        if batch:
+            await _submit(batch, submitted, send)
+
+
+async def _submit(batch: list[int], submitted: RecentIds, send: Submit) -> None:
+    try:
+        await asyncio.to_thread(send, batch)
+    except Exception as exc:  # the API is away: the documents stay pending for ingest-pending
+        logger.warning("could not submit documents %s: %s", batch, exc)
+    else:
+        submitted.add(batch)
+
+
+async def _sweep(settings: Settings, from_id: int, submitted: RecentIds, send: Submit) -> None:
+    """Submit, in batches, the never-tried documents from `from_id` up that no event brought."""
+    try:
+        missed = await asyncio.to_thread(unrelayed_documents, settings, from_id, submitted)
+    except Exception as exc:  # the database is away: ingest-pending finds them later
+        logger.warning("could not sweep for documents stored since %s: %s", from_id, exc)
+        return
+    if missed:
+        logger.info("sweep: %d stored document(s) from id %s whose events did not come", len(missed), from_id)
+    size = settings.ingest_batch_size
+    for start in range(0, len(missed), size):
+        await _submit(missed[start : start + size], submitted, send)
+
+
+def unrelayed_documents(settings: Settings, from_id: int, submitted: RecentIds) -> list[int]:
+    """The never-tried documents from `from_id` up that are not among those `submitted`."""
+    found: list[int] = []
+    with session_scope(settings) as session:
+        while page := repository.newly_stored_ids(session, from_id=from_id, limit=1000):
+            found.extend(i for i in page if i not in submitted)
+            from_id = page[-1] + 1
+    return found
 
 
 async def task_worker(settings: Settings, *, limit: int | None = None) -> None:

@@ -361,6 +361,18 @@ def pending_documents(
     return list(session.scalars(query))
 
 
+def newly_stored_ids(session: Session, *, from_id: int, limit: int) -> list[int]:
+    """Ids of documents never yet tried (status `stored`) from `from_id` up, lowest first: what the
+    event relay sweeps after a burst whose events the Prefect server may have dropped."""
+    query = (
+        select(Document.id)
+        .where(Document.status == "stored", Document.id >= from_id)
+        .order_by(Document.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 def mark_document(
     session: Session,
     document_id: int,
