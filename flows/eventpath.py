@@ -182,7 +182,9 @@ async def _sweep(settings: Settings, from_id: int, submitted: RecentIds, send: S
         logger.warning("could not sweep for documents stored since %s: %s", from_id, exc)
         return
     if missed:
-        logger.info("sweep: %d stored document(s) from id %s whose events did not come", len(missed), from_id)
+        logger.warning(
+            "sweep: %d stored document(s) from id %s whose events did not come", len(missed), from_id
+        )
     size = settings.ingest_batch_size
     for start in range(0, len(missed), size):
         await _submit(missed[start : start + size], submitted, send)

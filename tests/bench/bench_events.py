@@ -139,11 +139,20 @@ def event_path(
                 flush=True,
             )
             burst_rate = loaded / drained
+            swept = sum(
+                int(line.split("sweep: ", 1)[1].split()[0])
+                for line in (tmp / "worker.log").read_text(errors="replace").splitlines()
+                if "sweep: " in line
+            )
+            print(
+                f"{backend}: {swept} of them were swept by the relay after the burst: their events never came "
+                "(the Prefect server drops a subscriber's events beyond SUBSCRIPTION_BACKLOG, 256, waiting)",
+                flush=True,
+            )
             if loaded < len(ids):
                 print(
-                    f"{backend}: {len(ids) - loaded} events never reached the relay (no report {STALL_SECONDS:.0f} s "
-                    "after the last one): the Prefect server drops a subscriber's events beyond "
-                    "SUBSCRIPTION_BACKLOG (256) waiting; those documents stay pending for `ingest-pending`",
+                    f"{backend}: {len(ids) - loaded} documents not loaded {STALL_SECONDS:.0f} s after the last "
+                    "report: they stay pending for `ingest-pending`",
                     flush=True,
                 )
         finally:
