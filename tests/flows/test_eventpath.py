@@ -14,7 +14,6 @@ from storage import repository
 from storage.db import session_scope
 from storage.settings import Settings
 
-
 NUMBERS = itertools.count()
 
 
