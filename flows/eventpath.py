@@ -1,6 +1,6 @@
 """The fast event path: a stored document is loaded within a second, with no process start per document.
 
-    crawler ── nianbao.document.stored ──► relay ── ingest_stored_task.delay([ids]) ──► task worker(s)
+    crawler ── nianbao.document.stored ──► relay ── ingest_stored_task.delay(ids, sha256s) ──► task worker(s)
 
 The relay (run by `nianbao serve`, or by `nianbao worker --relay`; one per installation) subscribes to
 the event stream, gathers ids while they keep arriving less than `event_batch_window` seconds apart (at
@@ -13,7 +13,7 @@ The database stays the outbox: an event missed while the relay was down, or a ta
 worker, leaves the document pending, and the `ingest-pending` schedule loads it. The Prefect server
 drops a subscriber's events beyond a backlog of 256, so a burst (a full batch) is followed, once the
 events stop for `SWEEP_AFTER` seconds, by a sweep that submits the never-tried documents from the
-burst's first id up that no event brought. The relay submits an id once (`RecentIds`): a replayed
+burst's first id up that no event brought. The relay submits a document once (`RecentDocuments`): a replayed
 event (the subscriber backfills a minute on reconnect) or a late one after the sweep does nothing.
 """
 
@@ -45,18 +45,24 @@ def _run_name() -> str:
 
 
 @task(name="ingest stored documents", task_run_name=_run_name)
-def ingest_stored_task(document_ids: list[int]) -> list[dict[str, Any]]:
+def ingest_stored_task(document_ids: list[int], sha256s: list[str] | None = None) -> list[dict[str, Any]]:
     """Ingest the documents of one or more stored events that are still pending; alert; one artifact.
+    With `sha256s` (the events' content hashes, in order; "" for unknown), a document whose bytes
+    differ is another database's and is left alone.
 
     Raises the Outage that stopped the batch (the run fails, its documents stay pending)."""
     from flows.alerts import deliver_pending
     from flows.flows import batch_artifact
 
     settings = get_settings()
-    wanted = still_pending(settings, document_ids)
+    wanted = still_pending(settings, document_ids, sha256s)
     log = get_run_logger()
     if len(wanted) < len(document_ids):
-        log.info("%d of %d document(s) already ingested", len(document_ids) - len(wanted), len(document_ids))
+        log.info(
+            "%d of %d document(s) already ingested or not this database's",
+            len(document_ids) - len(wanted),
+            len(document_ids),
+        )
     result = ingest_documents(settings, wanted)
     deliver_pending(settings)
     if result.outcomes:
@@ -71,16 +77,26 @@ def ingest_stored_task(document_ids: list[int]) -> list[dict[str, Any]]:
     ]
 
 
-def still_pending(settings: Settings, document_ids: list[int]) -> list[int]:
-    """The ids among `document_ids` that `ingest pending` would take, in their order."""
+def still_pending(settings: Settings, document_ids: list[int], sha256s: list[str] | None = None) -> list[int]:
+    """The ids among `document_ids` that `ingest pending` would take, once each, in their order; with
+    `sha256s`, only those whose stored bytes have one of the hashes given for the id ("" is unknown)."""
+    expected: dict[int, set[str]] = {}
+    for document_id, sha256 in zip(document_ids, sha256s or [""] * len(document_ids), strict=True):
+        expected.setdefault(document_id, set()).add(sha256)
     with session_scope(settings) as session:
         pending = {
             d.id
             for d in repository.pending_documents(
-                session, max_attempts=settings.max_ingest_attempts, among=document_ids
+                session, max_attempts=settings.max_ingest_attempts, among=list(expected)
             )
+            if expected[d.id] & {"", d.sha256}
         }
-    return [i for i in document_ids if i in pending]
+    return [i for i in expected if i in pending]
+
+
+#: A stored document as its event names it: id and sha256. The sha256 tells a document from another
+#: database's that has the same id (two installations, or a test after another, on one Prefect server).
+Stored = tuple[int, str]
 
 
 async def relay(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
@@ -89,8 +105,8 @@ async def relay(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     from prefect.events.clients import get_events_subscriber
     from prefect.events.filters import EventFilter, EventNameFilter
 
-    ids: asyncio.Queue[int] = asyncio.Queue()
-    sender = asyncio.create_task(_send_batches(settings, ids))
+    stored: asyncio.Queue[Stored] = asyncio.Queue()
+    sender = asyncio.create_task(_send_batches(settings, stored))
     events = EventFilter(event=EventNameFilter(name=[DOCUMENT_STORED]))
     try:
         async with get_events_subscriber(filter=events, reconnect_on_clean_close=True) as subscriber:
@@ -99,7 +115,9 @@ async def relay(settings: Settings, *, ready: asyncio.Event | None = None) -> No
                 ready.set()
             async for event in subscriber:
                 try:
-                    ids.put_nowait(int(event.payload["document_id"]))
+                    stored.put_nowait(
+                        (int(event.payload["document_id"]), str(event.payload.get("sha256", "")))
+                    )
                 except (KeyError, TypeError, ValueError):
                     logger.warning("event %s without a document id: %s", event.id, event.payload)
     finally:
@@ -110,43 +128,46 @@ async def relay(settings: Settings, *, ready: asyncio.Event | None = None) -> No
 SWEEP_AFTER = 2.0
 
 
-class RecentIds:
-    """The last `size` document ids submitted, so that a replayed, late or swept event is sent once."""
+class RecentDocuments:
+    """The last `size` documents submitted, so that a replayed, late or swept event is sent once."""
 
     def __init__(self, size: int = 100_000) -> None:
-        self._ids: OrderedDict[int, None] = OrderedDict()
+        self._keys: OrderedDict[Stored, None] = OrderedDict()
         self._size = size
 
-    def __contains__(self, document_id: object) -> bool:
-        return document_id in self._ids
+    def __contains__(self, document: object) -> bool:
+        return document in self._keys
 
-    def add(self, document_ids: list[int]) -> None:
-        for document_id in document_ids:
-            self._ids[document_id] = None
-            self._ids.move_to_end(document_id)
-        while len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-
-
-Submit = Callable[[list[int]], Any]
+    def add(self, documents: list[Stored]) -> None:
+        for document in documents:
+            self._keys[document] = None
+            self._keys.move_to_end(document)
+        while len(self._keys) > self._size:
+            self._keys.popitem(last=False)
 
 
-async def _send_batches(settings: Settings, ids: asyncio.Queue[int], submit: Submit | None = None) -> None:
-    """Submit one background task run per burst: the first id, then each next one that arrives within
-    `event_batch_window` seconds of the one before, up to `ingest_batch_size` ids or one second — a
+#: How the relay submits a batch: `ingest_stored_task.delay(document_ids, sha256s)`.
+Submit = Callable[[list[int], list[str]], Any]
+
+
+async def _send_batches(
+    settings: Settings, stored: asyncio.Queue[Stored], submit: Submit | None = None
+) -> None:
+    """Submit one background task run per burst: the first document, then each next one that arrives
+    within `event_batch_window` seconds of the one before, up to `ingest_batch_size` or one second — a
     single event waits 50 ms, a burst of events becomes batches. `SWEEP_AFTER` seconds after a burst
     (a full batch) the never-tried documents from its first id up whose events did not come are
     submitted too: the Prefect server drops a subscriber's events beyond a backlog of 256."""
     send: Submit = submit or ingest_stored_task.delay
     loop = asyncio.get_running_loop()
-    submitted = RecentIds()
+    submitted = RecentDocuments()
     burst_from: int | None = None
     while True:
         if burst_from is None:
-            first = await ids.get()
+            first = await stored.get()
         else:
             try:
-                first = await asyncio.wait_for(ids.get(), SWEEP_AFTER)
+                first = await asyncio.wait_for(stored.get(), SWEEP_AFTER)
             except TimeoutError:
                 await _sweep(settings, burst_from, submitted, send)
                 burst_from = None
@@ -155,26 +176,27 @@ async def _send_batches(settings: Settings, ids: asyncio.Queue[int], submit: Sub
         give_up_at = loop.time() + max(1.0, settings.event_batch_window)
         while len(gathered) < settings.ingest_batch_size and loop.time() < give_up_at:
             try:
-                gathered.append(await asyncio.wait_for(ids.get(), settings.event_batch_window))
+                gathered.append(await asyncio.wait_for(stored.get(), settings.event_batch_window))
             except TimeoutError:
                 break
         if len(gathered) >= settings.ingest_batch_size:
-            burst_from = min(gathered) if burst_from is None else min(burst_from, *gathered)
-        batch = [i for i in dict.fromkeys(gathered) if i not in submitted]
+            lowest = min(document_id for document_id, _ in gathered)
+            burst_from = lowest if burst_from is None else min(burst_from, lowest)
+        batch = [document for document in dict.fromkeys(gathered) if document not in submitted]
         if batch:
             await _submit(batch, submitted, send)
 
 
-async def _submit(batch: list[int], submitted: RecentIds, send: Submit) -> None:
+async def _submit(batch: list[Stored], submitted: RecentDocuments, send: Submit) -> None:
     try:
-        await asyncio.to_thread(send, batch)
+        await asyncio.to_thread(send, [i for i, _ in batch], [sha256 for _, sha256 in batch])
     except Exception as exc:  # the API is away: the documents stay pending for ingest-pending
-        logger.warning("could not submit documents %s: %s", batch, exc)
+        logger.warning("could not submit documents %s: %s", [i for i, _ in batch], exc)
     else:
         submitted.add(batch)
 
 
-async def _sweep(settings: Settings, from_id: int, submitted: RecentIds, send: Submit) -> None:
+async def _sweep(settings: Settings, from_id: int, submitted: RecentDocuments, send: Submit) -> None:
     """Submit, in batches, the never-tried documents from `from_id` up that no event brought."""
     try:
         missed = await asyncio.to_thread(unrelayed_documents, settings, from_id, submitted)
@@ -190,13 +212,13 @@ async def _sweep(settings: Settings, from_id: int, submitted: RecentIds, send: S
         await _submit(missed[start : start + size], submitted, send)
 
 
-def unrelayed_documents(settings: Settings, from_id: int, submitted: RecentIds) -> list[int]:
+def unrelayed_documents(settings: Settings, from_id: int, submitted: RecentDocuments) -> list[Stored]:
     """The never-tried documents from `from_id` up that are not among those `submitted`."""
-    found: list[int] = []
+    found: list[Stored] = []
     with session_scope(settings) as session:
-        while page := repository.newly_stored_ids(session, from_id=from_id, limit=1000):
-            found.extend(i for i in page if i not in submitted)
-            from_id = page[-1] + 1
+        while page := repository.newly_stored(session, from_id=from_id, limit=1000):
+            found.extend(document for document in page if document not in submitted)
+            from_id = page[-1][0] + 1
     return found
 
 

@@ -361,16 +361,16 @@ def pending_documents(
     return list(session.scalars(query))
 
 
-def newly_stored_ids(session: Session, *, from_id: int, limit: int) -> list[int]:
-    """Ids of documents never yet tried (status `stored`) from `from_id` up, lowest first: what the
-    event relay sweeps after a burst whose events the Prefect server may have dropped."""
+def newly_stored(session: Session, *, from_id: int, limit: int) -> list[tuple[int, str]]:
+    """(id, sha256) of the documents never yet tried (status `stored`) from `from_id` up, lowest id
+    first: what the event relay sweeps after a burst whose events the Prefect server may have dropped."""
     query = (
-        select(Document.id)
+        select(Document.id, Document.sha256)
         .where(Document.status == "stored", Document.id >= from_id)
         .order_by(Document.id)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return [(document_id, sha256) for document_id, sha256 in session.execute(query)]
 
 
 def mark_document(
