@@ -1,20 +1,22 @@
 """The fast event path: a stored document is loaded within a second, with no process start per document.
 
-    crawler ── nianbao.document.stored ──► relay ── ingest_stored_task.delay(ids, sha256s) ──► task worker(s)
+    crawler ── nianbao.document.stored ──► relay ── ingest_stored_task.delay(ids, sha256s) ──► task workers
 
 The relay (run by `nianbao serve`, or by `nianbao worker --relay`; one per installation) subscribes to
-the event stream, gathers ids while they keep arriving less than `event_batch_window` seconds apart (at
-most `ingest_batch_size`, at most a second) and submits them as one background task run. Task workers (`nianbao worker`, as
-many as the load needs; `nianbao serve` runs one) are long-lived processes that take those runs and
-ingest the documents with `flows.batch.ingest_documents` — the same per-document guarantees as
-`ingest --pending` — and each run shows in the Prefect UI as a task run with its batch artifact.
+the event stream, gathers documents while their events keep arriving less than `event_batch_window`
+seconds apart (at most `ingest_batch_size`, at most a second) and submits them as one background task
+run. Task workers (`nianbao worker`, as many as the load needs; `nianbao serve` runs one) are
+long-lived processes that take those runs and ingest the documents with `flows.batch.ingest_documents`
+— the same per-document guarantees as `ingest --pending` — and each run shows in the Prefect UI as a
+task run with its batch artifact.
 
 The database stays the outbox: an event missed while the relay was down, or a task run lost with its
 worker, leaves the document pending, and the `ingest-pending` schedule loads it. The Prefect server
 drops a subscriber's events beyond a backlog of 256, so a burst (a full batch) is followed, once the
 events stop for `SWEEP_AFTER` seconds, by a sweep that submits the never-tried documents from the
-burst's first id up that no event brought. The relay submits a document once (`RecentDocuments`): a replayed
-event (the subscriber backfills a minute on reconnect) or a late one after the sweep does nothing.
+burst's first id up that no event brought. The relay submits a document (id and sha256) once
+(`RecentDocuments`): a replayed event (the subscriber backfills a minute on reconnect) or a late one
+after the sweep does nothing.
 """
 
 from __future__ import annotations

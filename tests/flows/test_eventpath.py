@@ -28,7 +28,6 @@ def record(settings: Settings, count: int) -> list[Stored]:
             document, _ = repository.record_document(
                 session, url=f"http://relay.example/{n}.pdf", sha256=sha, object_key=f"sha256/{sha}"
             )
-            session.flush()
             documents.append((document.id, sha))
     return documents
 
@@ -83,7 +82,7 @@ def test_a_burst_whose_events_were_dropped_is_swept_once_each(settings: Settings
         ids(burst[30:40]),
         ids(burst[50:60]),
         ids(dropped),  # the sweep, SWEEP_AFTER seconds after the burst
-        [5],  # another database's event is not taken for a replay (its task finds 5 loaded or loads it)
+        [5],  # another database's event is not a replay of this one's (its task leaves this 5 alone)
         [64],
     ]
 
