@@ -22,8 +22,9 @@ def _admin_url() -> str:
     return server.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_scratch_database(backend: str, home: Path) -> str:
-    """The URL of a new database migrated to head: `home`/bench.db, or `nianbao_bench_<random>`."""
+def create_scratch_database(backend: str, home: Path, *, migrate: bool = True) -> str:
+    """The URL of a new database, migrated to head unless not `migrate` (e.g. for a Prefect server):
+    `home`/bench.db, or `nianbao_bench_<random>`."""
     if backend == "sqlite":
         url = f"sqlite:///{home / 'bench.db'}"
     else:
@@ -35,7 +36,8 @@ def create_scratch_database(backend: str, home: Path) -> str:
             conn.execute(f'CREATE DATABASE "{name}"')
         server = make_url(os.environ.get("NIANBAO_TEST_PG_URL", DEFAULT_PG_URL))
         url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
+    if migrate:
+        upgrade(url)
     return url
 
 
