@@ -3,7 +3,10 @@
 Run: .venv/bin/python -m tests.bench.bench_parse [N] [ENGINE] [KIND]   (N reports, default 200; ENGINE
 of ParseSettings.pdf_engine, default auto; KIND one of
   named     PDFs whose CJK font (the generator's STSong-Light) is named, not embedded: read by pdfplumber
-  embedded  PDFs with a CJK font made by tests/fixtures/fonts.py embedded as Word and WPS do: PDFium
+  embedded  PDFs with a CJK font made by tests/fixtures/fonts.py embedded (reportlab's simple
+            TrueType subsets): PDFium
+  type0     the same re-set in a Type0 Identity-H font (tests/fixtures/cidfonts.py), the font
+            structure of Word's and WPS's export: PDFium
   docx      the generator's Word documents
   html      the generator's article pages (GBK and UTF-8)
 default named.)
@@ -42,9 +45,11 @@ from pathlib import Path
 
 from flows.demo import reportgen as g
 from parsers import ParseSettings
+from tests.fixtures.cidfonts import with_cid_font
 from tests.fixtures.fonts import build_cjk_font
 
-KINDS = ("named", "embedded", "docx", "html")
+KINDS = ("named", "embedded", "type0", "docx", "html")
+PDF_KINDS = ("named", "embedded", "type0")
 ROUNDS = 5
 BARE_REPEAT = 5
 """The bare baselines take a tenth of the time of the others: each reads its reports this many times
@@ -134,11 +139,11 @@ def naive(data: bytes) -> int:
 def sides(engine: str, kind: str) -> dict[str, Reader]:
     bare = {"docx": bare_docx, "html": bare_html}.get(kind, bare_pdf)
     out = {
-        f"parse ({engine})" if kind in ("named", "embedded") else "parse": ours(engine, kind, whole=True),
+        f"parse ({engine})" if kind in PDF_KINDS else "parse": ours(engine, kind, whole=True),
         "read": ours(engine, kind, whole=False),
         "bare": bare,
     }
-    if kind in ("named", "embedded"):
+    if kind in PDF_KINDS:
         out["naive pdfplumber"] = naive
     return out
 
@@ -172,7 +177,11 @@ def render(n: int, kind: str, font_file: Path | None) -> list[bytes]:
         return [g.render_docx(spec) for spec in specs]
     if kind == "html":
         return [g.render_html(spec, encoding="gbk" if i % 2 else "utf-8") for i, spec in enumerate(specs)]
-    return [g.render_pdf(spec, pages_target=6, font_file=font_file) for spec in specs]
+    pdfs = [g.render_pdf(spec, pages_target=6, font_file=font_file) for spec in specs]
+    if kind == "type0" and font_file is not None:
+        composite = build_cjk_font(font_file.with_name("distinct-glyphs.ttf"), distinct_glyphs=True)
+        return [with_cid_font(pdf, composite) for pdf in pdfs]
+    return pdfs
 
 
 def measure(readers: dict[str, Reader], docs: list[bytes]) -> dict[str, Result]:
@@ -204,7 +213,7 @@ def measure(readers: dict[str, Reader], docs: list[bytes]) -> dict[str, Result]:
 
 
 def report(kind: str, results: dict[str, Result]) -> None:
-    per_page = kind in ("named", "embedded")
+    per_page = kind in PDF_KINDS
     unit = "page" if per_page else "report"
     for name, r in results.items():
         count = r.pages if per_page else r.reports
@@ -236,7 +245,7 @@ def main() -> None:
         raise SystemExit(f"KIND is one of {', '.join(KINDS)}, not {kind!r}")
     print(f"rendering {n} generated reports ({kind}) …", file=sys.stderr)
     with tempfile.TemporaryDirectory() as fonts:
-        font_file = build_cjk_font(Path(fonts) / "bench-hei.ttf") if kind == "embedded" else None
+        font_file = build_cjk_font(Path(fonts) / "bench-hei.ttf") if kind in ("embedded", "type0") else None
         docs = render(n, kind, font_file)
     report(kind, measure(sides(engine, kind), docs))
 

@@ -19,6 +19,7 @@ from typing import Any
 import pdfplumber
 import pypdfium2 as pdfium
 import pytest
+from pdfminer.pdftypes import resolve1
 
 from flows.demo import reportgen as g
 from parsers import ParseSettings, parse
@@ -26,6 +27,7 @@ from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report
 from parsers.pdf import Char, read_pdf
 from parsers.pdf_pdfium import font_descents, page_content
+from tests.fixtures.cidfonts import with_cid_font
 from tests.fixtures.fonts import build_cjk_font
 
 LIBREOFFICE = Path(__file__).resolve().parents[1] / "fixtures" / "libreoffice"
@@ -50,6 +52,21 @@ def _generated(seed: int, fmt: str, **kwargs: Any) -> Make:
     return make
 
 
+def _composite(seed: int, fmt: str, **kwargs: Any) -> Make:
+    """A generated report re-set in a Type0 Identity-H font (CIDFontType2 with `/W` widths and a
+    ToUnicode CMap), the font structure of Word's and WPS's PDF export."""
+    make = _generated(seed, fmt, **kwargs)
+
+    def composite(font_file: Path) -> tuple[bytes, g.ReportSpec | None]:
+        distinct = font_file.with_name("distinct-glyphs.ttf")
+        if not distinct.exists():
+            build_cjk_font(distinct, distinct_glyphs=True)
+        data, spec = make(font_file)
+        return with_cid_font(data, distinct), spec
+
+    return composite
+
+
 def _fixture(name: str) -> Make:
     return lambda _font_file: ((LIBREOFFICE / name).read_bytes(), None)
 
@@ -67,6 +84,9 @@ PDFS: dict[str, Make] = {
     "gov2019_split_vertical": _generated(45, "gov2019", split_table=True, vertical_labels=True),
     "gov2019_six_pages": _generated(46, "gov2019", pages_target=6),
     "gov2019_broken_balance": _generated(47, "gov2019", broken="requests.balance", split_table=True),
+    "gov2021_type0": _composite(48, "gov2021"),
+    "gov2019_type0_split_vertical": _composite(49, "gov2019", split_table=True, vertical_labels=True),
+    "stat2014_type0": _composite(50, "stat2014"),
     "lo_gov2019": _fixture("lo_gov2019.pdf"),
     "lo_gov2021": _fixture("lo_gov2021.pdf"),
     "lo_stat2014": _fixture("lo_stat2014.pdf"),
@@ -154,6 +174,21 @@ def test_engines_give_the_same_document_and_report(name: str, cjk_font: Path) ->
         assert sorted((f.rule, f.where, f.expected, f.actual) for f in ours.findings) == sorted(
             (f.rule, f.where, f.expected, f.actual) for f in spec.expected_findings
         )
+
+
+@pytest.mark.parametrize("name", [name for name in PDFS if "type0" in name])
+def test_composite_fixtures_show_every_char_in_a_type0_identity_h_font(name: str, cjk_font: Path) -> None:
+    data, _ = PDFS[name](cjk_font)
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        fonts = {
+            (spec.get("Subtype").name, spec.get("Encoding").name if "Encoding" in spec else None)
+            for page in pdf.pages
+            for spec in map(resolve1, resolve1(page.page_obj.resources["Font"]).values())
+        }
+        used = {char["fontname"] for page in pdf.pages for char in page.chars}
+    assert ("Type0", "Identity-H") in fonts
+    assert used == {"NianbaoTestHei"}
+    assert read_pdf(data).engines == ("pdfium",) * len(read_pdf(data).engines)
 
 
 def test_vertical_labels_come_out_joined_by_both_engines(cjk_font: Path) -> None:
