@@ -140,13 +140,34 @@ def _pdfminer_descent(spec: dict[str, Any]) -> float | None:
     return (-descent if descent > 0 else descent) * 0.001
 
 
+_WIDTH_ARRAY = re.compile(rb"/(?:W|W2|Widths)\s*\[[-+.\d\s\[\]]{64,}?\](?=\s*(?:/|>>))")
+"""A font's widths array written inline (`/Widths [...]` of a simple font, `/W [...]` and `/W2 [...]` of
+a CIDFont): numbers and brackets up to the closing bracket that ends the dictionary entry."""
+
+
+def without_width_arrays(data: bytes) -> bytes:
+    """`data` with every long inline widths array blanked out, byte for byte, so offsets stay valid.
+    pdfminer tokenizes a whole object to resolve it, and a CJK font's `/W` array of thousands of
+    numbers was most of the cost of reading the descents; nothing here reads widths. An array is left
+    alone unless its brackets balance; short arrays (a cross-reference stream's `/W [1 2 1]`) are
+    never touched. Should a compressed stream happen to hold such bytes, its checksum fails, pdfminer
+    raises, and the file goes to pdfplumber, which reads the original."""
+    spans = [m.span() for m in _WIDTH_ARRAY.finditer(data) if m[0].count(b"[") == m[0].count(b"]")]
+    if not spans:
+        return data
+    out = bytearray(data)
+    for start, end in spans:
+        out[start:end] = b" " * (end - start)
+    return bytes(out)
+
+
 def font_descents(data: bytes) -> dict[str, float | None]:
     """pdfminer's descent (per point of size) of every page font by its BaseFont name; None where two
     fonts of one name disagree or the font is Type3. PDFium fills a missing descriptor Descent from the
     font program, pdfminer takes 0, and the char boxes must be pdfminer's. Reading the font
-    dictionaries parses the cross-reference table and the page tree, not any content stream, CMap or
-    font program, so it is cheap; a file pdfminer cannot open ends here, and the pdfplumber reader
-    then reports why."""
+    dictionaries parses the cross-reference table and the page tree, not any content stream, CMap,
+    font program or widths array (`without_width_arrays`), so it is cheap; a file pdfminer cannot
+    open ends here, and the pdfplumber reader then reports why."""
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
@@ -155,7 +176,7 @@ def font_descents(data: bytes) -> dict[str, float | None]:
 
     out: dict[str, float | None] = {}
     try:
-        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        document = PDFDocument(PDFParser(io.BytesIO(without_width_arrays(data))))
         seen: set[object] = set()
         for page in PDFPage.create_pages(document):
             fonts = dict_value(dict_value(page.resources).get("Font", {}))

@@ -19,6 +19,7 @@ from typing import Any
 import pdfplumber
 import pypdfium2 as pdfium
 import pytest
+from pdfminer.pdfinterp import PDFResourceManager
 from pdfminer.pdftypes import resolve1
 
 from flows.demo import reportgen as g
@@ -26,7 +27,7 @@ from parsers import ParseSettings, parse
 from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report
 from parsers.pdf import Char, read_pdf
-from parsers.pdf_pdfium import font_descents, page_content
+from parsers.pdf_pdfium import SUBSET_TAG, font_descents, page_content, without_width_arrays
 from tests.fixtures.cidfonts import with_cid_font
 from tests.fixtures.fonts import build_cjk_font
 
@@ -176,6 +177,36 @@ def test_engines_give_the_same_document_and_report(name: str, cjk_font: Path) ->
         )
 
 
+@pytest.mark.parametrize("name", list(PDFS))
+def test_font_descents_are_those_of_pdfminers_own_font_objects(name: str, cjk_font: Path) -> None:
+    data, _ = PDFS[name](cjk_font)
+    expected: dict[str, float] = {}
+    manager = PDFResourceManager()
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            for spec in map(resolve1, resolve1(page.page_obj.resources["Font"]).values()):
+                font = manager.get_font(None, spec)
+                expected[SUBSET_TAG.sub("", font.fontname)] = font.get_descent()
+    assert font_descents(data) == expected
+
+
+def test_width_arrays_are_blanked_in_place_and_nothing_else() -> None:
+    cid_widths = b"/W [ 1 [ 500 1000 1000 ] 4 9 1000 " + b"12 [ 250 ] " * 8 + b"]"
+    simple_widths = b"/Widths [" + b" 600" * 40 + b" ]"
+    data = (
+        b"<</Type/Font/Subtype/CIDFontType2" + cid_widths + b"/FontDescriptor 5 0 R>>\n"
+        b"<</Subtype/TrueType " + simple_widths + b">>\n"
+        b"<</Type/XRef/W [1 2 1]/Size 9>>\n"
+        b"<</Odd/W [" + b" 7" * 40 + b" [ ]]]/End 1>>\n"
+    )
+    blanked = without_width_arrays(data)
+    assert len(blanked) == len(data)
+    assert blanked == (
+        data.replace(cid_widths, b" " * len(cid_widths)).replace(simple_widths, b" " * len(simple_widths))
+    )
+    assert without_width_arrays(b"%PDF-1.7 nothing to blank") == b"%PDF-1.7 nothing to blank"
+
+
 @pytest.mark.parametrize("name", [name for name in PDFS if "type0" in name])
 def test_composite_fixtures_show_every_char_in_a_type0_identity_h_font(name: str, cjk_font: Path) -> None:
     data, _ = PDFS[name](cjk_font)
@@ -187,6 +218,7 @@ def test_composite_fixtures_show_every_char_in_a_type0_identity_h_font(name: str
         }
         used = {char["fontname"] for page in pdf.pages for char in page.chars}
     assert ("Type0", "Identity-H") in fonts
+    assert b"/W [ 1[ " in data, "the CIDFont's widths are inline, as Word writes them"
     assert used == {"NianbaoTestHei"}
     assert read_pdf(data).engines == ("pdfium",) * len(read_pdf(data).engines)
 
