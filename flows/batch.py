@@ -11,6 +11,7 @@ not yet loaded at any time, so a killed batch costs at most that many attempts.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import random
@@ -41,6 +42,8 @@ from storage.db import session_scope
 from storage.errors import RecordNotFound
 from storage.objectstore import open_store
 from storage.settings import Settings
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -104,23 +107,26 @@ def ingest_documents(
     with ThreadPoolExecutor(workers, thread_name_prefix="nianbao-parse") as pool:
 
         def start_next() -> None:
-            """Claim the next document and start its fetch and parse in a free worker."""
-            document_id = next(waiting, None)
-            if document_id is None:
+            """Claim the next document and start its fetch and parse in a free worker; a document
+            that another run has taken or ingested since it was listed is left out."""
+            while (document_id := next(waiting, None)) is not None:
+                original = originals.get(document_id)
+                claim: Claim | None = None
+                future: Future[ParsedReport]
+                try:
+                    if original is None:
+                        raise RecordNotFound(f"document {document_id} not found")
+                    claim = with_retries(settings, lambda: _claim(settings, document_id))
+                    if claim is None:
+                        log.info("document %s left out: another run has taken or ingested it", document_id)
+                        continue
+                except Exception as exc:
+                    future = Future()
+                    future.set_exception(exc)
+                else:
+                    future = pool.submit(_fetch_and_parse, settings, original, slots)
+                in_flight.append((document_id, claim, future))
                 return
-            original = originals.get(document_id)
-            claim: Claim | None = None
-            future: Future[ParsedReport]
-            try:
-                if original is None:
-                    raise RecordNotFound(f"document {document_id} not found")
-                claim = with_retries(settings, lambda: _claim(settings, document_id))
-            except Exception as exc:
-                future = Future()
-                future.set_exception(exc)
-            else:
-                future = pool.submit(_fetch_and_parse, settings, original, slots)
-            in_flight.append((document_id, claim, future))
 
         for _ in range(workers):
             start_next()
@@ -139,13 +145,19 @@ def ingest_documents(
     return result
 
 
-def _claim(settings: Settings, document_id: int) -> Claim:
-    """Count the attempt and commit before the parse starts, remembering the state before."""
+def _claim(settings: Settings, document_id: int) -> Claim | None:
+    """Count the attempt and commit before the parse starts, remembering the state before; None when
+    the document is no longer pending or another live run holds it (storage/claims.py)."""
     with session_scope(settings) as session:
-        document = repository.get_document(session, document_id)
+        document = repository.lock_document(session, document_id)
         before = Claim(document_id, document.status, document.last_error or "", bool(document.retryable))
-        repository.claim_ingest_attempt(session, document_id)
-        return before
+        claimed = repository.claim_ingest_attempt(
+            session,
+            document_id,
+            pending_only=settings.max_ingest_attempts,
+            lease_seconds=settings.claim_lease_seconds,
+        )
+        return before if claimed is not None else None
 
 
 def _fetch_and_parse(settings: Settings, original: Original, slots: queue.SimpleQueue[int]) -> ParsedReport:

@@ -89,7 +89,10 @@ def still_pending(settings: Settings, document_ids: list[int], sha256s: list[str
         pending = {
             d.id
             for d in repository.pending_documents(
-                session, max_attempts=settings.max_ingest_attempts, among=list(expected)
+                session,
+                max_attempts=settings.max_ingest_attempts,
+                among=list(expected),
+                lease_seconds=settings.claim_lease_seconds,
             )
             if expected[d.id] & {"", d.sha256}
         }

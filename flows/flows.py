@@ -264,7 +264,10 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
             pending = [
                 d.id
                 for d in repository.pending_documents(
-                    session, max_attempts=settings.max_ingest_attempts, limit=limit
+                    session,
+                    max_attempts=settings.max_ingest_attempts,
+                    limit=limit,
+                    lease_seconds=settings.claim_lease_seconds,
                 )
             ]
     except Exception as exc:

@@ -20,7 +20,7 @@ from parsers.model import Finding, ParserInfo
 from parsers.model import Report as ParsedReport
 from storage import models, repository
 from storage.db import session_scope
-from storage.errors import DatabaseError, RecordNotFound, StorageError
+from storage.errors import DatabaseError, DocumentClaimed, RecordNotFound, StorageError
 from storage.objectstore import open_store
 from storage.settings import Settings
 
@@ -282,9 +282,16 @@ def give_up(settings: Settings, original: Original, exc: BaseException) -> Outag
 
 
 def claim_attempt(settings: Settings, document_id: int) -> None:
-    """Count the attempt and commit before the parse starts (see `repository.claim_ingest_attempt`)."""
+    """Count the attempt and commit before the parse starts (see `repository.claim_ingest_attempt`);
+    DocumentClaimed when another live run is ingesting the document."""
     with session_scope(settings) as session:
-        repository.claim_ingest_attempt(session, document_id)
+        lease = settings.claim_lease_seconds
+        if repository.claim_ingest_attempt(session, document_id, lease_seconds=lease) is None:
+            document = repository.get_document(session, document_id)
+            raise DocumentClaimed(
+                f"document {document_id} is being ingested by another run ({document.claimed_by}, since "
+                f"{document.claimed_at:%Y-%m-%d %H:%M:%S} UTC); try again once it is done"
+            )
 
 
 def refund_attempt(settings: Settings, document_id: int, error: str) -> None:

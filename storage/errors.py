@@ -21,3 +21,7 @@ class ObjectStoreError(StorageError):
 
 class ObjectNotFound(ObjectStoreError):
     """No object is stored under the key."""
+
+
+class DocumentClaimed(StorageError):
+    """Another live run is ingesting the document (storage/claims.py)."""

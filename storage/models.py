@@ -127,6 +127,9 @@ class Document(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     retryable: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    """The run ingesting the document now (storage/claims.py), "" when none."""
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Report(Base):

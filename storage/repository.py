@@ -17,6 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from storage.claims import DEFAULT_LEASE_SECONDS as DEFAULT_CLAIM_LEASE
+from storage.claims import claim_is_live, claimant
 from storage.domain import as_utc
 from storage.errors import RecordNotFound, StorageError
 from storage.models import (
@@ -335,30 +337,40 @@ def record_document(
     return document, True
 
 
-def pending_documents(
-    session: Session, *, max_attempts: int = 3, limit: int | None = None, among: Sequence[int] | None = None
-) -> list[Document]:
-    """Documents to ingest: newly stored, or failed retryably fewer than `max_attempts` times (only
-    those `among` these ids, when given)."""
-    query = (
-        select(Document)
-        .where(
-            or_(
-                Document.status == "stored",
-                and_(
-                    Document.status == "failed",
-                    Document.retryable.is_(True),
-                    Document.attempts < max_attempts,
-                ),
-            )
-        )
-        .order_by(Document.id)
+PENDING_PAGE = 1000
+"""Rows `pending_documents` reads at a time while it leaves out the documents other runs hold."""
+
+
+def _pending(max_attempts: int) -> Any:
+    """Newly stored, or failed retryably fewer than `max_attempts` times."""
+    return or_(
+        Document.status == "stored",
+        and_(Document.status == "failed", Document.retryable.is_(True), Document.attempts < max_attempts),
     )
+
+
+def pending_documents(
+    session: Session,
+    *,
+    max_attempts: int = 3,
+    limit: int | None = None,
+    among: Sequence[int] | None = None,
+    lease_seconds: float = DEFAULT_CLAIM_LEASE,
+) -> list[Document]:
+    """Documents to ingest: newly stored, or failed retryably fewer than `max_attempts` times, and not
+    claimed by another live run (storage/claims.py); only those `among` these ids, when given."""
+    query = select(Document).where(_pending(max_attempts)).order_by(Document.id)
     if among is not None:
         query = query.where(Document.id.in_(list(among)))
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
+    pending: list[Document] = []
+    offset = 0
+    while limit is None or len(pending) < limit:
+        page = list(session.scalars(query.offset(offset).limit(PENDING_PAGE)))
+        pending.extend(d for d in page if not claim_is_live(d.claimed_by, d.claimed_at, lease_seconds))
+        if len(page) < PENDING_PAGE:
+            break
+        offset += PENDING_PAGE
+    return pending if limit is None else pending[:limit]
 
 
 def newly_stored(session: Session, *, from_id: int, limit: int) -> list[tuple[int, str]]:
@@ -393,19 +405,52 @@ def mark_document(
     document.retryable = retryable
     if count_attempt:
         document.attempts = (document.attempts or 0) + 1
+    document.claimed_by, document.claimed_at = "", None
     session.flush()
     return document
 
 
-def claim_ingest_attempt(session: Session, document_id: int) -> Document:
+def lock_document(session: Session, document_id: int) -> Document:
+    """The document, its row locked until the transaction ends (PostgreSQL; SQLite's write
+    transactions already run one at a time)."""
+    document = session.scalars(
+        select(Document).where(Document.id == document_id).with_for_update()
+    ).one_or_none()
+    if document is None:
+        raise RecordNotFound(f"document {document_id} not found")
+    return document
+
+
+def claim_ingest_attempt(
+    session: Session,
+    document_id: int,
+    *,
+    pending_only: int | None = None,
+    lease_seconds: float = DEFAULT_CLAIM_LEASE,
+) -> Document | None:
     """Count an ingest attempt before it starts (the caller commits at once): a process killed during
     the parse leaves the document failed, retryable, with the attempt counted, so the queue moves on
-    and a document that kills every attempt ends failed once over `max_ingest_attempts`."""
-    document = get_document(session, document_id)
+    and a document that kills every attempt ends failed once over `max_ingest_attempts`. The claim
+    names this thread and the time (storage/claims.py).
+
+    None, and nothing changed, when another live run holds the document, or, with `pending_only` (the
+    maximum attempts), when it is no longer pending (another run has ingested it since it was
+    listed). The row is locked first, so of two runs claiming at once the second sees the first's
+    claim (PostgreSQL; SQLite's write transactions queue)."""
+    document = lock_document(session, document_id)
+    if claim_is_live(document.claimed_by, document.claimed_at, lease_seconds):
+        return None
+    if pending_only is not None and not (
+        document.status == "stored"
+        or (document.status == "failed" and document.retryable and document.attempts < pending_only)
+    ):
+        return None
     document.attempts = (document.attempts or 0) + 1
     document.status = "failed"
     document.retryable = True
     document.last_error = f"interrupted: ingest attempt {document.attempts} did not finish"
+    document.claimed_by = claimant()
+    document.claimed_at = utcnow()
     session.flush()
     return document
 
@@ -420,6 +465,7 @@ def release_ingest_attempt(
     document.status = status
     document.retryable = retryable
     document.last_error = last_error
+    document.claimed_by, document.claimed_at = "", None
     session.flush()
     return document
 
@@ -432,6 +478,7 @@ def refund_ingest_attempt(session: Session, document_id: int, error: str) -> Doc
     document.status = "failed"
     document.retryable = True
     document.last_error = error
+    document.claimed_by, document.claimed_at = "", None
     session.flush()
     return document
 

@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from storage.claims import DEFAULT_LEASE_SECONDS
+
 DEFAULT_USER_AGENT = (
     "nianbao/0.1 (+https://github.com/nianbao/nianbao; government transparency research crawler)"
 )
@@ -78,6 +80,11 @@ class Settings(BaseSettings):
         default=2048, ge=0, description="Address space (RLIMIT_AS) of the parse worker in MB; 0: unlimited."
     )
     parse_seconds: float = Field(default=300.0, gt=0, description="Wall-clock limit of one parse.")
+    claim_lease_seconds: float = Field(
+        default=DEFAULT_LEASE_SECONDS,
+        gt=0,
+        description="Seconds another run leaves a document claimed by a live ingest alone (storage/claims.py).",
+    )
     ingest_batch_size: int = Field(
         default=50,
         ge=1,
