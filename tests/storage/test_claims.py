@@ -4,7 +4,6 @@ SQLite and PostgreSQL — two runs at once, a live run's document left alone, a 
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from storage import repository as repo
 from storage.claims import _host, _process_start, claim_is_live, claimant
 from storage.models import Document
-from tests.storage.test_storage_repository import _wait_for_lock_waiter
+from tests.storage.test_storage_repository import while_held
 
 LEASE = 900.0
 NOW = datetime.now(UTC)
@@ -114,26 +113,13 @@ def test_a_listed_document_ingested_since_is_not_claimed_for_the_pending_path(se
 def test_of_two_runs_claiming_at_once_one_gets_the_document(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as setup:
         document_id = stored(setup).id
-    results: list[bool] = []
-    errors: list[BaseException] = []
     with Session(engine, expire_on_commit=False) as first:
         assert repo.claim_ingest_attempt(first, document_id, pending_only=3) is not None
-
-        def second() -> None:  # another thread: another claimant, alive
-            try:
-                with Session(engine, expire_on_commit=False) as other:
-                    results.append(repo.claim_ingest_attempt(other, document_id, pending_only=3) is not None)
-                    other.commit()
-            except BaseException as exc:  # reported by the assertion below
-                errors.append(exc)
-
-        thread = threading.Thread(target=second)
-        thread.start()
-        _wait_for_lock_waiter(engine, thread)
-        first.commit()
-        thread.join(timeout=60)
-    assert errors == []
-    assert results == [False]
+        # another thread: another claimant, alive
+        second = while_held(
+            engine, first, lambda other: repo.claim_ingest_attempt(other, document_id, pending_only=3)
+        )
+    assert second is None
     with Session(engine) as check:
         document = check.get(Document, document_id)
         assert document is not None

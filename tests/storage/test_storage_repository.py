@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from operator import attrgetter
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -25,6 +27,7 @@ SHA_A = "a" * 64
 SHA_B = "b" * 64
 SHA_C = "c" * 64
 URL = "http://www.yinchuan.gov.cn/xxgk/ndbg/2023/报告.pdf"
+T = TypeVar("T")
 
 
 def _count(session: Session, model: type) -> int:
@@ -230,7 +233,7 @@ def test_new_bytes_at_a_known_url_are_a_new_version(session: Session) -> None:
 
 
 def _wait_for_lock_waiter(engine: Engine, waiter: threading.Thread) -> None:
-    """On PostgreSQL, wait until another backend blocks on a lock (the duplicate insert)."""
+    """On PostgreSQL, wait until another backend blocks on a lock (a duplicate insert, a locked row)."""
     if engine.dialect.name != "postgresql":
         waiter.join(timeout=0.5)
         return
@@ -246,32 +249,41 @@ def _wait_for_lock_waiter(engine: Engine, waiter: threading.Thread) -> None:
             if waiting:
                 return
             time.sleep(0.02)
-    raise AssertionError("the concurrent insert never blocked on the unique index")
+    raise AssertionError("the concurrent transaction never blocked on a lock")
+
+
+def while_held(engine: Engine, first: Session, second: Callable[[Session], T]) -> T:
+    """Run `second` on a session of its own in another thread while `first`'s open transaction holds
+    its locks, commit `first` once `second` waits on them, and return what `second` returned (it
+    commits its session); its exception, if any, is raised here."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with Session(engine, expire_on_commit=False) as other:
+                results.append(second(other))
+                other.commit()
+        except BaseException as exc:  # raised below, in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    _wait_for_lock_waiter(engine, thread)
+    first.commit()
+    thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    (result,) = results
+    return result
 
 
 def test_concurrent_duplicate_insert_returns_the_winner(engine: Engine) -> None:
-    results: list[tuple[int, bool]] = []
-    errors: list[BaseException] = []
     with Session(engine, expire_on_commit=False) as first:
         winner, created = _record(first, SHA_A)
-
-        def second() -> None:
-            try:
-                with Session(engine, expire_on_commit=False) as other:
-                    document, other_created = _record(other, SHA_A)
-                    other.commit()
-                    results.append((document.id, other_created))
-            except BaseException as exc:  # reported by the assertion below
-                errors.append(exc)
-
-        thread = threading.Thread(target=second)
-        thread.start()
-        _wait_for_lock_waiter(engine, thread)
-        first.commit()
-        thread.join(timeout=60)
-    assert errors == []
+        document, other_created = while_held(engine, first, lambda other: _record(other, SHA_A))
     assert created is True
-    assert results == [(winner.id, False)]
+    assert (document.id, other_created) == (winner.id, False)
     with Session(engine) as check:
         assert _count(check, Document) == 1
 
