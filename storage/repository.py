@@ -363,13 +363,13 @@ def pending_documents(
     if among is not None:
         query = query.where(Document.id.in_(list(among)))
     pending: list[Document] = []
-    offset = 0
+    after = 0
     while limit is None or len(pending) < limit:
-        page = list(session.scalars(query.offset(offset).limit(PENDING_PAGE)))
+        page = list(session.scalars(query.where(Document.id > after).limit(PENDING_PAGE)))
         pending.extend(d for d in page if not claim_is_live(d.claimed_by, d.claimed_at, lease_seconds))
         if len(page) < PENDING_PAGE:
             break
-        offset += PENDING_PAGE
+        after = page[-1].id
     return pending if limit is None else pending[:limit]
 
 

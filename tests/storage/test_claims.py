@@ -124,3 +124,17 @@ def test_of_two_runs_claiming_at_once_one_gets_the_document(engine: Engine) -> N
         document = check.get(Document, document_id)
         assert document is not None
         assert (document.attempts, document.claimed_by) == (1, claimant())
+
+
+def test_pending_documents_reads_page_by_page_and_leaves_out_what_is_held(
+    session: Session, other_process: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repo, "PENDING_PAGE", 2)
+    ids = [stored(session, n).id for n in range(5)]
+    assert repo.claim_ingest_attempt(session, ids[2]) is not None
+    repo.get_document(session, ids[2]).claimed_by = claimant_of(other_process)
+    session.commit()
+
+    assert [d.id for d in repo.pending_documents(session)] == [ids[0], ids[1], ids[3], ids[4]]
+    assert [d.id for d in repo.pending_documents(session, limit=3)] == [ids[0], ids[1], ids[3]]
+    assert [d.id for d in repo.pending_documents(session, among=[ids[2], ids[4]])] == [ids[4]]
