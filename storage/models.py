@@ -109,8 +109,10 @@ class Document(Base):
     url: Mapped[str] = mapped_column(String(2000), index=True)
     source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"), default=None, index=True)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), default=None)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), default=None)
-    previous_version_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), default=None)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), default=None, index=True)
+    previous_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id"), default=None, index=True
+    )
     title: Mapped[str] = mapped_column(Text, default="")
     list_date: Mapped[date | None] = mapped_column(Date, default=None)
     page_pub_date: Mapped[datetime | None] = mapped_column(default=None)

@@ -47,7 +47,7 @@ def _schema_diff(url: str) -> list[Any]:
 def test_upgrade_from_empty_matches_models(empty_db_url: str) -> None:
     assert current_revision(empty_db_url) is None
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0005"
+    assert current_revision(empty_db_url) == head_revision() == "0006"
     assert _schema_diff(empty_db_url) == []
     engine = make_engine(empty_db_url)
     try:
@@ -74,6 +74,8 @@ def test_upgrade_from_empty_matches_models(empty_db_url: str) -> None:
             "ix_documents_sha256",
             "ix_documents_source_id",
             "ix_documents_status_id",
+            "ix_documents_parent_id",
+            "ix_documents_previous_version_id",
         }
     finally:
         engine.dispose()
@@ -107,7 +109,7 @@ def test_findings_stored_before_0002_get_an_empty_evidence_list(empty_db_url: st
                 )
             )
         upgrade(empty_db_url)
-        assert current_revision(empty_db_url) == "0005"
+        assert current_revision(empty_db_url) == "0006"
         with engine.connect() as connection:
             stored = connection.execute(text("SELECT rule, cells FROM findings")).one()
         cells = stored.cells if isinstance(stored.cells, list) else json.loads(stored.cells)
