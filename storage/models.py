@@ -258,5 +258,7 @@ class Timeliness(Base):
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     published_at_source: Mapped[str] = mapped_column(String(20), default="")
     days_late: Mapped[int | None] = mapped_column(default=None)
-    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"), default=None)
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="SET NULL"), default=None, index=True
+    )
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)

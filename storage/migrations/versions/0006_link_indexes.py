@@ -1,8 +1,8 @@
-"""Index the documents' links to their previous version and to their page: the crawl's "newest
-version of each URL" (`latest_versions_of_source`, a NOT EXISTS on `previous_version_id`) and the
-cover-page check (`has_attachments`, on `parent_id`) scanned every document without them
-(tests/bench/bench_documents.py, 100,000 documents: on SQLite 156 ms a source and 25 ms a document
-without, 1.9 ms and 0.27 ms with; on PostgreSQL 22 and 12 ms without, 4.2 and 0.66 ms with).
+"""Index the links national-scale work follows: a document's previous version and its page (the
+crawl's "newest version of each URL", `latest_versions_of_source`, is a NOT EXISTS on
+`previous_version_id`; the ingest's cover-page check, `has_attachments`, reads `parent_id`) and a
+timeliness row's report (every report a re-ingest or reparse replaces sets it NULL there). Without them
+each of these scanned the whole table; tests/bench/bench_documents.py times them with and without.
 
 Revision ID: 0006
 Revises: 0005
@@ -24,8 +24,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index("ix_documents_previous_version_id", "documents", ["previous_version_id"])
     op.create_index("ix_documents_parent_id", "documents", ["parent_id"])
+    op.create_index("ix_timeliness_report_id", "timeliness", ["report_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_timeliness_report_id", table_name="timeliness")
     op.drop_index("ix_documents_parent_id", table_name="documents")
     op.drop_index("ix_documents_previous_version_id", table_name="documents")
