@@ -2,8 +2,8 @@
 
 Starts `prefect server start` on a free loopback port, runs `nianbao demo` with PREFECT_API_URL pointing
 at it (so every flow run, task run and artifact lands in that server), then takes headless Chromium
-screenshots of the runs page, the timeliness table artifact and the ingest artifact of a report with an
-error finding. Usage:
+screenshots of the runs page, the timeliness table artifact and the ingest artifact of a batch in
+which a report has an error finding. Usage:
 
     .venv/bin/python scripts/prefect_ui_screenshot.py [OUTDIR]     # default: docs/
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -66,12 +67,33 @@ def find_artifacts(api_url: str, body: dict[str, object]) -> list[dict[str, obje
         return found
 
 
-def screenshot(chromium: str, url: str, out: Path, profile: Path) -> None:
+def chromium_env(work: Path) -> dict[str, str]:
+    """Chromium's environment: with a CJK font (tests/fixtures/scanfont.py, taken out of Debian's
+    package into `work`, never installed) added through a fontconfig file of its own, so that agency
+    names show as characters, not boxes; without one when the font cannot be had."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.fixtures.scanfont import extract_scan_font
+
+    font = extract_scan_font(work / "font")
+    if font is None:
+        print("no CJK font to hand Chromium: Chinese text shows as boxes")
+        return dict(os.environ)
+    config = work / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<dir>{font.parent}</dir><cachedir>{work / 'fontconfig-cache'}</cachedir></fontconfig>"
+    )
+    return {**os.environ, "FONTCONFIG_FILE": str(config)}
+
+
+def screenshot(chromium: str, url: str, out: Path, profile: Path, env: dict[str, str]) -> None:
     subprocess.run(
         [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={out}", url],
         check=True,
         timeout=120,
         capture_output=True,
+        env=env,
     )
     print(f"saved {out}")
 
@@ -105,21 +127,25 @@ def main() -> None:
         demo_env = {**env, "PREFECT_API_URL": api_url}
         subprocess.run([str(bindir / "nianbao"), "demo"], cwd=work, env=demo_env, check=True)
         base = f"http://127.0.0.1:{port}"
-        screenshot(chromium, f"{base}/runs", outdir / "prefect-ui-runs.png", work / "chrome")
+        browser_env = chromium_env(work)
+        screenshot(chromium, f"{base}/runs", outdir / "prefect-ui-runs.png", work / "chrome", browser_env)
         table = find_artifacts(api_url, {"artifacts": {"key": {"any_": ["timeliness-2023"]}}})[0]
         screenshot(
             chromium,
             f"{base}/artifacts/artifact/{table['id']}",
             outdir / "prefect-ui-timeliness.png",
             work / "chrome",
+            browser_env,
         )
         markdown = find_artifacts(api_url, {"artifacts": {"type": {"any_": ["markdown"]}}, "limit": 200})
-        flagged = next(a for a in markdown if "| error |" in str(a.get("data") or ""))
+        # A batch artifact (a table of the batch's reports) in which a report has an error finding.
+        flagged = next(a for a in markdown if re.search(r"\d+ error \(", str(a.get("data") or "")))
         screenshot(
             chromium,
             f"{base}/artifacts/artifact/{flagged['id']}",
             outdir / "prefect-ui-ingest.png",
             work / "chrome",
+            browser_env,
         )
     finally:
         server.terminate()
