@@ -1,13 +1,17 @@
 """The parse worker: the Report or the ParseError of each document; a parse past its time, over its
-memory or killed is a ParseError of that document, and the next document gets a fresh worker."""
+memory or killed is a ParseError of that document, and the next document gets a fresh worker (as it
+does, without an error, when the worker died while it had no document)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 
 import pytest
 
+from crawler.lifeline import pid_alive
 from flows.demo.reportgen import make_spec, render_pdf
 from flows.parseworker import ParseWorker, WorkerLimits
 from parsers.errors import ParseTimeout, ResourceLimit
@@ -27,15 +31,40 @@ def test_worker_parses_and_reports_parse_errors() -> None:
         worker.close()
 
 
-def test_killed_worker_is_the_documents_error_and_is_replaced() -> None:
+def slow_parse(data: bytes, **_: object) -> object:
+    """A parse that takes a minute (killed long before it ends)."""
+    time.sleep(60)
+    raise AssertionError("the worker was not killed")
+
+
+def test_worker_killed_during_a_parse_is_the_documents_error_and_is_replaced() -> None:
+    worker = ParseWorker(WorkerLimits(memory_mb=1024, seconds=60))
+    try:
+        worker.parse(PAGE, filename="a.html")
+        first = worker.pid
+        assert first is not None
+        # Killed while it parses: the document it was given is the one that failed.
+        killer = threading.Timer(1.0, os.kill, (first, signal.SIGKILL))
+        killer.start()
+        with pytest.raises(ResourceLimit, match=r"^the parser process died \(killed by SIGKILL\)$"):
+            worker.parse(PAGE, filename="a.html", entry="tests.flows.test_parseworker:slow_parse")
+        killer.join()
+        assert worker.parse(PAGE, filename="a.html").status == "not_a_report"
+        assert worker.pid not in (None, first)
+    finally:
+        worker.close()
+
+
+def test_worker_that_died_between_documents_is_replaced_without_failing_the_next() -> None:
     worker = ParseWorker(WorkerLimits(memory_mb=1024, seconds=60))
     try:
         worker.parse(PAGE, filename="a.html")
         first = worker.pid
         assert first is not None
         os.kill(first, signal.SIGKILL)
-        with pytest.raises(ResourceLimit, match=r"^the parser process died \(killed by SIGKILL\)$"):
-            worker.parse(PAGE, filename="a.html")
+        deadline = time.monotonic() + 10
+        while pid_alive(first) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert worker.parse(PAGE, filename="a.html").status == "not_a_report"
         assert worker.pid not in (None, first)
     finally:
