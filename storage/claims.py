@@ -59,9 +59,7 @@ def claim_is_live(claimed_by: str, claimed_at: datetime | None, lease_seconds: f
         return False
     if claimed_by == claimant():
         return False
-    host, _, rest = claimed_by.partition(":")
-    pid, _, rest = rest.partition(":")
-    started, _, _thread = rest.partition(":")
+    host, pid, started, *_ = [*claimed_by.split(":"), "", ""]
     if host != _host() or not pid.isdigit():
         return True
     return bool(started) and _process_start(int(pid)) == started

@@ -17,8 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from storage.claims import DEFAULT_LEASE_SECONDS as DEFAULT_CLAIM_LEASE
-from storage.claims import claim_is_live, claimant
+from storage.claims import DEFAULT_LEASE_SECONDS, claim_is_live, claimant
 from storage.domain import as_utc
 from storage.errors import RecordNotFound, StorageError
 from storage.models import (
@@ -355,7 +354,7 @@ def pending_documents(
     max_attempts: int = 3,
     limit: int | None = None,
     among: Sequence[int] | None = None,
-    lease_seconds: float = DEFAULT_CLAIM_LEASE,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> list[Document]:
     """Documents to ingest: newly stored, or failed retryably fewer than `max_attempts` times, and not
     claimed by another live run (storage/claims.py); only those `among` these ids, when given."""
@@ -426,7 +425,7 @@ def claim_ingest_attempt(
     document_id: int,
     *,
     pending_only: int | None = None,
-    lease_seconds: float = DEFAULT_CLAIM_LEASE,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> Document | None:
     """Count an ingest attempt before it starts (the caller commits at once): a process killed during
     the parse leaves the document failed, retryable, with the attempt counted, so the queue moves on
@@ -440,9 +439,8 @@ def claim_ingest_attempt(
     document = lock_document(session, document_id)
     if claim_is_live(document.claimed_by, document.claimed_at, lease_seconds):
         return None
-    if pending_only is not None and not (
-        document.status == "stored"
-        or (document.status == "failed" and document.retryable and document.attempts < pending_only)
+    if pending_only is not None and (
+        session.scalar(select(Document.id).where(Document.id == document_id, _pending(pending_only))) is None
     ):
         return None
     document.attempts = (document.attempts or 0) + 1

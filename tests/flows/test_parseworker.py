@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -37,38 +38,42 @@ def slow_parse(data: bytes, **_: object) -> object:
     raise AssertionError("the worker was not killed")
 
 
-def test_worker_killed_during_a_parse_is_the_documents_error_and_is_replaced() -> None:
+@pytest.fixture
+def running() -> Iterator[tuple[ParseWorker, int]]:
+    """A worker that has parsed one document, and its pid."""
     worker = ParseWorker(WorkerLimits(memory_mb=1024, seconds=60))
     try:
         worker.parse(PAGE, filename="a.html")
-        first = worker.pid
-        assert first is not None
-        # Killed while it parses: the document it was given is the one that failed.
-        killer = threading.Timer(1.0, os.kill, (first, signal.SIGKILL))
-        killer.start()
-        with pytest.raises(ResourceLimit, match=r"^the parser process died \(killed by SIGKILL\)$"):
-            worker.parse(PAGE, filename="a.html", entry="tests.flows.test_parseworker:slow_parse")
-        killer.join()
-        assert worker.parse(PAGE, filename="a.html").status == "not_a_report"
-        assert worker.pid not in (None, first)
+        assert worker.pid is not None
+        yield worker, worker.pid
     finally:
         worker.close()
 
 
-def test_worker_that_died_between_documents_is_replaced_without_failing_the_next() -> None:
-    worker = ParseWorker(WorkerLimits(memory_mb=1024, seconds=60))
-    try:
-        worker.parse(PAGE, filename="a.html")
-        first = worker.pid
-        assert first is not None
-        os.kill(first, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while pid_alive(first) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert worker.parse(PAGE, filename="a.html").status == "not_a_report"
-        assert worker.pid not in (None, first)
-    finally:
-        worker.close()
+def test_worker_killed_during_a_parse_is_the_documents_error_and_is_replaced(
+    running: tuple[ParseWorker, int],
+) -> None:
+    worker, first = running
+    # Killed while it parses: the document it was given is the one that failed.
+    killer = threading.Timer(1.0, os.kill, (first, signal.SIGKILL))
+    killer.start()
+    with pytest.raises(ResourceLimit, match=r"^the parser process died \(killed by SIGKILL\)$"):
+        worker.parse(PAGE, filename="a.html", entry="tests.flows.test_parseworker:slow_parse")
+    killer.join()
+    assert worker.parse(PAGE, filename="a.html").status == "not_a_report"
+    assert worker.pid not in (None, first)
+
+
+def test_worker_that_died_between_documents_is_replaced_without_failing_the_next(
+    running: tuple[ParseWorker, int],
+) -> None:
+    worker, first = running
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while pid_alive(first) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker.parse(PAGE, filename="a.html").status == "not_a_report"
+    assert worker.pid not in (None, first)
 
 
 def test_wall_clock_limit_kills_the_parse() -> None:
