@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from parsers import speedups
 from parsers.document import Document, Grid, GridRow, Line
 from parsers.errors import CorruptDocument, EncryptedDocument, ParseTimeout, TruncatedDocument
 from parsers.settings import ParseSettings
@@ -134,14 +135,19 @@ def _clusters(values: set[float], tolerance: float) -> dict[float, int]:
     return out
 
 
-def extract_words(chars: list[Char], x_tolerance: float, y_tolerance: float) -> list[Word]:
+def extract_words(
+    chars: list[Char], x_tolerance: float, y_tolerance: float, *, native: bool = True
+) -> list[Word]:
     """pdfplumber's `extract_words` (upright text, its default directions and options) on char
     tuples: chars clustered into lines by top, each line sorted by x0 (both stable, so ties keep
     page order), a word ending at a blank char, a char starting left of the previous one's x0 or
     more than `x_tolerance` right of its x1 (pdfplumber's `char_begins_new_word`), or a top more
-    than `y_tolerance` away."""
+    than `y_tolerance` away. In C (`parsers/_pdf_speedups.c`) when it is built and `native`."""
     if not chars:
         return []
+    if native and speedups.native is not None:
+        grouped: list[Word] = speedups.native.extract_words(chars, x_tolerance, y_tolerance, _ligatures())
+        return grouped
     tops = set(map(_TOP, chars))
     if len(tops) == 1:
         lines = [0] * len(chars)
@@ -180,13 +186,13 @@ def extract_words(chars: list[Char], x_tolerance: float, y_tolerance: float) -> 
     return words
 
 
-def extract_text(chars: list[Char]) -> str:
+def extract_text(chars: list[Char], *, native: bool = True) -> str:
     """pdfplumber's `extract_text` (layout off, default tolerances 3 and 3) on char tuples: words,
     then words clustered into lines by top, a space between words and a newline between lines."""
     if len(chars) == 1:
         text = chars[0][0]
         return "" if text.isspace() else text.translate(_ligatures())
-    words = extract_words(chars, TEXT_TOLERANCE, TEXT_TOLERANCE)
+    words = extract_words(chars, TEXT_TOLERANCE, TEXT_TOLERANCE, native=native)
     if len(words) <= 1:
         return words[0][0] if words else ""
     tops = set(map(_TOP, words))
@@ -264,7 +270,8 @@ class CellText:
     are indexed once by their vertical middle, each row takes its band by bisection, and the chars
     keep page order, so every cell gets exactly the chars (and text) pdfplumber gives it."""
 
-    def __init__(self, chars: list[Char]) -> None:
+    def __init__(self, chars: list[Char], *, native: bool = True) -> None:
+        self.native = native
         mids = sorted(((c[3] + c[4]) / 2, (c[1] + c[2]) / 2, i) for i, c in enumerate(chars))
         self.chars = chars
         self.v_mids = [m[0] for m in mids]
@@ -278,16 +285,34 @@ class CellText:
         for row in table.rows:
             x0, top, x1, bottom = row.bbox
             band = sorted((i, v, h) for v, h, i in self._in_band(top, bottom) if x0 <= h < x1)
-            texts: list[str | None] = []
-            for cell in row.cells:
-                if cell is None:
-                    texts.append(None)
-                    continue
-                cx0, ctop, cx1, cbottom = cell
-                inside = [self.chars[i] for i, v, h in band if cx0 <= h < cx1 and ctop <= v < cbottom]
-                texts.append(extract_text(inside) if inside else "")
-            out.append(texts)
+            out.append(
+                [
+                    None if cell is None else extract_text(inside, native=self.native) if inside else ""
+                    for cell, inside in zip(row.cells, self._cell_chars(row.cells, band), strict=True)
+                ]
+            )
         return out
+
+    def _cell_chars(self, cells: list[Bbox | None], band: list[tuple[int, float, float]]) -> list[list[Char]]:
+        """The chars of each cell of a row, from the row's `band` (index, vertical and horizontal
+        middle, in page order). Where no two cells overlap across, each char is looked up by
+        bisection on the cells' left edges (it can be in one cell at most); else every cell tests
+        every char."""
+        inside: list[list[Char]] = [[] for _ in cells]
+        placed = sorted((cell, k) for k, cell in enumerate(cells) if cell is not None)
+        lefts = [cell[0] for cell, _ in placed]
+        if any(cell[2] > right for (cell, _), right in zip(placed, lefts[1:], strict=False)):
+            for cell, k in placed:
+                cx0, ctop, cx1, cbottom = cell
+                inside[k] = [self.chars[i] for i, v, h in band if cx0 <= h < cx1 and ctop <= v < cbottom]
+            return inside
+        for i, v, h in band:
+            at = bisect.bisect_right(lefts, h) - 1
+            if at >= 0:
+                (_, ctop, cx1, cbottom), k = placed[at]
+                if h < cx1 and ctop <= v < cbottom:
+                    inside[k].append(self.chars[i])
+        return inside
 
 
 Point = tuple[float, float]
@@ -426,14 +451,18 @@ def find_tables(content: Any) -> list[Any]:
     return [plumber_table.Table(content, group) for group in _tables(_cells(intersections))]
 
 
-def read_content(content: Any, page_number: int, table_index: int) -> tuple[list[Line | Grid], int]:
+def read_content(
+    content: Any, page_number: int, table_index: int, *, native: bool = True
+) -> tuple[list[Line | Grid], int]:
     """The same as `read_page` for a PDFium `PageContent`: pdfplumber's word grouping and table finder
-    run on PDFium's chars and edges."""
+    run on PDFium's chars and edges (words grouped in C where `native` and built)."""
     if not content.chars:
         return [], 0
-    words = extract_words(content.chars, WORD_SETTINGS["x_tolerance"], WORD_SETTINGS["y_tolerance"])
+    words = extract_words(
+        content.chars, WORD_SETTINGS["x_tolerance"], WORD_SETTINGS["y_tolerance"], native=native
+    )
     tables = find_tables(content) if content.ruled else []
-    extract = CellText(content.chars) if tables else None
+    extract = CellText(content.chars, native=native) if tables else None
     blocks = place_blocks(words, tables, page_number, table_index, extract)
     return blocks, len(content.chars)
 
@@ -520,8 +549,10 @@ def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fal
             for number in range(1, count + 1):
                 try:
                     try:
-                        content = page_content(pdf, number - 1, descents)
-                        page_blocks, n_chars = read_content(content, number, tables)
+                        content = page_content(pdf, number - 1, descents, native=settings.pdf_speedups)
+                        page_blocks, n_chars = read_content(
+                            content, number, tables, native=settings.pdf_speedups
+                        )
                     except PAGE_ERRORS as exc:
                         raise PdfiumUnavailable(f"page {number}: {type(exc).__name__}") from exc
                     engines.append("pdfium")

@@ -32,6 +32,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from parsers import speedups
 from parsers.pdf import Char
 
 SegmentOp = tuple[str, tuple[float, float]]
@@ -335,67 +336,105 @@ def _page_text(raw: Any, count: int) -> str | None:
     return text if len(text) == count and not _SURROGATE.search(text) else None
 
 
+def _function(name: str) -> int:
+    return ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value or 0
+
+
+NATIVE_FUNCTIONS = tuple(
+    _function(name)
+    for name in (
+        "FPDFText_GetTextObject",
+        "FPDFText_GetUnicode",
+        "FPDFText_IsGenerated",
+        "FPDFText_GetCharOrigin",
+        "FPDFFont_GetGlyphWidth",
+    )
+)
+"""The PDFium functions `_pdf_speedups.page_chars` calls, by address (it does not link PDFium)."""
+
+
 def page_chars(
     page: Any,
     height: float,
     descents: dict[str, float | None],
     text_objects: dict[int, _ObjectState] | None = None,
+    *,
+    native: bool = True,
 ) -> list[Char]:
     """Every printed character with pdfminer's box: x from origin and advance, y from descent + size.
-    The loop makes two PDFium calls per character (its text object, its origin); everything a text
-    object's characters share is read once per object (`text_objects`, from `page_objects`, saves
-    reading it again)."""
+    The loop runs in C (`parsers/_pdf_speedups.c`) when that module is built and `native`, else in
+    Python (`_python_chars`), with the same calls and the same arithmetic, so the same result."""
     textpage = page.get_textpage()
     try:
         raw = textpage.raw
-        address = _address(raw)
         count = pdfium_c.FPDFText_CountChars(raw)
         text = _page_text(raw, count)
-        origin = (ctypes.c_double * 2)()
-        origin_x = ctypes.addressof(origin)
-        origin_y = origin_x + ctypes.sizeof(ctypes.c_double)
         fonts = _Fonts(descents)
         states = text_objects if text_objects is not None else {}
-        read_object = _ObjectReader()
-        objects: dict[int, _TextObject] = {}
-        chars: list[Char] = []
-        append = chars.append
-        get_text_object, get_char_origin, is_generated = _get_text_object, _get_char_origin, _is_generated
-        maybe_generated, unmapped = _MAYBE_GENERATED, _UNMAPPED
-        last_key: int | None = None
-        widths: dict[int, float] = {}
-        font, scale, glyph_height, descent = 0, 0.0, 0.0, 0.0
-        for i in range(count):
-            key = get_text_object(address, i)
-            if not key:
-                continue
-            if key != last_key:
-                obj = objects.get(key)
-                if obj is None:
-                    state = states.get(key) or read_object(key, _text_font(key) or 0)
-                    obj = objects[key] = fonts.text_object(state)
-                widths, font, scale, glyph_height, descent = obj
-                last_key = key
-            if text is not None:
-                ch = text[i]
-                code = ord(ch)
-            else:
-                code = _get_unicode(address, i)
-                ch = chr(code)
-            if code in maybe_generated and is_generated(address, i):
-                continue
-            if code in unmapped:
-                raise PdfiumUnavailable("a glyph without a Unicode mapping")
-            advance = widths.get(code)
-            if advance is None:
-                advance = widths[code] = _advance(font, code)
-            get_char_origin(address, i, origin_x, origin_y)
-            x0 = origin[0]
-            bottom = height - origin[1] - descent
-            append((ch, x0, x0 + advance * scale, bottom - glyph_height, bottom))
-        return chars
+        if native and speedups.native is not None:
+            read_object = _ObjectReader()
+            return speedups.native.page_chars(
+                _address(raw),
+                count,
+                height,
+                text,
+                states,
+                lambda key: read_object(key, _text_font(key) or 0),
+                fonts.descent,
+                NATIVE_FUNCTIONS,
+                PdfiumUnavailable,
+            )
+        return _python_chars(_address(raw), count, height, text, fonts, states)
     finally:
         textpage.close()
+
+
+def _python_chars(
+    address: int, count: int, height: float, text: str | None, fonts: _Fonts, states: dict[int, _ObjectState]
+) -> list[Char]:
+    """The character loop in Python: two PDFium calls per character (its text object, its origin);
+    everything a text object's characters share is read once per object."""
+    origin = (ctypes.c_double * 2)()
+    origin_x = ctypes.addressof(origin)
+    origin_y = origin_x + ctypes.sizeof(ctypes.c_double)
+    read_object = _ObjectReader()
+    objects: dict[int, _TextObject] = {}
+    chars: list[Char] = []
+    append = chars.append
+    get_text_object, get_char_origin, is_generated = _get_text_object, _get_char_origin, _is_generated
+    maybe_generated, unmapped = _MAYBE_GENERATED, _UNMAPPED
+    last_key: int | None = None
+    widths: dict[int, float] = {}
+    font, scale, glyph_height, descent = 0, 0.0, 0.0, 0.0
+    for i in range(count):
+        key = get_text_object(address, i)
+        if not key:
+            continue
+        if key != last_key:
+            obj = objects.get(key)
+            if obj is None:
+                state = states.get(key) or read_object(key, _text_font(key) or 0)
+                obj = objects[key] = fonts.text_object(state)
+            widths, font, scale, glyph_height, descent = obj
+            last_key = key
+        if text is not None:
+            ch = text[i]
+            code = ord(ch)
+        else:
+            code = _get_unicode(address, i)
+            ch = chr(code)
+        if code in maybe_generated and is_generated(address, i):
+            continue
+        if code in unmapped:
+            raise PdfiumUnavailable("a glyph without a Unicode mapping")
+        advance = widths.get(code)
+        if advance is None:
+            advance = widths[code] = _advance(font, code)
+        get_char_origin(address, i, origin_x, origin_y)
+        x0 = origin[0]
+        bottom = height - origin[1] - descent
+        append((ch, x0, x0 + advance * scale, bottom - glyph_height, bottom))
+    return chars
 
 
 def _path_ops(path: int) -> list[SegmentOp]:
@@ -506,36 +545,62 @@ def _rect_edges(box: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def page_objects(page: Any, height: float) -> tuple[list[dict[str, Any]], bool, dict[int, _ObjectState]]:
-    """One pass over the page's objects: the edges of every painted path (line edges, then rect
-    edges, then curve edges, as pdfplumber orders them), whether the page has any line or
-    rectangle, and each text object's font, matrix and size (for `page_chars`). Raises PdfiumUnavailable for text in a font that is neither embedded nor a standard
-    14 font (PDFium would read it through a substitute, pdfplumber through the PDF's widths), checked
-    over the whole page first, then for a form XObject."""
-    raw = _address(page.raw)
-    found: dict[str, list[dict[str, Any]]] = {"line": [], "rect": [], "curve": []}
-    modes = (ctypes.c_int * 2)()
-    fill_at = ctypes.addressof(modes)
-    stroke_at = fill_at + ctypes.sizeof(ctypes.c_int)
-    checked: set[int] = set()
-    shapes: list[tuple[int, int]] = []
+def _objects(raw: int) -> tuple[dict[int, _ObjectState], list[tuple[int, int]]]:
+    """The page's objects in one pass, in Python: each text object's state, and every other object's
+    type and handle."""
     texts: dict[int, _ObjectState] = {}
+    others: list[tuple[int, int]] = []
     read_object = _ObjectReader()
     for i in range(_count_objects(raw)):
         obj = _get_object(raw, i)
         kind = _object_type(obj)
         if kind == _TEXT:
-            font = _text_font(obj) or 0
-            texts[obj] = read_object(obj, font)
-            if font not in checked:
-                checked.add(font)
-                if not _font_embedded(font) and _font_name(font) not in STANDARD_14:
-                    raise PdfiumUnavailable(f"text in the non-embedded font {_font_name(font)!r}")
-        elif kind in (_PATH, _FORM):
-            shapes.append((kind, obj))
-    for kind, obj in shapes:
+            texts[obj] = read_object(obj, _text_font(obj) or 0)
+        else:
+            others.append((kind, obj))
+    return texts, others
+
+
+NATIVE_OBJECT_FUNCTIONS = tuple(
+    _function(name)
+    for name in (
+        "FPDFPage_CountObjects",
+        "FPDFPage_GetObject",
+        "FPDFPageObj_GetType",
+        "FPDFPageObj_GetMatrix",
+        "FPDFTextObj_GetFontSize",
+        "FPDFTextObj_GetFont",
+    )
+)
+"""The PDFium functions `_pdf_speedups.page_objects` calls, by address."""
+
+
+def page_objects(
+    page: Any, height: float, *, native: bool = True
+) -> tuple[list[dict[str, Any]], bool, dict[int, _ObjectState]]:
+    """One pass over the page's objects (in C when `_pdf_speedups` is built and `native`): the edges
+    of every painted path (line edges, then rect edges, then curve edges, as pdfplumber orders them),
+    whether the page has any line or rectangle, and each text object's font, matrix and size (for
+    `page_chars`). Raises PdfiumUnavailable for text in a font that is neither embedded nor a standard
+    14 font (PDFium would read it through a substitute, pdfplumber through the PDF's widths), checked
+    over the whole page first, then for a form XObject."""
+    raw = _address(page.raw)
+    if native and speedups.native is not None:
+        texts, others = speedups.native.page_objects(raw, NATIVE_OBJECT_FUNCTIONS, _TEXT)
+    else:
+        texts, others = _objects(raw)
+    for font in dict.fromkeys(state[0] for state in texts.values()):
+        if not _font_embedded(font) and _font_name(font) not in STANDARD_14:
+            raise PdfiumUnavailable(f"text in the non-embedded font {_font_name(font)!r}")
+    found: dict[str, list[dict[str, Any]]] = {"line": [], "rect": [], "curve": []}
+    modes = (ctypes.c_int * 2)()
+    fill_at = ctypes.addressof(modes)
+    stroke_at = fill_at + ctypes.sizeof(ctypes.c_int)
+    for kind, obj in others:
         if kind == _FORM:
             raise PdfiumUnavailable("form XObject")
+        if kind != _PATH:
+            continue
         _draw_mode(obj, fill_at, stroke_at)
         if not modes[0] and not modes[1]:
             continue
@@ -548,16 +613,20 @@ def page_objects(page: Any, height: float) -> tuple[list[dict[str, Any]], bool, 
     return edges, bool(found["line"] or found["rect"]), texts
 
 
-def page_content(pdf: Any, index: int, descents: dict[str, float | None]) -> PageContent:
-    """One page's chars and edges; the page is closed before returning so memory stays flat."""
+def page_content(
+    pdf: Any, index: int, descents: dict[str, float | None], *, native: bool = True
+) -> PageContent:
+    """One page's chars and edges (read by the C loops where `native` and built); the page is closed
+    before returning so memory stays flat."""
     try:
         page = pdf[index]
     except pdfium.PdfiumError as exc:
         raise PdfiumUnavailable(f"PDFium cannot load page {index + 1}") from exc
     try:
         width, height = _page_size(page)
-        edges, ruled, texts = page_objects(page, height)
-        return PageContent(width, height, page_chars(page, height, descents, texts), edges, ruled)
+        edges, ruled, texts = page_objects(page, height, native=native)
+        chars = page_chars(page, height, descents, texts, native=native)
+        return PageContent(width, height, chars, edges, ruled)
     except pdfium.PdfiumError as exc:
         raise PdfiumUnavailable(f"PDFium cannot read page {index + 1}: {exc}") from exc
     finally:

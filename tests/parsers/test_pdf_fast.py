@@ -23,10 +23,10 @@ from pdfminer.pdfinterp import PDFResourceManager
 from pdfminer.pdftypes import resolve1
 
 from flows.demo import reportgen as g
-from parsers import ParseSettings, parse
+from parsers import ParseSettings, parse, speedups
 from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report
-from parsers.pdf import Char, read_pdf
+from parsers.pdf import Char, extract_words, read_pdf
 from parsers.pdf_pdfium import SUBSET_TAG, font_descents, page_content, without_width_arrays
 from tests.fixtures.cidfonts import with_cid_font
 from tests.fixtures.fonts import build_cjk_font
@@ -34,6 +34,8 @@ from tests.fixtures.fonts import build_cjk_font
 LIBREOFFICE = Path(__file__).resolve().parents[1] / "fixtures" / "libreoffice"
 PLUMBER = ParseSettings(pdf_engine="pdfplumber")
 PDFIUM = ParseSettings(pdf_engine="pdfium")
+PDFIUM_PYTHON = ParseSettings(pdf_engine="pdfium", pdf_speedups=False)
+"""The PDFium reader with its Python loops instead of the C ones (parsers/_pdf_speedups.c)."""
 
 
 Make = Callable[[Path], tuple[bytes, g.ReportSpec | None]]
@@ -135,8 +137,9 @@ def _summary(report: Report) -> tuple[Any, ...]:
     )
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["c_loops", "python_loops"])
 @pytest.mark.parametrize("name", list(PDFS))
-def test_chars_and_edges_match_pdfplumber(name: str, cjk_font: Path) -> None:
+def test_chars_and_edges_match_pdfplumber(name: str, native: bool, cjk_font: Path) -> None:
     data, _ = PDFS[name](cjk_font)
     descents = font_descents(data)
     pdf = pdfium.PdfDocument(data)
@@ -144,7 +147,7 @@ def test_chars_and_edges_match_pdfplumber(name: str, cjk_font: Path) -> None:
         with pdfplumber.open(io.BytesIO(data)) as reference:
             assert len(pdf) == len(reference.pages)
             for index, page in enumerate(reference.pages):
-                content = page_content(pdf, index, descents)
+                content = page_content(pdf, index, descents, native=native)
                 assert content.chars, f"page {index + 1} has no characters"
                 assert _close(_char_rows(content.chars), _char_rows(page.chars)), f"chars of page {index + 1}"
                 assert _close(_edge_rows(content.edges), _edge_rows(page.edges)), f"edges of page {index + 1}"
@@ -153,10 +156,13 @@ def test_chars_and_edges_match_pdfplumber(name: str, cjk_font: Path) -> None:
         pdf.close()
 
 
+@pytest.mark.parametrize("fast_settings", [PDFIUM, PDFIUM_PYTHON], ids=["c_loops", "python_loops"])
 @pytest.mark.parametrize("name", list(PDFS))
-def test_engines_give_the_same_document_and_report(name: str, cjk_font: Path) -> None:
+def test_engines_give_the_same_document_and_report(
+    name: str, fast_settings: ParseSettings, cjk_font: Path
+) -> None:
     data, spec = PDFS[name](cjk_font)
-    fast, reference = read_pdf(data, PDFIUM), read_pdf(data, PLUMBER)
+    fast, reference = read_pdf(data, fast_settings), read_pdf(data, PLUMBER)
     assert fast.grids, "no table grid found"
     assert fast.engines == ("pdfium",) * (fast.pages or 0)
     assert (fast.blocks, fast.pages, fast.has_text_layer) == (
@@ -164,7 +170,7 @@ def test_engines_give_the_same_document_and_report(name: str, cjk_font: Path) ->
         reference.pages,
         reference.has_text_layer,
     )
-    ours, theirs = parse(data, settings=PDFIUM), parse(data, settings=PLUMBER)
+    ours, theirs = parse(data, settings=fast_settings), parse(data, settings=PLUMBER)
     assert _summary(ours) == _summary(theirs)
     assert ours.status == "parsed"
     assert ours.cells
@@ -305,17 +311,18 @@ def _rotated_text(canvas: Any, font: str) -> None:
     canvas.restoreState()
 
 
+@pytest.mark.parametrize("forced", [PDFIUM, PDFIUM_PYTHON], ids=["c_loops", "python_loops"])
 @pytest.mark.parametrize(
     ("draw", "reason"),
     [(_rotated_page, "rotated page"), (_rotated_text, "rotated or mirrored text")],
 )
 def test_auto_falls_back_to_pdfplumber_where_pdfium_does_not_reproduce(
-    draw: Callable[[Any, str], None], reason: str, cjk_font: Path
+    draw: Callable[[Any, str], None], reason: str, forced: ParseSettings, cjk_font: Path
 ) -> None:
     font = g.register_font(cjk_font)
     data = _canvas_pdf(lambda canvas: draw(canvas, font))
     with pytest.raises(CorruptDocument) as caught:
-        read_pdf(data, PDFIUM)
+        read_pdf(data, forced)
     assert str(caught.value) == f"PDFium cannot read this PDF: {reason}"
     auto, reference = read_pdf(data), read_pdf(data, PLUMBER)
     assert auto.blocks == reference.blocks
@@ -337,3 +344,24 @@ def test_scanned_pdf_needs_ocr_under_every_engine() -> None:
         document = read_pdf(data, settings)
         assert document.has_text_layer is False and document.blocks == []
         assert parse(data, filename=filename, settings=settings).status == "needs_ocr"
+
+
+@pytest.mark.skipif(speedups.native is None, reason="parsers/_pdf_speedups.c is not built here")
+@pytest.mark.parametrize("name", list(PDFS))
+def test_c_and_python_loops_give_identical_pages(name: str, cjk_font: Path) -> None:
+    """Not close but equal, bit for bit: the C loops make the same PDFium calls and the same float
+    operations as the Python ones."""
+    data, _ = PDFS[name](cjk_font)
+    descents = font_descents(data)
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for index in range(len(pdf)):
+            c_page = page_content(pdf, index, descents, native=True)
+            python_page = page_content(pdf, index, descents, native=False)
+            assert c_page == python_page
+            for x_tolerance, y_tolerance in ((1.5, 2), (3, 3)):
+                assert extract_words(c_page.chars, x_tolerance, y_tolerance) == extract_words(
+                    c_page.chars, x_tolerance, y_tolerance, native=False
+                )
+    finally:
+        pdf.close()

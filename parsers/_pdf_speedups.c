@@ -1,0 +1,494 @@
+/* The hot loops of the PDF reader in C: the per-character and per-object loops of
+ * parsers/pdf_pdfium.py and the word grouping of parsers/pdf.py.
+ *
+ * The Python loops make two or three PDFium calls through ctypes and build one tuple for every
+ * character of a page; that Python work, not PDFium, was most of a PDF parse. These functions make
+ * the same calls in the same order and compute the same doubles with the same operations, so their
+ * results are identical to the Python loops' (tests/parsers/test_pdf_native.py compares them on
+ * every fixture). PDFium is not linked: the caller passes the addresses of the PDFium functions
+ * pypdfium2 has loaded, so this module needs only a C compiler and Python's headers to build.
+ * Compiled with -ffp-contract=off: a fused multiply-add would round x0 + advance * scale once
+ * instead of twice and differ from Python in the last bit.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+
+typedef void *(*get_text_object_fn)(void *, int);
+typedef unsigned int (*get_unicode_fn)(void *, int);
+typedef int (*is_generated_fn)(void *, int);
+typedef int (*get_char_origin_fn)(void *, int, double *, double *);
+typedef int (*glyph_width_fn)(void *, uint32_t, float, float *);
+typedef int (*count_objects_fn)(void *);
+typedef void *(*get_object_fn)(void *, int);
+typedef int (*object_type_fn)(void *);
+typedef int (*object_matrix_fn)(void *, float *);
+typedef int (*font_size_fn)(void *, float *);
+typedef void *(*text_font_fn)(void *);
+
+static void *address_of(PyObject *value) {
+    return PyLong_AsVoidPtr(value);
+}
+
+static int maybe_generated(unsigned int code) {
+    return code == 0x20 || code == 0x0D || code == 0x0A || code == 0x2D || code == 0x02;
+}
+
+static int unmapped(unsigned int code) {
+    return code == 0 || code == 0xFFFD || code == 0xFFFE || code == 0xFFFF;
+}
+
+typedef struct {
+    void *font;
+    double scale, glyph_height, descent;
+} TextObject;
+
+/* pdfminer's descent of each font met on the page, asked of `descent_of(font)` once per font. */
+typedef struct {
+    void *fonts[64];
+    double descents[64];
+    int count;
+    PyObject *descent_of;
+} Descents;
+
+static int descent(Descents *known, void *font, double *out) {
+    for (int k = 0; k < known->count; k++) {
+        if (known->fonts[k] == font) {
+            *out = known->descents[k];
+            return 0;
+        }
+    }
+    PyObject *handle = PyLong_FromVoidPtr(font);
+    PyObject *value = handle == NULL ? NULL : PyObject_CallOneArg(known->descent_of, handle);
+    Py_XDECREF(handle);
+    if (value == NULL) return -1;
+    *out = PyFloat_AsDouble(value);
+    Py_DECREF(value);
+    if (*out == -1.0 && PyErr_Occurred()) return -1;
+    if (known->count < 64) {
+        known->fonts[known->count] = font;
+        known->descents[known->count++] = *out;
+    }
+    return 0;
+}
+
+/* What the characters of text object `key` share (pdf_pdfium._Fonts.text_object): its state (font,
+ * matrix a, b, c, d, font size) from `states`, else from `read_state(key)`; rotated or mirrored text
+ * raises `unavailable`. */
+static int text_object(PyObject *states, PyObject *read_state, Descents *known, PyObject *unavailable,
+                       void *key, TextObject *out) {
+    PyObject *handle = PyLong_FromVoidPtr(key);
+    if (handle == NULL) return -1;
+    PyObject *state = PyDict_GetItemWithError(states, handle);
+    if (state != NULL) {
+        Py_INCREF(state);
+    } else if (!PyErr_Occurred()) {
+        state = PyObject_CallOneArg(read_state, handle);
+    }
+    Py_DECREF(handle);
+    if (state == NULL) return -1;
+    PyObject *font;
+    double a, b, c, d, size;
+    int parsed = PyArg_ParseTuple(state, "Oddddd", &font, &a, &b, &c, &d, &size);
+    if (parsed) out->font = address_of(font);
+    Py_DECREF(state);
+    if (!parsed || PyErr_Occurred()) return -1;
+    if (b != 0 || c != 0 || a <= 0 || d <= 0) {
+        PyErr_SetString(unavailable, "rotated or mirrored text");
+        return -1;
+    }
+    double font_descent;
+    if (descent(known, out->font, &font_descent) < 0) return -1;
+    out->scale = size * a;
+    out->glyph_height = size * d;
+    out->descent = font_descent * size * d;
+    return 0;
+}
+
+/* Glyph advances already asked for, by font and code: FPDFFont_GetGlyphWidth maps the code back to
+ * the font's character code on every call, which for a CID font is a search of its ToUnicode map. An
+ * open-addressing table with at least twice as many slots as the page has characters never fills. */
+typedef struct {
+    void *font;
+    unsigned int code;
+    float width;
+} Advance;
+
+typedef struct {
+    Advance *slots;
+    size_t mask;
+} Advances;
+
+static int advances_init(Advances *table, int count) {
+    size_t size = 64;
+    while (size < 2 * (size_t)count + 2) size <<= 1;
+    table->slots = PyMem_Calloc(size, sizeof(Advance));
+    table->mask = size - 1;
+    if (table->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* The glyph width at size 1000 of `code` in `font`; 0 when PDFium has none. */
+static int advance_of(Advances *table, glyph_width_fn glyph_width, void *font, unsigned int code, float *width) {
+    size_t i = (((uintptr_t)font >> 4) * 31u + code * 2654435761u) & table->mask;
+    while (table->slots[i].font != NULL) {
+        if (table->slots[i].font == font && table->slots[i].code == code) {
+            *width = table->slots[i].width;
+            return 1;
+        }
+        i = (i + 1) & table->mask;
+    }
+    if (!glyph_width(font, code, 1000.0f, width)) return 0;
+    table->slots[i].font = font;
+    table->slots[i].code = code;
+    table->slots[i].width = *width;
+    return 1;
+}
+
+static PyObject *append_char(PyObject *chars, PyObject *ch, double x0, double x1, double top,
+                             double bottom) {
+    PyObject *item = Py_BuildValue("(Odddd)", ch, x0, x1, top, bottom);
+    if (item == NULL) return NULL;
+    int failed = PyList_Append(chars, item);
+    Py_DECREF(item);
+    return failed ? NULL : chars;
+}
+
+PyDoc_STRVAR(page_chars_doc,
+             "page_chars(textpage, count, height, text, states, read_state, descent_of, functions, "
+             "unavailable)\n"
+             "The printed characters of a text page as (text, x0, x1, top, bottom) tuples: "
+             "pdf_pdfium.page_chars' loop. `text` is the page's text (one character per text-page "
+             "character) or None to ask PDFium for each; `states` the text objects' (font, a, b, c, d, "
+             "font size) by address, `read_state(address)` reads one that is not there, "
+             "`descent_of(font)` is pdfminer's descent of a font; `functions` the addresses of "
+             "FPDFText_GetTextObject, FPDFText_GetUnicode, FPDFText_IsGenerated, "
+             "FPDFText_GetCharOrigin and FPDFFont_GetGlyphWidth; `unavailable` the exception raised "
+             "for an unmapped glyph or a glyph without a width.");
+
+static PyObject *page_chars(PyObject *self, PyObject *args) {
+    PyObject *textpage_arg, *text, *states, *read_state, *descent_of, *functions, *unavailable;
+    int count;
+    double height;
+    if (!PyArg_ParseTuple(args, "OidOO!OOO!O", &textpage_arg, &count, &height, &text, &PyDict_Type, &states,
+                          &read_state, &descent_of, &PyTuple_Type, &functions, &unavailable))
+        return NULL;
+    Descents known = {{NULL}, {0.0}, 0, descent_of};
+    if (PyTuple_GET_SIZE(functions) != 5) {
+        PyErr_SetString(PyExc_ValueError, "five PDFium function addresses expected");
+        return NULL;
+    }
+    void *textpage = address_of(textpage_arg);
+    get_text_object_fn get_text_object = (get_text_object_fn)address_of(PyTuple_GET_ITEM(functions, 0));
+    get_unicode_fn get_unicode = (get_unicode_fn)address_of(PyTuple_GET_ITEM(functions, 1));
+    is_generated_fn is_generated = (is_generated_fn)address_of(PyTuple_GET_ITEM(functions, 2));
+    get_char_origin_fn get_char_origin = (get_char_origin_fn)address_of(PyTuple_GET_ITEM(functions, 3));
+    glyph_width_fn glyph_width = (glyph_width_fn)address_of(PyTuple_GET_ITEM(functions, 4));
+    if (PyErr_Occurred()) return NULL;
+    int have_text = text != Py_None;
+    if (have_text && (!PyUnicode_Check(text) || PyUnicode_GET_LENGTH(text) < count)) {
+        PyErr_SetString(PyExc_ValueError, "text shorter than the text page");
+        return NULL;
+    }
+    Advances advances = {NULL, 0};
+    if (advances_init(&advances, count) < 0) return NULL;
+    PyObject *chars = PyList_New(0);
+    if (chars == NULL) goto fail;
+    void *last_key = NULL;
+    TextObject obj = {NULL, 0.0, 0.0, 0.0};
+    for (int i = 0; i < count; i++) {
+        void *key = get_text_object(textpage, i);
+        if (key == NULL) continue;
+        if (key != last_key) {
+            if (text_object(states, read_state, &known, unavailable, key, &obj) < 0) goto fail;
+            last_key = key;
+        }
+        unsigned int code = have_text ? (unsigned int)PyUnicode_READ_CHAR(text, i) : get_unicode(textpage, i);
+        if (maybe_generated(code) && is_generated(textpage, i)) continue;
+        if (unmapped(code)) {
+            PyErr_SetString(unavailable, "a glyph without a Unicode mapping");
+            goto fail;
+        }
+        float width = 0.0f;
+        if (obj.font == NULL || !advance_of(&advances, glyph_width, obj.font, code, &width)) {
+            PyErr_SetString(unavailable, "a glyph without a width");
+            goto fail;
+        }
+        double advance = (double)width / 1000.0;
+        double origin_x = 0.0, origin_y = 0.0;
+        get_char_origin(textpage, i, &origin_x, &origin_y);
+        double x0 = origin_x;
+        double bottom = height - origin_y - obj.descent;
+        PyObject *ch = PyUnicode_FromOrdinal((int)code);
+        if (ch == NULL) goto fail;
+        PyObject *appended = append_char(chars, ch, x0, x0 + advance * obj.scale, bottom - obj.glyph_height, bottom);
+        Py_DECREF(ch);
+        if (appended == NULL) goto fail;
+    }
+    PyMem_Free(advances.slots);
+    return chars;
+fail:
+    PyMem_Free(advances.slots);
+    Py_XDECREF(chars);
+    return NULL;
+}
+
+PyDoc_STRVAR(page_objects_doc,
+             "page_objects(page, functions, text_type)\n"
+             "The page's objects in one pass: a dict of each text object's (font, a, b, c, d, font "
+             "size) by address, and the (type, address) of every other object, in page order: "
+             "pdf_pdfium.page_objects' loop. `functions` are the addresses of FPDFPage_CountObjects, "
+             "FPDFPage_GetObject, FPDFPageObj_GetType, FPDFPageObj_GetMatrix, "
+             "FPDFTextObj_GetFontSize and FPDFTextObj_GetFont; `text_type` is FPDF_PAGEOBJ_TEXT.");
+
+static PyObject *page_objects(PyObject *self, PyObject *args) {
+    PyObject *page_arg, *functions;
+    int text_type;
+    if (!PyArg_ParseTuple(args, "OO!i", &page_arg, &PyTuple_Type, &functions, &text_type)) return NULL;
+    if (PyTuple_GET_SIZE(functions) != 6) {
+        PyErr_SetString(PyExc_ValueError, "six PDFium function addresses expected");
+        return NULL;
+    }
+    void *page = address_of(page_arg);
+    count_objects_fn count_objects = (count_objects_fn)address_of(PyTuple_GET_ITEM(functions, 0));
+    get_object_fn get_object = (get_object_fn)address_of(PyTuple_GET_ITEM(functions, 1));
+    object_type_fn object_type = (object_type_fn)address_of(PyTuple_GET_ITEM(functions, 2));
+    object_matrix_fn object_matrix = (object_matrix_fn)address_of(PyTuple_GET_ITEM(functions, 3));
+    font_size_fn font_size = (font_size_fn)address_of(PyTuple_GET_ITEM(functions, 4));
+    text_font_fn text_font = (text_font_fn)address_of(PyTuple_GET_ITEM(functions, 5));
+    if (PyErr_Occurred()) return NULL;
+    PyObject *texts = PyDict_New();
+    PyObject *others = PyList_New(0);
+    if (texts == NULL || others == NULL) goto fail;
+    int count = count_objects(page);
+    for (int i = 0; i < count; i++) {
+        void *obj = get_object(page, i);
+        int kind = object_type(obj);
+        PyObject *handle = PyLong_FromVoidPtr(obj);
+        if (handle == NULL) goto fail;
+        PyObject *value;
+        if (kind == text_type) {
+            void *font = text_font(obj);
+            float matrix[6] = {0, 0, 0, 0, 0, 0};
+            float size = 0.0f;
+            object_matrix(obj, matrix);
+            font_size(obj, &size);
+            PyObject *font_handle = PyLong_FromVoidPtr(font);
+            value = font_handle == NULL ? NULL
+                                        : Py_BuildValue("(Oddddd)", font_handle, (double)matrix[0], (double)matrix[1],
+                                                        (double)matrix[2], (double)matrix[3], (double)size);
+            Py_XDECREF(font_handle);
+            int failed = value == NULL || PyDict_SetItem(texts, handle, value) < 0;
+            Py_XDECREF(value);
+            Py_DECREF(handle);
+            if (failed) goto fail;
+        } else {
+            value = Py_BuildValue("(iN)", kind, handle);
+            int failed = value == NULL || PyList_Append(others, value) < 0;
+            Py_XDECREF(value);
+            if (failed) goto fail;
+        }
+    }
+    return Py_BuildValue("(NN)", texts, others);
+fail:
+    Py_XDECREF(texts);
+    Py_XDECREF(others);
+    return NULL;
+}
+
+/* One char of extract_words: its fields as given and as doubles, its line and its place. */
+typedef struct {
+    PyObject *text, *x0, *x1, *top, *bottom;
+    double x0_value, x1_value, top_value, bottom_value;
+    Py_ssize_t line, index;
+} WordChar;
+
+static int by_line_x0_index(const void *left, const void *right) {
+    const WordChar *a = left, *b = right;
+    if (a->line != b->line) return a->line < b->line ? -1 : 1;
+    if (a->x0_value != b->x0_value) return a->x0_value < b->x0_value ? -1 : 1;
+    return a->index < b->index ? -1 : (a->index > b->index);
+}
+
+static int by_value(const void *left, const void *right) {
+    double a = *(const double *)left, b = *(const double *)right;
+    return a < b ? -1 : (a > b);
+}
+
+/* The position of `value` among the sorted distinct `values`. */
+static Py_ssize_t position(const double *values, Py_ssize_t count, double value) {
+    Py_ssize_t low = 0, high = count - 1;
+    while (low < high) {
+        Py_ssize_t middle = (low + high) / 2;
+        if (values[middle] < value)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+/* pdf._merge: the chars' text (ligatures expanded through `ligatures`, a str.translate table) and
+ * the min/max of their boxes, the first of equal values kept as min() and max() keep it. */
+static int merge(PyObject *words, WordChar **run, Py_ssize_t length, PyObject *ligatures) {
+    PyObject *text;
+    WordChar *first = run[0];
+    PyObject *x0 = first->x0, *x1 = first->x1, *top = first->top, *bottom = first->bottom;
+    double x0_value = first->x0_value, x1_value = first->x1_value;
+    double top_value = first->top_value, bottom_value = first->bottom_value;
+    if (length == 1) {
+        text = first->text;
+        Py_INCREF(text);
+    } else {
+        PyObject *parts = PyList_New(length);
+        if (parts == NULL) return -1;
+        for (Py_ssize_t k = 0; k < length; k++) {
+            WordChar *c = run[k];
+            Py_INCREF(c->text);
+            PyList_SET_ITEM(parts, k, c->text);
+            if (c->x0_value < x0_value) x0_value = c->x0_value, x0 = c->x0;
+            if (c->x1_value > x1_value) x1_value = c->x1_value, x1 = c->x1;
+            if (c->top_value < top_value) top_value = c->top_value, top = c->top;
+            if (c->bottom_value > bottom_value) bottom_value = c->bottom_value, bottom = c->bottom;
+        }
+        PyObject *empty = PyUnicode_New(0, 0);
+        text = empty == NULL ? NULL : PyUnicode_Join(empty, parts);
+        Py_XDECREF(empty);
+        Py_DECREF(parts);
+        if (text == NULL) return -1;
+    }
+    if (PyUnicode_MAX_CHAR_VALUE(text) >= 0xFB00) {
+        PyObject *translated = PyObject_CallMethod(text, "translate", "O", ligatures);
+        Py_DECREF(text);
+        if (translated == NULL) return -1;
+        text = translated;
+    }
+    PyObject *word = Py_BuildValue("(NOOOO)", text, x0, x1, top, bottom);
+    if (word == NULL) return -1;
+    int failed = PyList_Append(words, word);
+    Py_DECREF(word);
+    return failed;
+}
+
+static int is_space(PyObject *text) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    if (length == 0) return 0;
+    for (Py_ssize_t k = 0; k < length; k++)
+        if (!Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, k))) return 0;
+    return 1;
+}
+
+PyDoc_STRVAR(extract_words_doc,
+             "extract_words(chars, x_tolerance, y_tolerance, ligatures)\n"
+             "pdf.extract_words in C: (text, x0, x1, top, bottom) chars grouped into words the way "
+             "pdfplumber groups them; `ligatures` is the str.translate table of pdfplumber's "
+             "ligature expansions.");
+
+static PyObject *extract_words(PyObject *self, PyObject *args) {
+    PyObject *chars_arg, *ligatures;
+    double x_tolerance, y_tolerance;
+    if (!PyArg_ParseTuple(args, "OddO", &chars_arg, &x_tolerance, &y_tolerance, &ligatures)) return NULL;
+    PyObject *chars = PySequence_Fast(chars_arg, "chars must be a sequence");
+    if (chars == NULL) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(chars);
+    WordChar *items = PyMem_Calloc(count ? count : 1, sizeof(WordChar));
+    WordChar **run = PyMem_Calloc(count ? count : 1, sizeof(WordChar *));
+    double *tops = PyMem_Calloc(count ? count : 1, sizeof(double));
+    PyObject *words = PyList_New(0);
+    if (items == NULL || run == NULL || tops == NULL || words == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *c = PySequence_Fast_GET_ITEM(chars, i);
+        WordChar *w = &items[i];
+        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 5 || !PyUnicode_Check(PyTuple_GET_ITEM(c, 0))) {
+            PyErr_SetString(PyExc_TypeError, "a char is a (text, x0, x1, top, bottom) tuple");
+            goto fail;
+        }
+        w->text = PyTuple_GET_ITEM(c, 0);
+        w->x0 = PyTuple_GET_ITEM(c, 1);
+        w->x1 = PyTuple_GET_ITEM(c, 2);
+        w->top = PyTuple_GET_ITEM(c, 3);
+        w->bottom = PyTuple_GET_ITEM(c, 4);
+        w->x0_value = PyFloat_AsDouble(w->x0);
+        w->x1_value = PyFloat_AsDouble(w->x1);
+        w->top_value = PyFloat_AsDouble(w->top);
+        w->bottom_value = PyFloat_AsDouble(w->bottom);
+        if (PyErr_Occurred()) goto fail;
+        w->index = i;
+        tops[i] = w->top_value;
+    }
+    /* Lines: the distinct tops sorted, a new line where a top is more than y_tolerance above the
+     * one before it (pdf._clusters). */
+    qsort(tops, count, sizeof(double), by_value);
+    Py_ssize_t distinct = 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (distinct == 0 || tops[i] != tops[distinct - 1]) tops[distinct++] = tops[i];
+    Py_ssize_t *line_of = PyMem_Calloc(distinct ? distinct : 1, sizeof(Py_ssize_t));
+    if (line_of == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 1; i < distinct; i++)
+        line_of[i] = line_of[i - 1] + (tops[i] > tops[i - 1] + y_tolerance);
+    for (Py_ssize_t i = 0; i < count; i++) items[i].line = line_of[position(tops, distinct, items[i].top_value)];
+    PyMem_Free(line_of);
+    qsort(items, count, sizeof(WordChar), by_line_x0_index);
+    Py_ssize_t length = 0, line = -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        WordChar *c = &items[i];
+        if (c->line != line) {
+            if (length && merge(words, run, length, ligatures) < 0) goto fail;
+            length = 0;
+            line = c->line;
+        }
+        if (PyUnicode_GET_LENGTH(c->text) == 0 || is_space(c->text)) {
+            if (length && merge(words, run, length, ligatures) < 0) goto fail;
+            length = 0;
+            if (PyUnicode_GET_LENGTH(c->text) == 0 && merge(words, &c, 1, ligatures) < 0) goto fail;
+        } else if (length == 0) {
+            run[length++] = c;
+        } else {
+            WordChar *prev = run[length - 1];
+            if (c->x0_value < prev->x0_value || c->x0_value > prev->x1_value + x_tolerance ||
+                fabs(c->top_value - prev->top_value) > y_tolerance) {
+                if (merge(words, run, length, ligatures) < 0) goto fail;
+                length = 0;
+            }
+            run[length++] = c;
+        }
+    }
+    if (length && merge(words, run, length, ligatures) < 0) goto fail;
+    PyMem_Free(items);
+    PyMem_Free(run);
+    PyMem_Free(tops);
+    Py_DECREF(chars);
+    return words;
+fail:
+    PyMem_Free(items);
+    PyMem_Free(run);
+    PyMem_Free(tops);
+    Py_DECREF(chars);
+    Py_XDECREF(words);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"extract_words", extract_words, METH_VARARGS, extract_words_doc},
+    {"page_chars", page_chars, METH_VARARGS, page_chars_doc},
+    {"page_objects", page_objects, METH_VARARGS, page_objects_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_pdf_speedups", "The hot loops of parsers/pdf_pdfium.py in C.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__pdf_speedups(void) {
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,13 @@
+"""The PDF reader's hot loops in C (`parsers/_pdf_speedups.c`), or None where the package was installed
+without a C compiler: the callers then run their Python loops, which give the same results, slower.
+The extension is built by `pip install` (an optional extension module in pyproject.toml)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+native: ModuleType | None
+try:
+    from parsers import _pdf_speedups as native
+except ImportError:
+    native = None

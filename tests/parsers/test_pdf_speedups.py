@@ -1,0 +1,101 @@
+"""The C loops of the PDF reader (parsers/_pdf_speedups.c): built wherever a C compiler is, and equal
+to the Python loops they replace. The PDF-level equality (chars, edges, documents and reports of every
+fixture under both loops) is in tests/parsers/test_pdf_fast.py; here the word grouping's cases."""
+
+from __future__ import annotations
+
+import shutil
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from parsers import speedups
+from parsers.pdf import Char, extract_text, extract_words
+
+needs_speedups = pytest.mark.skipif(speedups.native is None, reason="parsers/_pdf_speedups.c is not built")
+
+
+def test_speedups_are_built_where_a_c_compiler_is() -> None:
+    """`pip install` builds the optional extension when it can; a silent fallback to the Python
+    loops would make every PDF three times slower."""
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if not (shutil.which("cc") or shutil.which("gcc")) or not headers.exists():
+        pytest.skip("no C compiler or no Python headers here: the Python loops run")
+    assert speedups.native is not None, "parsers/_pdf_speedups.c was not built: reinstall with pip"
+
+
+def _both(chars: list[Char], x_tolerance: float = 1.5, y_tolerance: float = 2) -> list[Char]:
+    """The words of the C grouping, after checking the Python grouping gives the same."""
+    ours = extract_words(chars, x_tolerance, y_tolerance)
+    assert ours == extract_words(chars, x_tolerance, y_tolerance, native=False)
+    return ours
+
+
+@needs_speedups
+def test_words_end_at_spaces_gaps_and_a_step_back() -> None:
+    chars: list[Char] = [
+        ("收", 10.0, 20.0, 100.0, 110.0),
+        ("到", 20.0, 30.0, 100.0, 110.0),
+        (" ", 30.0, 33.0, 100.0, 110.0),
+        ("1", 33.0, 38.0, 100.5, 110.0),
+        ("2", 38.0, 43.0, 100.5, 110.5),
+        ("件", 44.5, 54.5, 100.0, 110.0),
+        ("申", 56.1, 66.1, 100.0, 110.0),
+    ]
+    assert _both(chars) == [
+        ("收到", 10.0, 30.0, 100.0, 110.0),
+        ("12件", 33.0, 54.5, 100.0, 110.5),
+        ("申", 56.1, 66.1, 100.0, 110.0),
+    ]
+
+
+@needs_speedups
+def test_lines_chain_within_the_tolerance_and_sort_by_x_with_ties_in_page_order() -> None:
+    chars: list[Char] = [
+        ("乙", 20.0, 30.0, 101.5, 111.0),
+        ("甲", 10.0, 20.0, 100.0, 110.0),
+        ("丙", 30.0, 40.0, 103.0, 113.0),
+        ("戊", 10.0, 20.0, 106.0, 116.0),
+        ("丁", 10.0, 20.0, 106.0, 117.0),
+    ]
+    assert _both(chars) == [
+        ("甲乙丙", 10.0, 40.0, 100.0, 113.0),
+        ("戊丁", 10.0, 20.0, 106.0, 117.0),
+    ]
+
+
+@needs_speedups
+def test_ligatures_expand_and_an_empty_char_is_a_word_of_its_own() -> None:
+    chars: list[Char] = [
+        ("ﬁ", 10.0, 15.0, 100.0, 110.0),
+        ("le", 15.0, 20.0, 100.0, 110.0),
+        ("", 20.0, 20.0, 100.0, 110.0),
+        ("ﬂ", 20.5, 25.0, 100.0, 110.0),
+        ("\u3000", 25.0, 35.0, 100.0, 110.0),
+        ("x", 35.0, 40.0, 100.0, 110.0),
+    ]
+    assert _both(chars) == [
+        ("file", 10.0, 20.0, 100.0, 110.0),
+        ("", 20.0, 20.0, 100.0, 110.0),
+        ("fl", 20.5, 25.0, 100.0, 110.0),
+        ("x", 35.0, 40.0, 100.0, 110.0),
+    ]
+
+
+@needs_speedups
+def test_coordinates_come_back_as_the_objects_given() -> None:
+    """Readers that box chars in whole numbers (OFD, OCR) get ints back, as from min() and max()."""
+    chars: list[Char] = [("一", 10, 20, 100, 110), ("二", 20, 30, 99, 111)]
+    (word,) = _both(chars)
+    assert word == ("一二", 10, 30, 99, 111)
+    assert [type(value) for value in word[1:]] == [int, int, int, int]
+    assert extract_text(chars) == extract_text(chars, native=False) == "一二"
+
+
+@needs_speedups
+def test_no_chars_no_words_and_a_malformed_char_is_a_type_error() -> None:
+    assert _both([]) == []
+    assert speedups.native is not None
+    with pytest.raises(TypeError, match=r"a char is a \(text, x0, x1, top, bottom\) tuple"):
+        speedups.native.extract_words([("一", 1.0, 2.0)], 1.5, 2.0, {})
