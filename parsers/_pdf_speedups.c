@@ -26,6 +26,11 @@ typedef int (*object_type_fn)(void *);
 typedef int (*object_matrix_fn)(void *, float *);
 typedef int (*font_size_fn)(void *, float *);
 typedef void *(*text_font_fn)(void *);
+typedef int (*count_segments_fn)(void *);
+typedef void *(*get_segment_fn)(void *, int);
+typedef int (*segment_type_fn)(void *);
+typedef int (*segment_point_fn)(void *, float *, float *);
+typedef int (*segment_close_fn)(void *);
 
 static void *address_of(PyObject *value) {
     return PyLong_AsVoidPtr(value);
@@ -478,7 +483,495 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(path_ops_doc,
+             "path_ops(path, functions, kinds, unavailable)\n"
+             "The path's segments as pdfminer's operators, (op, (x, y)) with op one of m, l, c, h and "
+             "the point in user space: pdf_pdfium._path_ops' loop. `functions` are the addresses of "
+             "FPDFPageObj_GetMatrix, FPDFPath_CountSegments, FPDFPath_GetPathSegment, "
+             "FPDFPathSegment_GetType, FPDFPathSegment_GetPoint and FPDFPathSegment_GetClose; `kinds` "
+             "the segment types moveto, lineto and bezierto; an unknown segment raises `unavailable`.");
+
+static int append_op(PyObject *ops, const char *op, double x, double y) {
+    PyObject *item = Py_BuildValue("(s(dd))", op, x, y);
+    if (item == NULL) return -1;
+    int failed = PyList_Append(ops, item);
+    Py_DECREF(item);
+    return failed;
+}
+
+static PyObject *path_ops(PyObject *self, PyObject *args) {
+    PyObject *path_arg, *functions, *unavailable;
+    int moveto, lineto, bezierto;
+    if (!PyArg_ParseTuple(args, "OO!(iii)O", &path_arg, &PyTuple_Type, &functions, &moveto, &lineto, &bezierto,
+                          &unavailable))
+        return NULL;
+    if (PyTuple_GET_SIZE(functions) != 6) {
+        PyErr_SetString(PyExc_ValueError, "six PDFium function addresses expected");
+        return NULL;
+    }
+    void *path = address_of(path_arg);
+    object_matrix_fn object_matrix = (object_matrix_fn)address_of(PyTuple_GET_ITEM(functions, 0));
+    count_segments_fn count_segments = (count_segments_fn)address_of(PyTuple_GET_ITEM(functions, 1));
+    get_segment_fn get_segment = (get_segment_fn)address_of(PyTuple_GET_ITEM(functions, 2));
+    segment_type_fn segment_type = (segment_type_fn)address_of(PyTuple_GET_ITEM(functions, 3));
+    segment_point_fn segment_point = (segment_point_fn)address_of(PyTuple_GET_ITEM(functions, 4));
+    segment_close_fn segment_close = (segment_close_fn)address_of(PyTuple_GET_ITEM(functions, 5));
+    if (PyErr_Occurred()) return NULL;
+    float matrix[6] = {0, 0, 0, 0, 0, 0};
+    object_matrix(path, matrix);
+    double a = matrix[0], b = matrix[1], c = matrix[2], d = matrix[3], e = matrix[4], f = matrix[5];
+    PyObject *ops = PyList_New(0);
+    if (ops == NULL) return NULL;
+    double start_x = 0.0, start_y = 0.0;
+    long bezier = 0;
+    int count = count_segments(path);
+    for (int i = 0; i < count; i++) {
+        void *segment = get_segment(path, i);
+        int kind = segment_type(segment);
+        float point_x = 0.0f, point_y = 0.0f;
+        segment_point(segment, &point_x, &point_y);
+        double x = point_x, y = point_y;
+        double px = a * x + c * y + e, py = b * x + d * y + f;
+        int failed = 0;
+        if (kind == moveto) {
+            failed = append_op(ops, "m", px, py);
+            start_x = px, start_y = py;
+            bezier = 0;
+        } else if (kind == lineto) {
+            failed = append_op(ops, "l", px, py);
+        } else if (kind == bezierto) {
+            if (++bezier % 3 == 0) failed = append_op(ops, "c", px, py);
+        } else {
+            PyErr_SetString(unavailable, "unknown path segment");
+            failed = 1;
+        }
+        if (!failed && segment_close(segment)) failed = append_op(ops, "h", start_x, start_y);
+        if (failed) {
+            Py_DECREF(ops);
+            return NULL;
+        }
+    }
+    return ops;
+}
+
+/* ---- Tables: pdf._intersections, pdf._cells and pdf._tables on plain arrays. ---- */
+
+typedef struct {
+    double x0, top, x1, bottom;
+} Box;
+
+typedef struct {
+    double x, y;
+    Py_ssize_t v_id, h_id;
+} Crossing;
+
+/* An intersection: its point and the ids of the distinct vertical and horizontal edge boxes through it
+ * (sorted), as slices of the shared id arrays. */
+typedef struct {
+    double x, y;
+    Py_ssize_t v_start, v_count, h_start, h_count;
+    Py_ssize_t in_row; /* its place in its row (same y, by x) */
+} Point;
+
+typedef struct {
+    Point *points;
+    Py_ssize_t count;
+    Py_ssize_t *v_ids, *h_ids;
+    Py_ssize_t *by_row; /* point indexes sorted by (y, x) */
+} Grid;
+
+static int by_crossing(const void *left, const void *right) {
+    const Crossing *a = left, *b = right;
+    if (a->x != b->x) return a->x < b->x ? -1 : 1;
+    if (a->y != b->y) return a->y < b->y ? -1 : 1;
+    if (a->v_id != b->v_id) return a->v_id < b->v_id ? -1 : 1;
+    return a->h_id < b->h_id ? -1 : (a->h_id > b->h_id);
+}
+
+static int by_id(const void *left, const void *right) {
+    Py_ssize_t a = *(const Py_ssize_t *)left, b = *(const Py_ssize_t *)right;
+    return a < b ? -1 : (a > b);
+}
+
+static const Point *sorted_points; /* for by_row_order: qsort has no context argument */
+
+static int by_row_order(const void *left, const void *right) {
+    const Point *a = &sorted_points[*(const Py_ssize_t *)left], *b = &sorted_points[*(const Py_ssize_t *)right];
+    if (a->y != b->y) return a->y < b->y ? -1 : 1;
+    if (a->x != b->x) return a->x < b->x ? -1 : 1;
+    return 0;
+}
+
+static int share(const Py_ssize_t *a, Py_ssize_t a_count, const Py_ssize_t *b, Py_ssize_t b_count) {
+    Py_ssize_t i = 0, j = 0;
+    while (i < a_count && j < b_count) {
+        if (a[i] == b[j]) return 1;
+        if (a[i] < b[j])
+            i++;
+        else
+            j++;
+    }
+    return 0;
+}
+
+/* pdf._cells' connects: on one vertical edge, or on one horizontal edge. */
+static int connects(const Grid *grid, const Point *p, const Point *q) {
+    return (p->x == q->x &&
+            share(grid->v_ids + p->v_start, p->v_count, grid->v_ids + q->v_start, q->v_count)) ||
+           (p->y == q->y &&
+            share(grid->h_ids + p->h_start, p->h_count, grid->h_ids + q->h_start, q->h_count));
+}
+
+static const Point *point_at(const Grid *grid, double x, double y) {
+    Py_ssize_t low = 0, high = grid->count;
+    while (low < high) {
+        Py_ssize_t middle = (low + high) / 2;
+        const Point *p = &grid->points[middle];
+        if (p->x < x || (p->x == x && p->y < y))
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    if (low < grid->count && grid->points[low].x == x && grid->points[low].y == y) return &grid->points[low];
+    return NULL;
+}
+
+/* pdf._intersections: every point where a vertical edge box meets a horizontal one within the
+ * tolerances, with the ids of the boxes through it. */
+static int build_grid(const Box *v, Py_ssize_t v_count, const Box *h, Py_ssize_t h_count, double x_tolerance,
+                      double y_tolerance, Grid *grid) {
+    Py_ssize_t found = 0, room = 16;
+    Crossing *crossings = PyMem_Malloc(room * sizeof(Crossing));
+    if (crossings == NULL) goto nomemory;
+    for (Py_ssize_t i = 0; i < v_count; i++) {
+        for (Py_ssize_t j = 0; j < h_count; j++) {
+            if (v[i].top <= h[j].top + y_tolerance && v[i].bottom >= h[j].top - y_tolerance &&
+                h[j].x0 - x_tolerance <= v[i].x0 && v[i].x0 <= h[j].x1 + x_tolerance) {
+                if (found == room) {
+                    room *= 2;
+                    Crossing *grown = PyMem_Realloc(crossings, room * sizeof(Crossing));
+                    if (grown == NULL) goto nomemory;
+                    crossings = grown;
+                }
+                crossings[found++] = (Crossing){v[i].x0, h[j].top, i, j};
+            }
+        }
+    }
+    qsort(crossings, found, sizeof(Crossing), by_crossing);
+    grid->points = PyMem_Calloc(found ? found : 1, sizeof(Point));
+    grid->v_ids = PyMem_Calloc(found ? found : 1, sizeof(Py_ssize_t));
+    grid->h_ids = PyMem_Calloc(found ? found : 1, sizeof(Py_ssize_t));
+    grid->by_row = PyMem_Calloc(found ? found : 1, sizeof(Py_ssize_t));
+    if (grid->points == NULL || grid->v_ids == NULL || grid->h_ids == NULL || grid->by_row == NULL) goto nomemory;
+    grid->count = 0;
+    Py_ssize_t v_used = 0, h_used = 0;
+    for (Py_ssize_t k = 0; k < found;) {
+        Point *p = &grid->points[grid->count++];
+        p->x = crossings[k].x;
+        p->y = crossings[k].y;
+        p->v_start = v_used;
+        p->h_start = h_used;
+        Py_ssize_t end = k;
+        while (end < found && crossings[end].x == p->x && crossings[end].y == p->y) end++;
+        for (Py_ssize_t m = k; m < end; m++) {
+            if (v_used == p->v_start || grid->v_ids[v_used - 1] != crossings[m].v_id)
+                grid->v_ids[v_used++] = crossings[m].v_id;
+            grid->h_ids[h_used++] = crossings[m].h_id;
+        }
+        qsort(grid->h_ids + p->h_start, h_used - p->h_start, sizeof(Py_ssize_t), by_id);
+        Py_ssize_t distinct = p->h_start;
+        for (Py_ssize_t m = p->h_start; m < h_used; m++)
+            if (m == p->h_start || grid->h_ids[m] != grid->h_ids[distinct - 1]) grid->h_ids[distinct++] = grid->h_ids[m];
+        h_used = distinct;
+        p->v_count = v_used - p->v_start;
+        p->h_count = h_used - p->h_start;
+        k = end;
+    }
+    PyMem_Free(crossings);
+    for (Py_ssize_t k = 0; k < grid->count; k++) grid->by_row[k] = k;
+    sorted_points = grid->points;
+    qsort(grid->by_row, grid->count, sizeof(Py_ssize_t), by_row_order);
+    for (Py_ssize_t k = 0; k < grid->count; k++) grid->points[grid->by_row[k]].in_row = k;
+    return 0;
+nomemory:
+    PyMem_Free(crossings);
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* pdf._cells: for each point in order, the smallest cell whose corners are points joined by edges. */
+static Py_ssize_t find_cells(const Grid *grid, Box *cells) {
+    Py_ssize_t count = 0;
+    for (Py_ssize_t k = 0; k + 1 < grid->count; k++) {
+        const Point *pt = &grid->points[k];
+        int found = 0;
+        for (Py_ssize_t b = k + 1; !found && b < grid->count && grid->points[b].x == pt->x; b++) {
+            const Point *below = &grid->points[b];
+            if (!connects(grid, pt, below)) continue;
+            for (Py_ssize_t r = pt->in_row + 1; r < grid->count; r++) {
+                const Point *right = &grid->points[grid->by_row[r]];
+                if (right->y != pt->y) break;
+                if (!connects(grid, pt, right)) continue;
+                const Point *corner = point_at(grid, right->x, below->y);
+                if (corner != NULL && connects(grid, corner, right) && connects(grid, corner, below)) {
+                    cells[count++] = (Box){pt->x, pt->y, corner->x, corner->y};
+                    found = 1;
+                    break;
+                }
+            }
+        }
+    }
+    return count;
+}
+
+typedef struct {
+    double x, y;
+    Py_ssize_t cell;
+} Corner;
+
+static int by_corner(const void *left, const void *right) {
+    const Corner *a = left, *b = right;
+    if (a->x != b->x) return a->x < b->x ? -1 : 1;
+    if (a->y != b->y) return a->y < b->y ? -1 : 1;
+    return a->cell < b->cell ? -1 : (a->cell > b->cell);
+}
+
+static Py_ssize_t root_of(Py_ssize_t *parent, Py_ssize_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+typedef struct {
+    double top, x0;
+    Py_ssize_t first; /* the group's lowest cell index: Python's creation order */
+    Py_ssize_t size, root;
+} Group;
+
+static int by_group(const void *left, const void *right) {
+    const Group *a = left, *b = right;
+    if (a->top != b->top) return a->top < b->top ? -1 : 1;
+    if (a->x0 != b->x0) return a->x0 < b->x0 ? -1 : 1;
+    return a->first < b->first ? -1 : (a->first > b->first);
+}
+
+static Box *read_boxes(PyObject *sequence, Py_ssize_t *count) {
+    PyObject *items = PySequence_Fast(sequence, "boxes must be a sequence");
+    if (items == NULL) return NULL;
+    *count = PySequence_Fast_GET_SIZE(items);
+    Box *boxes = PyMem_Calloc(*count ? *count : 1, sizeof(Box));
+    if (boxes == NULL) {
+        Py_DECREF(items);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < *count; i++) {
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "dddd", &boxes[i].x0, &boxes[i].top, &boxes[i].x1,
+                              &boxes[i].bottom)) {
+            PyMem_Free(boxes);
+            Py_DECREF(items);
+            return NULL;
+        }
+    }
+    Py_DECREF(items);
+    return boxes;
+}
+
+static PyObject *box_tuple(const Box *box) {
+    return Py_BuildValue("(dddd)", box->x0, box->top, box->x1, box->bottom);
+}
+
+/* The smallest box around `count` boxes, the first of equal values kept (min and max). */
+static Box around(const Box *const *boxes, Py_ssize_t count) {
+    Box out = *boxes[0];
+    for (Py_ssize_t i = 1; i < count; i++) {
+        if (boxes[i]->x0 < out.x0) out.x0 = boxes[i]->x0;
+        if (boxes[i]->top < out.top) out.top = boxes[i]->top;
+        if (boxes[i]->x1 > out.x1) out.x1 = boxes[i]->x1;
+        if (boxes[i]->bottom > out.bottom) out.bottom = boxes[i]->bottom;
+    }
+    return out;
+}
+
+static const Box *sorting_cells; /* for by_top_x0 */
+
+static int by_top_x0(const void *left, const void *right) {
+    Py_ssize_t i = *(const Py_ssize_t *)left, j = *(const Py_ssize_t *)right;
+    const Box *a = &sorting_cells[i], *b = &sorting_cells[j];
+    if (a->top != b->top) return a->top < b->top ? -1 : 1;
+    if (a->x0 != b->x0) return a->x0 < b->x0 ? -1 : 1;
+    return i < j ? -1 : (i > j);
+}
+
+/* One table as (bbox, cells, rows), rows as pdfplumber's `Table.rows` makes them: the cells grouped
+ * by top (sorted by top, then x0), each row a slot per distinct x0 of the table holding the last cell
+ * of that x0 (a dict's last write) or None, with the bbox of its cells. */
+static PyObject *table_object(const Box *cells, Py_ssize_t count, Py_ssize_t *order) {
+    const Box **all = PyMem_Calloc(count, sizeof(Box *));
+    double *xs = PyMem_Calloc(count, sizeof(double));
+    const Box **slots = PyMem_Calloc(count, sizeof(Box *));
+    const Box **present = PyMem_Calloc(count, sizeof(Box *));
+    PyObject *cell_list = PyList_New(count), *rows = PyList_New(0), *result = NULL;
+    if (all == NULL || xs == NULL || slots == NULL || present == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (cell_list == NULL || rows == NULL) goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *cell = box_tuple(&cells[i]);
+        if (cell == NULL) goto done;
+        PyList_SET_ITEM(cell_list, i, cell);
+        all[i] = &cells[i];
+        xs[i] = cells[i].x0;
+        order[i] = i;
+    }
+    qsort(xs, count, sizeof(double), by_value);
+    Py_ssize_t columns = 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (columns == 0 || xs[i] != xs[columns - 1]) xs[columns++] = xs[i];
+    sorting_cells = cells;
+    qsort(order, count, sizeof(Py_ssize_t), by_top_x0);
+    for (Py_ssize_t start = 0; start < count;) {
+        Py_ssize_t end = start;
+        while (end < count && cells[order[end]].top == cells[order[start]].top) end++;
+        for (Py_ssize_t c = 0; c < columns; c++) slots[c] = NULL;
+        for (Py_ssize_t k = start; k < end; k++) {
+            const Box *cell = &cells[order[k]];
+            slots[position(xs, columns, cell->x0)] = cell;
+        }
+        PyObject *row_cells = PyList_New(columns);
+        if (row_cells == NULL) goto done;
+        Py_ssize_t filled = 0;
+        for (Py_ssize_t c = 0; c < columns; c++) {
+            PyObject *item = slots[c] == NULL ? Py_NewRef(Py_None) : box_tuple(slots[c]);
+            if (item == NULL) {
+                Py_DECREF(row_cells);
+                goto done;
+            }
+            PyList_SET_ITEM(row_cells, c, item);
+            if (slots[c] != NULL) present[filled++] = slots[c];
+        }
+        Box bbox = around(present, filled);
+        PyObject *row = Py_BuildValue("(NN)", box_tuple(&bbox), row_cells);
+        if (row == NULL || PyList_Append(rows, row) < 0) {
+            Py_XDECREF(row);
+            goto done;
+        }
+        Py_DECREF(row);
+        start = end;
+    }
+    Box bbox = around(all, count);
+    result = Py_BuildValue("(NOO)", box_tuple(&bbox), cell_list, rows);
+done:
+    PyMem_Free(all);
+    PyMem_Free(xs);
+    PyMem_Free(slots);
+    PyMem_Free(present);
+    Py_XDECREF(cell_list);
+    Py_XDECREF(rows);
+    return result;
+}
+
+PyDoc_STRVAR(table_cells_doc,
+             "table_cells(v_boxes, h_boxes, x_tolerance, y_tolerance)\n"
+             "pdf._tables(pdf._cells(pdf._intersections(...))) in C: the tables the distinct vertical "
+             "and horizontal edge boxes (x0, top, x1, bottom) make, each as (bbox, cells, rows) with "
+             "rows as pdfplumber's Table.rows: (bbox, cells with None for a missing cell).");
+
+static PyObject *table_cells(PyObject *self, PyObject *args) {
+    PyObject *v_arg, *h_arg;
+    double x_tolerance, y_tolerance;
+    if (!PyArg_ParseTuple(args, "OOdd", &v_arg, &h_arg, &x_tolerance, &y_tolerance)) return NULL;
+    Py_ssize_t v_count = 0, h_count = 0;
+    Grid grid = {NULL, 0, NULL, NULL, NULL};
+    Box *cells = NULL;
+    Corner *corners = NULL;
+    Py_ssize_t *parent = NULL;
+    Group *groups = NULL;
+    Box *members = NULL;
+    Py_ssize_t *order = NULL;
+    PyObject *tables = NULL;
+    Box *v = read_boxes(v_arg, &v_count);
+    Box *h = v == NULL ? NULL : read_boxes(h_arg, &h_count);
+    if (h == NULL || build_grid(v, v_count, h, h_count, x_tolerance, y_tolerance, &grid) < 0) goto done;
+    cells = PyMem_Calloc(grid.count ? grid.count : 1, sizeof(Box));
+    if (cells == NULL) goto nomemory;
+    Py_ssize_t cell_count = find_cells(&grid, cells);
+    /* pdf._tables: cells joined through shared corners. */
+    corners = PyMem_Calloc(4 * cell_count + 1, sizeof(Corner));
+    parent = PyMem_Calloc(cell_count + 1, sizeof(Py_ssize_t));
+    groups = PyMem_Calloc(cell_count + 1, sizeof(Group));
+    members = PyMem_Calloc(cell_count + 1, sizeof(Box));
+    order = PyMem_Calloc(cell_count + 1, sizeof(Py_ssize_t));
+    if (corners == NULL || parent == NULL || groups == NULL || members == NULL || order == NULL) goto nomemory;
+    for (Py_ssize_t i = 0; i < cell_count; i++) {
+        parent[i] = i;
+        corners[4 * i] = (Corner){cells[i].x0, cells[i].top, i};
+        corners[4 * i + 1] = (Corner){cells[i].x0, cells[i].bottom, i};
+        corners[4 * i + 2] = (Corner){cells[i].x1, cells[i].top, i};
+        corners[4 * i + 3] = (Corner){cells[i].x1, cells[i].bottom, i};
+    }
+    qsort(corners, 4 * cell_count, sizeof(Corner), by_corner);
+    for (Py_ssize_t k = 1; k < 4 * cell_count; k++) {
+        if (corners[k].x == corners[k - 1].x && corners[k].y == corners[k - 1].y) {
+            Py_ssize_t a = root_of(parent, corners[k].cell), b = root_of(parent, corners[k - 1].cell);
+            if (a != b) parent[a > b ? a : b] = a < b ? a : b;
+        }
+    }
+    Py_ssize_t group_count = 0;
+    for (Py_ssize_t i = 0; i < cell_count; i++) {
+        Py_ssize_t root = root_of(parent, i);
+        if (root == i) groups[group_count++] = (Group){cells[i].top, cells[i].x0, i, 0, i};
+    }
+    for (Py_ssize_t i = 0; i < cell_count; i++) {
+        Py_ssize_t root = root_of(parent, i);
+        for (Py_ssize_t g = 0; g < group_count; g++) {
+            if (groups[g].root != root) continue;
+            groups[g].size++;
+            if (cells[i].top < groups[g].top || (cells[i].top == groups[g].top && cells[i].x0 < groups[g].x0)) {
+                groups[g].top = cells[i].top;
+                groups[g].x0 = cells[i].x0;
+            }
+            break;
+        }
+    }
+    qsort(groups, group_count, sizeof(Group), by_group);
+    tables = PyList_New(0);
+    if (tables == NULL) goto done;
+    for (Py_ssize_t g = 0; g < group_count; g++) {
+        if (groups[g].size < 2) continue;
+        Py_ssize_t size = 0;
+        for (Py_ssize_t i = 0; i < cell_count; i++)
+            if (root_of(parent, i) == groups[g].root) members[size++] = cells[i];
+        PyObject *table = table_object(members, size, order);
+        if (table == NULL || PyList_Append(tables, table) < 0) {
+            Py_XDECREF(table);
+            Py_CLEAR(tables);
+            goto done;
+        }
+        Py_DECREF(table);
+    }
+    goto done;
+nomemory:
+    PyErr_NoMemory();
+done:
+    PyMem_Free(v);
+    PyMem_Free(h);
+    PyMem_Free(grid.points);
+    PyMem_Free(grid.v_ids);
+    PyMem_Free(grid.h_ids);
+    PyMem_Free(grid.by_row);
+    PyMem_Free(cells);
+    PyMem_Free(corners);
+    PyMem_Free(parent);
+    PyMem_Free(groups);
+    PyMem_Free(members);
+    PyMem_Free(order);
+    return tables;
+}
+
 static PyMethodDef methods[] = {
+    {"table_cells", table_cells, METH_VARARGS, table_cells_doc},
+    {"path_ops", path_ops, METH_VARARGS, path_ops_doc},
     {"extract_words", extract_words, METH_VARARGS, extract_words_doc},
     {"page_chars", page_chars, METH_VARARGS, page_chars_doc},
     {"page_objects", page_objects, METH_VARARGS, page_objects_doc},

@@ -1,6 +1,7 @@
 from collections.abc import Callable, Sequence
 
 Char = tuple[str, float, float, float, float]
+Box = tuple[float, float, float, float]
 State = tuple[int, float, float, float, float, float]
 
 def page_chars(
@@ -20,3 +21,9 @@ def page_objects(
 def extract_words(
     chars: Sequence[Char], x_tolerance: float, y_tolerance: float, ligatures: dict[int, str]
 ) -> list[Char]: ...
+def path_ops(
+    path: int, functions: tuple[int, ...], kinds: tuple[int, int, int], unavailable: type[Exception]
+) -> list[tuple[str, tuple[float, float]]]: ...
+def table_cells(
+    v_boxes: list[Box], h_boxes: list[Box], x_tolerance: float, y_tolerance: float
+) -> list[tuple[Box, list[Box], list[tuple[Box, list[Box | None]]]]]: ...

@@ -20,6 +20,7 @@ import logging
 import operator
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from parsers import speedups
@@ -265,6 +266,10 @@ def read_page(page: Any, page_number: int, table_index: int) -> tuple[list[Line 
     return place_blocks(words, tables, page_number, table_index), len(chars)
 
 
+Point = tuple[float, float]
+Bbox = tuple[float, float, float, float]
+
+
 class CellText:
     """`Table.extract` of pdfplumber without rescanning every char of the page for every row: chars
     are indexed once by their vertical middle, each row takes its band by bisection, and the chars
@@ -313,10 +318,6 @@ class CellText:
                 if h < cx1 and ctop <= v < cbottom:
                     inside[k].append(self.chars[i])
         return inside
-
-
-Point = tuple[float, float]
-Bbox = tuple[float, float, float, float]
 
 
 def _intersections(edges: list[dict[str, Any]], x_tolerance: float, y_tolerance: float) -> dict[Point, Any]:
@@ -426,9 +427,30 @@ def _table_settings() -> Any:
     return plumber_table.TableSettings.resolve(TABLE_SETTINGS)
 
 
-def find_tables(content: Any) -> list[Any]:
+@dataclass(frozen=True)
+class FoundRow:
+    """A table row as pdfplumber's `Table.rows` gives it: a slot per column (None where no cell starts
+    there) and the bbox of its cells."""
+
+    bbox: Bbox
+    cells: list[Bbox | None]
+
+
+@dataclass(frozen=True)
+class FoundTable:
+    """A table found by the C table finder, with what `place_blocks` and `CellText` read of
+    pdfplumber's `Table`: its bbox, cells and rows (computed once, where pdfplumber's `rows` computes
+    them on every access)."""
+
+    bbox: Bbox
+    cells: list[Bbox]
+    rows: list[FoundRow]
+
+
+def find_tables(content: Any, *, native: bool = True) -> list[Any]:
     """pdfplumber's `TableFinder` ("lines" strategies, TABLE_SETTINGS) on a page's edges, with the
-    faster `_intersections`, `_cells` and `_tables`."""
+    faster `_intersections`, `_cells` and `_tables`, or all three and the rows in C (`FoundTable`)
+    where `native` and built."""
     from pdfplumber import table as plumber_table
     from pdfplumber.utils import filter_edges
 
@@ -445,9 +467,23 @@ def find_tables(content: Any) -> list[Any]:
         join_y_tolerance=settings.join_y_tolerance,
     )
     edges = filter_edges(edges, min_length=settings.edge_min_length)
-    intersections = _intersections(
-        edges, settings.intersection_x_tolerance, settings.intersection_y_tolerance
-    )
+    x_tolerance, y_tolerance = settings.intersection_x_tolerance, settings.intersection_y_tolerance
+    if native and speedups.native is not None:
+        boxes = {
+            side: list(
+                dict.fromkeys(
+                    (e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges if e["orientation"] == side
+                )
+            )
+            for side in ("v", "h")
+        }
+        return [
+            FoundTable(bbox, cells, [FoundRow(*row) for row in rows])
+            for bbox, cells, rows in speedups.native.table_cells(
+                boxes["v"], boxes["h"], x_tolerance, y_tolerance
+            )
+        ]
+    intersections = _intersections(edges, x_tolerance, y_tolerance)
     return [plumber_table.Table(content, group) for group in _tables(_cells(intersections))]
 
 
@@ -461,7 +497,7 @@ def read_content(
     words = extract_words(
         content.chars, WORD_SETTINGS["x_tolerance"], WORD_SETTINGS["y_tolerance"], native=native
     )
-    tables = find_tables(content) if content.ruled else []
+    tables = find_tables(content, native=native) if content.ruled else []
     extract = CellText(content.chars, native=native) if tables else None
     blocks = place_blocks(words, tables, page_number, table_index, extract)
     return blocks, len(content.chars)

@@ -437,8 +437,26 @@ def _python_chars(
     return chars
 
 
-def _path_ops(path: int) -> list[SegmentOp]:
-    """The path's segments as pdfminer's operators (m, l, c, h) with points in user space."""
+NATIVE_PATH_FUNCTIONS = tuple(
+    _function(name)
+    for name in (
+        "FPDFPageObj_GetMatrix",
+        "FPDFPath_CountSegments",
+        "FPDFPath_GetPathSegment",
+        "FPDFPathSegment_GetType",
+        "FPDFPathSegment_GetPoint",
+        "FPDFPathSegment_GetClose",
+    )
+)
+"""The PDFium functions `_pdf_speedups.path_ops` calls, by address."""
+
+
+def _path_ops(path: int, *, native: bool = True) -> list[SegmentOp]:
+    """The path's segments as pdfminer's operators (m, l, c, h) with points in user space (in C where
+    `native` and built)."""
+    if native and speedups.native is not None:
+        kinds = (_MOVETO, _LINETO, _BEZIERTO)
+        return speedups.native.path_ops(path, NATIVE_PATH_FUNCTIONS, kinds, PdfiumUnavailable)
     matrix = pdfium_c.FS_MATRIX()
     _object_matrix(path, ctypes.addressof(matrix))
     a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
@@ -604,7 +622,7 @@ def page_objects(
         _draw_mode(obj, fill_at, stroke_at)
         if not modes[0] and not modes[1]:
             continue
-        for subpath in _subpaths(_path_ops(obj)):
+        for subpath in _subpaths(_path_ops(obj, native=native)):
             if subpath[0][0] != "m":
                 continue
             kind_name, edges = _classify(subpath, height)

@@ -26,7 +26,7 @@ from flows.demo import reportgen as g
 from parsers import ParseSettings, parse, speedups
 from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report
-from parsers.pdf import Char, extract_words, read_pdf
+from parsers.pdf import Char, extract_words, find_tables, read_pdf
 from parsers.pdf_pdfium import SUBSET_TAG, font_descents, page_content, without_width_arrays
 from tests.fixtures.cidfonts import with_cid_font
 from tests.fixtures.fonts import build_cjk_font
@@ -346,11 +346,18 @@ def test_scanned_pdf_needs_ocr_under_every_engine() -> None:
         assert parse(data, filename=filename, settings=settings).status == "needs_ocr"
 
 
+def _tables(tables: list[Any]) -> list[tuple[Any, ...]]:
+    """What the reader takes of a table, C-found (`FoundTable`) or pdfplumber's own `Table`."""
+    return [
+        (table.bbox, table.cells, [(row.bbox, row.cells) for row in table.rows]) for table in tables
+    ]
+
+
 @pytest.mark.skipif(speedups.native is None, reason="parsers/_pdf_speedups.c is not built here")
 @pytest.mark.parametrize("name", list(PDFS))
 def test_c_and_python_loops_give_identical_pages(name: str, cjk_font: Path) -> None:
     """Not close but equal, bit for bit: the C loops make the same PDFium calls and the same float
-    operations as the Python ones."""
+    operations as the Python ones, and the C table finder finds pdfplumber's tables, cells and rows."""
     data, _ = PDFS[name](cjk_font)
     descents = font_descents(data)
     pdf = pdfium.PdfDocument(data)
@@ -363,5 +370,6 @@ def test_c_and_python_loops_give_identical_pages(name: str, cjk_font: Path) -> N
                 assert extract_words(c_page.chars, x_tolerance, y_tolerance) == extract_words(
                     c_page.chars, x_tolerance, y_tolerance, native=False
                 )
+            assert _tables(find_tables(c_page)) == _tables(find_tables(c_page, native=False))
     finally:
         pdf.close()
