@@ -348,9 +348,7 @@ def test_scanned_pdf_needs_ocr_under_every_engine() -> None:
 
 def _tables(tables: list[Any]) -> list[tuple[Any, ...]]:
     """What the reader takes of a table, C-found (`FoundTable`) or pdfplumber's own `Table`."""
-    return [
-        (table.bbox, table.cells, [(row.bbox, row.cells) for row in table.rows]) for table in tables
-    ]
+    return [(table.bbox, table.cells, [(row.bbox, row.cells) for row in table.rows]) for table in tables]
 
 
 @pytest.mark.skipif(speedups.native is None, reason="parsers/_pdf_speedups.c is not built here")
