@@ -14,6 +14,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef void *(*get_text_object_fn)(void *, int);
 typedef unsigned int (*get_unicode_fn)(void *, int);
@@ -387,6 +388,100 @@ static int is_space(PyObject *text) {
     return 1;
 }
 
+/* The fields of char tuple `c` into `w`; -1 with TypeError for anything but a 5-tuple with a str. */
+static int read_char(PyObject *c, Py_ssize_t index, WordChar *w) {
+    if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 5 || !PyUnicode_Check(PyTuple_GET_ITEM(c, 0))) {
+        PyErr_SetString(PyExc_TypeError, "a char is a (text, x0, x1, top, bottom) tuple");
+        return -1;
+    }
+    w->text = PyTuple_GET_ITEM(c, 0);
+    w->x0 = PyTuple_GET_ITEM(c, 1);
+    w->x1 = PyTuple_GET_ITEM(c, 2);
+    w->top = PyTuple_GET_ITEM(c, 3);
+    w->bottom = PyTuple_GET_ITEM(c, 4);
+    w->x0_value = PyFloat_AsDouble(w->x0);
+    w->x1_value = PyFloat_AsDouble(w->x1);
+    w->top_value = PyFloat_AsDouble(w->top);
+    w->bottom_value = PyFloat_AsDouble(w->bottom);
+    w->index = index;
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* Each value's cluster among the sorted distinct `values` (pdf._clusters): `values` (count of them)
+ * are sorted and made distinct in place, `lines` receives each distinct value's cluster; returns how
+ * many distinct values there are. */
+static Py_ssize_t clusters(double *values, Py_ssize_t count, double tolerance, Py_ssize_t *lines) {
+    qsort(values, count, sizeof(double), by_value);
+    Py_ssize_t distinct = 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (distinct == 0 || values[i] != values[distinct - 1]) values[distinct++] = values[i];
+    for (Py_ssize_t i = 0; i < distinct; i++) lines[i] = i == 0 ? 0 : lines[i - 1] + (values[i] > values[i - 1] + tolerance);
+    return distinct;
+}
+
+/* pdf.extract_words on `count` read chars (reordered in place), the words appended to `words`;
+ * `scratch` holds `count` doubles, `lines` and `run` `count` entries each. */
+static int group_words(WordChar *items, Py_ssize_t count, double x_tolerance, double y_tolerance,
+                       PyObject *ligatures, double *scratch, Py_ssize_t *lines, WordChar **run, PyObject *words) {
+    for (Py_ssize_t i = 0; i < count; i++) scratch[i] = items[i].top_value;
+    Py_ssize_t distinct = clusters(scratch, count, y_tolerance, lines);
+    for (Py_ssize_t i = 0; i < count; i++) items[i].line = lines[position(scratch, distinct, items[i].top_value)];
+    qsort(items, count, sizeof(WordChar), by_line_x0_index);
+    Py_ssize_t length = 0, line = -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        WordChar *c = &items[i];
+        if (c->line != line) {
+            if (length && merge(words, run, length, ligatures) < 0) return -1;
+            length = 0;
+            line = c->line;
+        }
+        if (PyUnicode_GET_LENGTH(c->text) == 0 || is_space(c->text)) {
+            if (length && merge(words, run, length, ligatures) < 0) return -1;
+            length = 0;
+            if (PyUnicode_GET_LENGTH(c->text) == 0 && merge(words, &c, 1, ligatures) < 0) return -1;
+        } else if (length == 0) {
+            run[length++] = c;
+        } else {
+            WordChar *prev = run[length - 1];
+            if (c->x0_value < prev->x0_value || c->x0_value > prev->x1_value + x_tolerance ||
+                fabs(c->top_value - prev->top_value) > y_tolerance) {
+                if (merge(words, run, length, ligatures) < 0) return -1;
+                length = 0;
+            }
+            run[length++] = c;
+        }
+    }
+    return length && merge(words, run, length, ligatures) < 0 ? -1 : 0;
+}
+
+/* Scratch space for `count` chars. */
+typedef struct {
+    WordChar *items;
+    WordChar **run;
+    double *values;
+    Py_ssize_t *lines;
+} Scratch;
+
+static int scratch_init(Scratch *scratch, Py_ssize_t count) {
+    size_t n = count ? count : 1;
+    scratch->items = PyMem_Calloc(n, sizeof(WordChar));
+    scratch->run = PyMem_Calloc(n, sizeof(WordChar *));
+    scratch->values = PyMem_Calloc(n, sizeof(double));
+    scratch->lines = PyMem_Calloc(n, sizeof(Py_ssize_t));
+    if (scratch->items == NULL || scratch->run == NULL || scratch->values == NULL || scratch->lines == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void scratch_free(Scratch *scratch) {
+    PyMem_Free(scratch->items);
+    PyMem_Free(scratch->run);
+    PyMem_Free(scratch->values);
+    PyMem_Free(scratch->lines);
+}
+
 PyDoc_STRVAR(extract_words_doc,
              "extract_words(chars, x_tolerance, y_tolerance, ligatures)\n"
              "pdf.extract_words in C: (text, x0, x1, top, bottom) chars grouped into words the way "
@@ -400,86 +495,188 @@ static PyObject *extract_words(PyObject *self, PyObject *args) {
     PyObject *chars = PySequence_Fast(chars_arg, "chars must be a sequence");
     if (chars == NULL) return NULL;
     Py_ssize_t count = PySequence_Fast_GET_SIZE(chars);
-    WordChar *items = PyMem_Calloc(count ? count : 1, sizeof(WordChar));
-    WordChar **run = PyMem_Calloc(count ? count : 1, sizeof(WordChar *));
-    double *tops = PyMem_Calloc(count ? count : 1, sizeof(double));
+    Scratch scratch;
     PyObject *words = PyList_New(0);
-    if (items == NULL || run == NULL || tops == NULL || words == NULL) {
+    if (scratch_init(&scratch, count) < 0 || words == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (read_char(PySequence_Fast_GET_ITEM(chars, i), i, &scratch.items[i]) < 0) goto fail;
+    if (group_words(scratch.items, count, x_tolerance, y_tolerance, ligatures, scratch.values, scratch.lines,
+                    scratch.run, words) < 0)
+        goto fail;
+    scratch_free(&scratch);
+    Py_DECREF(chars);
+    return words;
+fail:
+    scratch_free(&scratch);
+    Py_DECREF(chars);
+    Py_XDECREF(words);
+    return NULL;
+}
+
+/* pdf.extract_text on `count` read chars: words (tolerance 3), then lines by top, a space between
+ * words and a newline between lines. */
+static PyObject *text_of(WordChar *items, Py_ssize_t count, PyObject *ligatures, Scratch *scratch) {
+    if (count == 1) {
+        if (is_space(items[0].text)) return PyUnicode_New(0, 0);
+        return PyObject_CallMethod(items[0].text, "translate", "O", ligatures);
+    }
+    PyObject *words = PyList_New(0);
+    if (words == NULL) return NULL;
+    if (group_words(items, count, 3.0, 3.0, ligatures, scratch->values, scratch->lines, scratch->run, words) < 0) {
+        Py_DECREF(words);
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    PyObject *out = NULL;
+    if (n <= 1) {
+        out = n ? Py_NewRef(PyTuple_GET_ITEM(PyList_GET_ITEM(words, 0), 0)) : PyUnicode_New(0, 0);
+        Py_DECREF(words);
+        return out;
+    }
+    /* Each word's line: the cluster of its top among the words' distinct tops. */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        scratch->values[k] = PyFloat_AsDouble(PyTuple_GET_ITEM(PyList_GET_ITEM(words, k), 3));
+        if (PyErr_Occurred()) {
+            Py_DECREF(words);
+            return NULL;
+        }
+    }
+    double *tops = PyMem_Calloc(n, sizeof(double));
+    Py_ssize_t *order = PyMem_Calloc(n, sizeof(Py_ssize_t));
+    PyObject *parts = PyList_New(0);
+    if (tops == NULL || order == NULL || parts == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(tops, scratch->values, n * sizeof(double));
+    Py_ssize_t distinct = clusters(scratch->values, n, 3.0, scratch->lines);
+    Py_ssize_t last_line = scratch->lines[distinct - 1];
+    /* Words line by line, each line's words in word order (a stable pass per line). */
+    Py_ssize_t placed = 0;
+    for (Py_ssize_t line = 0; line <= last_line; line++) {
+        Py_ssize_t start = placed;
+        for (Py_ssize_t k = 0; k < n; k++)
+            if (scratch->lines[position(scratch->values, distinct, tops[k])] == line) order[placed++] = k;
+        if (placed == start) continue;
+        PyObject *texts = PyList_New(placed - start);
+        if (texts == NULL) goto done;
+        for (Py_ssize_t k = start; k < placed; k++)
+            PyList_SET_ITEM(texts, k - start, Py_NewRef(PyTuple_GET_ITEM(PyList_GET_ITEM(words, order[k]), 0)));
+        PyObject *space = PyUnicode_FromString(" ");
+        PyObject *joined = space == NULL ? NULL : PyUnicode_Join(space, texts);
+        Py_XDECREF(space);
+        Py_DECREF(texts);
+        if (joined == NULL || PyList_Append(parts, joined) < 0) {
+            Py_XDECREF(joined);
+            goto done;
+        }
+        Py_DECREF(joined);
+    }
+    PyObject *newline = PyUnicode_FromString("\n");
+    out = newline == NULL ? NULL : PyUnicode_Join(newline, parts);
+    Py_XDECREF(newline);
+done:
+    PyMem_Free(tops);
+    PyMem_Free(order);
+    Py_XDECREF(parts);
+    Py_DECREF(words);
+    return out;
+}
+
+PyDoc_STRVAR(cell_texts_doc,
+             "cell_texts(chars, rows, ligatures)\n"
+             "pdf.CellText for one table in C: for each row (bbox, cells) the text of each cell (None "
+             "for a missing cell, \"\" for an empty one) from the chars whose middle lies in the cell, "
+             "in page order, as pdfplumber's Table.extract gives it.");
+
+static PyObject *cell_texts(PyObject *self, PyObject *args) {
+    PyObject *chars_arg, *rows_arg, *ligatures;
+    if (!PyArg_ParseTuple(args, "OOO", &chars_arg, &rows_arg, &ligatures)) return NULL;
+    PyObject *chars = PySequence_Fast(chars_arg, "chars must be a sequence");
+    if (chars == NULL) return NULL;
+    PyObject *rows = PySequence_Fast(rows_arg, "rows must be a sequence");
+    if (rows == NULL) {
+        Py_DECREF(chars);
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(chars);
+    Scratch scratch;
+    WordChar *all = PyMem_Calloc(count ? count : 1, sizeof(WordChar));
+    double *v_mid = PyMem_Calloc(count ? count : 1, sizeof(double));
+    double *h_mid = PyMem_Calloc(count ? count : 1, sizeof(double));
+    Py_ssize_t *band = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
+    PyObject *out = PyList_New(0);
+    if (scratch_init(&scratch, count) < 0 || all == NULL || v_mid == NULL || h_mid == NULL || band == NULL ||
+        out == NULL) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         goto fail;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *c = PySequence_Fast_GET_ITEM(chars, i);
-        WordChar *w = &items[i];
-        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 5 || !PyUnicode_Check(PyTuple_GET_ITEM(c, 0))) {
-            PyErr_SetString(PyExc_TypeError, "a char is a (text, x0, x1, top, bottom) tuple");
+        if (read_char(PySequence_Fast_GET_ITEM(chars, i), i, &all[i]) < 0) goto fail;
+        v_mid[i] = (all[i].top_value + all[i].bottom_value) / 2;
+        h_mid[i] = (all[i].x0_value + all[i].x1_value) / 2;
+    }
+    for (Py_ssize_t r = 0; r < PySequence_Fast_GET_SIZE(rows); r++) {
+        PyObject *bbox, *cells;
+        double x0, top, x1, bottom;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(rows, r), "OO", &bbox, &cells) ||
+            !PyArg_ParseTuple(bbox, "dddd", &x0, &top, &x1, &bottom))
+            goto fail;
+        Py_ssize_t banded = 0;
+        for (Py_ssize_t i = 0; i < count; i++)
+            if (top <= v_mid[i] && v_mid[i] < bottom && x0 <= h_mid[i] && h_mid[i] < x1) band[banded++] = i;
+        PyObject *cell_list = PySequence_Fast(cells, "cells must be a sequence");
+        if (cell_list == NULL) goto fail;
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(cell_list);
+        PyObject *texts = PyList_New(n);
+        if (texts == NULL || PyList_Append(out, texts) < 0) {
+            Py_XDECREF(texts);
+            Py_DECREF(cell_list);
             goto fail;
         }
-        w->text = PyTuple_GET_ITEM(c, 0);
-        w->x0 = PyTuple_GET_ITEM(c, 1);
-        w->x1 = PyTuple_GET_ITEM(c, 2);
-        w->top = PyTuple_GET_ITEM(c, 3);
-        w->bottom = PyTuple_GET_ITEM(c, 4);
-        w->x0_value = PyFloat_AsDouble(w->x0);
-        w->x1_value = PyFloat_AsDouble(w->x1);
-        w->top_value = PyFloat_AsDouble(w->top);
-        w->bottom_value = PyFloat_AsDouble(w->bottom);
-        if (PyErr_Occurred()) goto fail;
-        w->index = i;
-        tops[i] = w->top_value;
-    }
-    /* Lines: the distinct tops sorted, a new line where a top is more than y_tolerance above the
-     * one before it (pdf._clusters). */
-    qsort(tops, count, sizeof(double), by_value);
-    Py_ssize_t distinct = 0;
-    for (Py_ssize_t i = 0; i < count; i++)
-        if (distinct == 0 || tops[i] != tops[distinct - 1]) tops[distinct++] = tops[i];
-    Py_ssize_t *line_of = PyMem_Calloc(distinct ? distinct : 1, sizeof(Py_ssize_t));
-    if (line_of == NULL) {
-        PyErr_NoMemory();
-        goto fail;
-    }
-    for (Py_ssize_t i = 1; i < distinct; i++)
-        line_of[i] = line_of[i - 1] + (tops[i] > tops[i - 1] + y_tolerance);
-    for (Py_ssize_t i = 0; i < count; i++) items[i].line = line_of[position(tops, distinct, items[i].top_value)];
-    PyMem_Free(line_of);
-    qsort(items, count, sizeof(WordChar), by_line_x0_index);
-    Py_ssize_t length = 0, line = -1;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        WordChar *c = &items[i];
-        if (c->line != line) {
-            if (length && merge(words, run, length, ligatures) < 0) goto fail;
-            length = 0;
-            line = c->line;
-        }
-        if (PyUnicode_GET_LENGTH(c->text) == 0 || is_space(c->text)) {
-            if (length && merge(words, run, length, ligatures) < 0) goto fail;
-            length = 0;
-            if (PyUnicode_GET_LENGTH(c->text) == 0 && merge(words, &c, 1, ligatures) < 0) goto fail;
-        } else if (length == 0) {
-            run[length++] = c;
-        } else {
-            WordChar *prev = run[length - 1];
-            if (c->x0_value < prev->x0_value || c->x0_value > prev->x1_value + x_tolerance ||
-                fabs(c->top_value - prev->top_value) > y_tolerance) {
-                if (merge(words, run, length, ligatures) < 0) goto fail;
-                length = 0;
+        Py_DECREF(texts);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *cell = PySequence_Fast_GET_ITEM(cell_list, k), *text;
+            double cx0, ctop, cx1, cbottom;
+            if (cell == Py_None) {
+                text = Py_NewRef(Py_None);
+            } else if (!PyArg_ParseTuple(cell, "dddd", &cx0, &ctop, &cx1, &cbottom)) {
+                Py_DECREF(cell_list);
+                goto fail;
+            } else {
+                Py_ssize_t inside = 0;
+                for (Py_ssize_t b = 0; b < banded; b++) {
+                    Py_ssize_t i = band[b];
+                    if (cx0 <= h_mid[i] && h_mid[i] < cx1 && ctop <= v_mid[i] && v_mid[i] < cbottom)
+                        scratch.items[inside++] = all[i];
+                }
+                text = inside ? text_of(scratch.items, inside, ligatures, &scratch) : PyUnicode_New(0, 0);
             }
-            run[length++] = c;
+            if (text == NULL) {
+                Py_DECREF(cell_list);
+                goto fail;
+            }
+            PyList_SET_ITEM(texts, k, text);
         }
+        Py_DECREF(cell_list);
     }
-    if (length && merge(words, run, length, ligatures) < 0) goto fail;
-    PyMem_Free(items);
-    PyMem_Free(run);
-    PyMem_Free(tops);
+    scratch_free(&scratch);
+    PyMem_Free(all);
+    PyMem_Free(v_mid);
+    PyMem_Free(h_mid);
+    PyMem_Free(band);
     Py_DECREF(chars);
-    return words;
+    Py_DECREF(rows);
+    return out;
 fail:
-    PyMem_Free(items);
-    PyMem_Free(run);
-    PyMem_Free(tops);
+    scratch_free(&scratch);
+    PyMem_Free(all);
+    PyMem_Free(v_mid);
+    PyMem_Free(h_mid);
+    PyMem_Free(band);
     Py_DECREF(chars);
-    Py_XDECREF(words);
+    Py_DECREF(rows);
+    Py_XDECREF(out);
     return NULL;
 }
 
@@ -970,6 +1167,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
+    {"cell_texts", cell_texts, METH_VARARGS, cell_texts_doc},
     {"table_cells", table_cells, METH_VARARGS, table_cells_doc},
     {"path_ops", path_ops, METH_VARARGS, path_ops_doc},
     {"extract_words", extract_words, METH_VARARGS, extract_words_doc},

@@ -27,3 +27,6 @@ def path_ops(
 def table_cells(
     v_boxes: list[Box], h_boxes: list[Box], x_tolerance: float, y_tolerance: float
 ) -> list[tuple[Box, list[Box], list[tuple[Box, list[Box | None]]]]]: ...
+def cell_texts(
+    chars: Sequence[Char], rows: list[tuple[Box, list[Box | None]]], ligatures: dict[int, str]
+) -> list[list[str | None]]: ...

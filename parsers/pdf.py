@@ -273,19 +273,29 @@ Bbox = tuple[float, float, float, float]
 class CellText:
     """`Table.extract` of pdfplumber without rescanning every char of the page for every row: chars
     are indexed once by their vertical middle, each row takes its band by bisection, and the chars
-    keep page order, so every cell gets exactly the chars (and text) pdfplumber gives it."""
+    keep page order, so every cell gets exactly the chars (and text) pdfplumber gives it. In C
+    (`parsers/_pdf_speedups.c`, the same conditions over each row's band) where `native` and built."""
 
     def __init__(self, chars: list[Char], *, native: bool = True) -> None:
-        self.native = native
-        mids = sorted(((c[3] + c[4]) / 2, (c[1] + c[2]) / 2, i) for i, c in enumerate(chars))
         self.chars = chars
-        self.v_mids = [m[0] for m in mids]
-        self.mids = mids
+        self.native = native and speedups.native is not None
+
+    @functools.cached_property
+    def mids(self) -> list[tuple[float, float, int]]:
+        return sorted(((c[3] + c[4]) / 2, (c[1] + c[2]) / 2, i) for i, c in enumerate(self.chars))
+
+    @functools.cached_property
+    def v_mids(self) -> list[float]:
+        return [m[0] for m in self.mids]
 
     def _in_band(self, top: float, bottom: float) -> list[tuple[float, float, int]]:
         return self.mids[bisect.bisect_left(self.v_mids, top) : bisect.bisect_left(self.v_mids, bottom)]
 
     def __call__(self, table: Any) -> list[list[str | None]]:
+        if self.native and speedups.native is not None:
+            rows = [(row.bbox, row.cells) for row in table.rows]
+            texts: list[list[str | None]] = speedups.native.cell_texts(self.chars, rows, _ligatures())
+            return texts
         out: list[list[str | None]] = []
         for row in table.rows:
             x0, top, x1, bottom = row.bbox

@@ -26,7 +26,7 @@ from flows.demo import reportgen as g
 from parsers import ParseSettings, parse, speedups
 from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report
-from parsers.pdf import Char, extract_words, find_tables, read_pdf
+from parsers.pdf import CellText, Char, extract_words, find_tables, read_pdf
 from parsers.pdf_pdfium import SUBSET_TAG, font_descents, page_content, without_width_arrays
 from tests.fixtures.cidfonts import with_cid_font
 from tests.fixtures.fonts import build_cjk_font
@@ -355,7 +355,8 @@ def _tables(tables: list[Any]) -> list[tuple[Any, ...]]:
 @pytest.mark.parametrize("name", list(PDFS))
 def test_c_and_python_loops_give_identical_pages(name: str, cjk_font: Path) -> None:
     """Not close but equal, bit for bit: the C loops make the same PDFium calls and the same float
-    operations as the Python ones, and the C table finder finds pdfplumber's tables, cells and rows."""
+    operations as the Python ones, the C table finder finds pdfplumber's tables, cells and rows, and
+    the C cell texts are the Python ones."""
     data, _ = PDFS[name](cjk_font)
     descents = font_descents(data)
     pdf = pdfium.PdfDocument(data)
@@ -368,6 +369,9 @@ def test_c_and_python_loops_give_identical_pages(name: str, cjk_font: Path) -> N
                 assert extract_words(c_page.chars, x_tolerance, y_tolerance) == extract_words(
                     c_page.chars, x_tolerance, y_tolerance, native=False
                 )
-            assert _tables(find_tables(c_page)) == _tables(find_tables(c_page, native=False))
+            c_tables, python_tables = find_tables(c_page), find_tables(c_page, native=False)
+            assert _tables(c_tables) == _tables(python_tables)
+            c_cells, python_cells = CellText(c_page.chars), CellText(c_page.chars, native=False)
+            assert [c_cells(t) for t in c_tables] == [python_cells(t) for t in python_tables]
     finally:
         pdf.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from parsers import speedups
-from parsers.pdf import Char, extract_text, extract_words
+from parsers.pdf import CellText, Char, FoundRow, FoundTable, extract_text, extract_words
 
 needs_speedups = pytest.mark.skipif(speedups.native is None, reason="parsers/_pdf_speedups.c is not built")
 
@@ -99,3 +99,30 @@ def test_no_chars_no_words_and_a_malformed_char_is_a_type_error() -> None:
     assert speedups.native is not None
     with pytest.raises(TypeError, match=r"a char is a \(text, x0, x1, top, bottom\) tuple"):
         speedups.native.extract_words([("一", 1.0, 2.0)], 1.5, 2.0, {})
+
+
+@needs_speedups
+def test_cell_texts_take_each_cells_chars_in_page_order_line_by_line() -> None:
+    """A row of four cells: two lines of words, nothing, a lone space (empty), a missing cell (None),
+    and a char whose middle is outside the row's band, which no cell takes."""
+    chars: list[Char] = [
+        ("公", 12.0, 22.0, 104.0, 114.0),
+        ("开", 22.0, 32.0, 104.0, 114.0),
+        ("1", 40.0, 45.0, 104.0, 114.0),
+        ("2", 12.0, 17.0, 118.0, 128.0),
+        (" ", 112.0, 115.0, 104.0, 114.0),
+        ("外", 12.0, 22.0, 131.0, 141.0),
+        ("ﬁ", 70.0, 75.0, 104.0, 114.0),
+    ]
+    cells: list[tuple[float, float, float, float] | None] = [
+        (10.0, 100.0, 60.0, 130.0),
+        (60.0, 100.0, 100.0, 130.0),
+        (100.0, 100.0, 140.0, 130.0),
+        None,
+    ]
+    table = FoundTable(
+        (10.0, 100.0, 140.0, 130.0), [c for c in cells if c], [FoundRow((10.0, 100.0, 140.0, 130.0), cells)]
+    )
+    ours, theirs = CellText(chars)(table), CellText(chars, native=False)(table)
+    assert ours == theirs == [["公开 1\n2", "fi", "", None]]
+    assert extract_text(chars[:3]) == extract_text(chars[:3], native=False) == "公开 1"
