@@ -22,7 +22,7 @@ class ParseSettings:
     `pdf_engine` picks the PDF reader: "auto" (PDFium, pdfplumber where PDFium cannot reproduce the
     file), "pdfium" (no fallback) or "pdfplumber" (the reference reader). `pdf_speedups` lets the
     PDFium reader run its per-character loops in C (`parsers/_pdf_speedups.c`, where it was built);
-    off, the same loops run in Python, with the same results, three times slower.
+    off, the same loops run in Python, with the same results, about twice as slow.
 
     Size limits: `max_bytes_pdf`/`_docx`/`_html`/`_text` per kind; a zip container (DOCX) may unpack
     to at most `max_unzipped_bytes` in total and `max_zip_ratio` times its packed size, with at most

@@ -24,6 +24,13 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv with $($python --version)"
   $python -m venv .venv
 fi
+# A C compiler and Python's headers build the PDF reader's C loops (parsers/_pdf_speedups.c); without
+# them pip would install the package with its Python loops, and the test that they are built skips.
+headers=$($python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h
+if ! command -v cc >/dev/null 2>&1 || [ ! -e "$headers" ]; then
+  log "installing a C compiler (apt-get install gcc python3-dev)"
+  apt_install gcc python3-dev
+fi
 log "installing nianbao[dev] with the pinned constraints"
 .venv/bin/python -m pip install -q --upgrade pip
 # --no-compile: Python compiles what the tests import when they first import it, not all of every package.

@@ -19,6 +19,10 @@ seeds 0..N/2 in both gov formats). Every side reads the same bytes:
           extracts each page's text (`get_text_range`), no positions; DOCX: zipfile reads
           word/document.xml and lxml parses it; HTML: lxml.html parses the bytes
   naive   PDF only: pdfplumber's text and table extraction of every page (a first attempt)
+  parse, Python loops
+          embedded and type0: parse with ParseSettings(pdf_speedups=False), the PDF reader's Python
+          loops instead of its C ones (parsers/_pdf_speedups.c): what an install without a C
+          compiler gets
 Each side runs in forked worker processes (memory figures do not mix), in `ROUNDS` rounds over parts
 of the reports, the sides taking turns, so a change in the machine's load falls on every side alike; each
 worker freezes the objects it inherits from the parent out of garbage collection (the renderers' heap
@@ -72,11 +76,12 @@ def filename(kind: str) -> str:
     return {"docx": "r.docx", "html": "r.html"}.get(kind, "r.pdf")
 
 
-def ours(engine: str, kind: str, whole: bool) -> Reader:
-    """parsers.parse (`whole`) or parsers.read_document on one report."""
+def ours(engine: str, kind: str, whole: bool, speedups: bool = True) -> Reader:
+    """parsers.parse (`whole`) or parsers.read_document on one report; `speedups` off runs the PDF
+    reader's Python loops instead of its C ones."""
     from parsers import parse, read_document
 
-    settings = ParseSettings(pdf_engine=engine)  # type: ignore[arg-type]
+    settings = ParseSettings(pdf_engine=engine, pdf_speedups=speedups)  # type: ignore[arg-type]
     name = filename(kind)
 
     def run(data: bytes) -> int:
@@ -145,6 +150,8 @@ def sides(engine: str, kind: str) -> dict[str, Reader]:
     }
     if kind in PDF_KINDS:
         out["naive pdfplumber"] = naive
+    if kind in ("embedded", "type0"):
+        out["parse, Python loops"] = ours(engine, kind, whole=True, speedups=False)
     return out
 
 
@@ -218,7 +225,7 @@ def report(kind: str, results: dict[str, Result]) -> None:
     for name, r in results.items():
         count = r.pages if per_page else r.reports
         print(
-            f"{name:17} {r.reports} reports, {r.pages} pages: {r.reports / r.seconds:7.2f} reports/s, "
+            f"{name:19} {r.reports} reports, {r.pages} pages: {r.reports / r.seconds:7.2f} reports/s, "
             f"{1000 * r.seconds / count:7.2f} ms/{unit} ({1000 * r.cpu_seconds / count:.2f} CPU), "
             f"peak RSS {r.peak_rss_mb:4.0f} MB (+{r.peak_rss_mb - r.start_rss_mb:.0f} MB over "
             f"the worker's {r.start_rss_mb:.0f} MB at start)"
@@ -230,10 +237,15 @@ def report(kind: str, results: dict[str, Result]) -> None:
                 f"{name} / bare: {r.seconds / bare.seconds:.2f}x wall, "
                 f"{r.cpu_seconds / max(bare.cpu_seconds, 1e-9):.2f}x CPU"
             )
+    parse = next(r for name, r in results.items() if name.startswith("parse"))
     if "naive pdfplumber" in results:
-        parse = next(r for name, r in results.items() if name.startswith("parse"))
         print(
             f"speed-up of parse over the naive baseline: {results['naive pdfplumber'].seconds / parse.seconds:.2f}x"
+        )
+    if "parse, Python loops" in results:
+        print(
+            "speed-up of the C loops (parsers/_pdf_speedups.c) over the Python ones: "
+            f"{results['parse, Python loops'].seconds / parse.seconds:.2f}x"
         )
 
 

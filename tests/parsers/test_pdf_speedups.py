@@ -18,7 +18,7 @@ needs_speedups = pytest.mark.skipif(speedups.native is None, reason="parsers/_pd
 
 def test_speedups_are_built_where_a_c_compiler_is() -> None:
     """`pip install` builds the optional extension when it can; a silent fallback to the Python
-    loops would make every PDF three times slower."""
+    loops would make every PDF parse about twice as slow."""
     headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
     if not (shutil.which("cc") or shutil.which("gcc")) or not headers.exists():
         pytest.skip("no C compiler or no Python headers here: the Python loops run")
