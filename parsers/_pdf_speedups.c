@@ -37,6 +37,16 @@ static void *address_of(PyObject *value) {
     return PyLong_AsVoidPtr(value);
 }
 
+/* The `count` PDFium function addresses of the tuple `functions`, into `out`. */
+static int function_addresses(PyObject *functions, Py_ssize_t count, void **out) {
+    if (PyTuple_GET_SIZE(functions) != count) {
+        PyErr_Format(PyExc_ValueError, "%zd PDFium function addresses expected", count);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) out[i] = address_of(PyTuple_GET_ITEM(functions, i));
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 static int maybe_generated(unsigned int code) {
     return code == 0x20 || code == 0x0D || code == 0x0A || code == 0x2D || code == 0x02;
 }
@@ -184,17 +194,13 @@ static PyObject *page_chars(PyObject *self, PyObject *args) {
                           &read_state, &descent_of, &PyTuple_Type, &functions, &unavailable))
         return NULL;
     Descents known = {{NULL}, {0.0}, 0, descent_of};
-    if (PyTuple_GET_SIZE(functions) != 5) {
-        PyErr_SetString(PyExc_ValueError, "five PDFium function addresses expected");
-        return NULL;
-    }
-    void *textpage = address_of(textpage_arg);
-    get_text_object_fn get_text_object = (get_text_object_fn)address_of(PyTuple_GET_ITEM(functions, 0));
-    get_unicode_fn get_unicode = (get_unicode_fn)address_of(PyTuple_GET_ITEM(functions, 1));
-    is_generated_fn is_generated = (is_generated_fn)address_of(PyTuple_GET_ITEM(functions, 2));
-    get_char_origin_fn get_char_origin = (get_char_origin_fn)address_of(PyTuple_GET_ITEM(functions, 3));
-    glyph_width_fn glyph_width = (glyph_width_fn)address_of(PyTuple_GET_ITEM(functions, 4));
-    if (PyErr_Occurred()) return NULL;
+    void *textpage = address_of(textpage_arg), *fn[5];
+    if (PyErr_Occurred() || function_addresses(functions, 5, fn) < 0) return NULL;
+    get_text_object_fn get_text_object = (get_text_object_fn)fn[0];
+    get_unicode_fn get_unicode = (get_unicode_fn)fn[1];
+    is_generated_fn is_generated = (is_generated_fn)fn[2];
+    get_char_origin_fn get_char_origin = (get_char_origin_fn)fn[3];
+    glyph_width_fn glyph_width = (glyph_width_fn)fn[4];
     int have_text = text != Py_None;
     if (have_text && (!PyUnicode_Check(text) || PyUnicode_GET_LENGTH(text) < count)) {
         PyErr_SetString(PyExc_ValueError, "text shorter than the text page");
@@ -255,18 +261,14 @@ static PyObject *page_objects(PyObject *self, PyObject *args) {
     PyObject *page_arg, *functions;
     int text_type;
     if (!PyArg_ParseTuple(args, "OO!i", &page_arg, &PyTuple_Type, &functions, &text_type)) return NULL;
-    if (PyTuple_GET_SIZE(functions) != 6) {
-        PyErr_SetString(PyExc_ValueError, "six PDFium function addresses expected");
-        return NULL;
-    }
-    void *page = address_of(page_arg);
-    count_objects_fn count_objects = (count_objects_fn)address_of(PyTuple_GET_ITEM(functions, 0));
-    get_object_fn get_object = (get_object_fn)address_of(PyTuple_GET_ITEM(functions, 1));
-    object_type_fn object_type = (object_type_fn)address_of(PyTuple_GET_ITEM(functions, 2));
-    object_matrix_fn object_matrix = (object_matrix_fn)address_of(PyTuple_GET_ITEM(functions, 3));
-    font_size_fn font_size = (font_size_fn)address_of(PyTuple_GET_ITEM(functions, 4));
-    text_font_fn text_font = (text_font_fn)address_of(PyTuple_GET_ITEM(functions, 5));
-    if (PyErr_Occurred()) return NULL;
+    void *page = address_of(page_arg), *fn[6];
+    if (PyErr_Occurred() || function_addresses(functions, 6, fn) < 0) return NULL;
+    count_objects_fn count_objects = (count_objects_fn)fn[0];
+    get_object_fn get_object = (get_object_fn)fn[1];
+    object_type_fn object_type = (object_type_fn)fn[2];
+    object_matrix_fn object_matrix = (object_matrix_fn)fn[3];
+    font_size_fn font_size = (font_size_fn)fn[4];
+    text_font_fn text_font = (text_font_fn)fn[5];
     PyObject *texts = PyDict_New();
     PyObject *others = PyList_New(0);
     if (texts == NULL || others == NULL) goto fail;
@@ -503,14 +505,13 @@ static PyObject *extract_words(PyObject *self, PyObject *args) {
     if (group_words(scratch.items, count, x_tolerance, y_tolerance, ligatures, scratch.values, scratch.lines,
                     scratch.run, words) < 0)
         goto fail;
+    goto done;
+fail:
+    Py_CLEAR(words);
+done:
     scratch_free(&scratch);
     Py_DECREF(chars);
     return words;
-fail:
-    scratch_free(&scratch);
-    Py_DECREF(chars);
-    Py_XDECREF(words);
-    return NULL;
 }
 
 /* pdf.extract_text on `count` read chars: words (tolerance 3), then lines by top, a space between
@@ -660,6 +661,10 @@ static PyObject *cell_texts(PyObject *self, PyObject *args) {
         }
         Py_DECREF(cell_list);
     }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
     scratch_free(&scratch);
     PyMem_Free(all);
     PyMem_Free(v_mid);
@@ -668,16 +673,6 @@ static PyObject *cell_texts(PyObject *self, PyObject *args) {
     Py_DECREF(chars);
     Py_DECREF(rows);
     return out;
-fail:
-    scratch_free(&scratch);
-    PyMem_Free(all);
-    PyMem_Free(v_mid);
-    PyMem_Free(h_mid);
-    PyMem_Free(band);
-    Py_DECREF(chars);
-    Py_DECREF(rows);
-    Py_XDECREF(out);
-    return NULL;
 }
 
 PyDoc_STRVAR(path_ops_doc,
@@ -702,18 +697,14 @@ static PyObject *path_ops(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OO!(iii)O", &path_arg, &PyTuple_Type, &functions, &moveto, &lineto, &bezierto,
                           &unavailable))
         return NULL;
-    if (PyTuple_GET_SIZE(functions) != 6) {
-        PyErr_SetString(PyExc_ValueError, "six PDFium function addresses expected");
-        return NULL;
-    }
-    void *path = address_of(path_arg);
-    object_matrix_fn object_matrix = (object_matrix_fn)address_of(PyTuple_GET_ITEM(functions, 0));
-    count_segments_fn count_segments = (count_segments_fn)address_of(PyTuple_GET_ITEM(functions, 1));
-    get_segment_fn get_segment = (get_segment_fn)address_of(PyTuple_GET_ITEM(functions, 2));
-    segment_type_fn segment_type = (segment_type_fn)address_of(PyTuple_GET_ITEM(functions, 3));
-    segment_point_fn segment_point = (segment_point_fn)address_of(PyTuple_GET_ITEM(functions, 4));
-    segment_close_fn segment_close = (segment_close_fn)address_of(PyTuple_GET_ITEM(functions, 5));
-    if (PyErr_Occurred()) return NULL;
+    void *path = address_of(path_arg), *fn[6];
+    if (PyErr_Occurred() || function_addresses(functions, 6, fn) < 0) return NULL;
+    object_matrix_fn object_matrix = (object_matrix_fn)fn[0];
+    count_segments_fn count_segments = (count_segments_fn)fn[1];
+    get_segment_fn get_segment = (get_segment_fn)fn[2];
+    segment_type_fn segment_type = (segment_type_fn)fn[3];
+    segment_point_fn segment_point = (segment_point_fn)fn[4];
+    segment_close_fn segment_close = (segment_close_fn)fn[5];
     float matrix[6] = {0, 0, 0, 0, 0, 0};
     object_matrix(path, matrix);
     double a = matrix[0], b = matrix[1], c = matrix[2], d = matrix[3], e = matrix[4], f = matrix[5];

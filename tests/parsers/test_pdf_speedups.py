@@ -7,11 +7,21 @@ from __future__ import annotations
 import shutil
 import sysconfig
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from parsers import speedups
-from parsers.pdf import CellText, Char, FoundRow, FoundTable, extract_text, extract_words
+from parsers.pdf import (
+    CellText,
+    Char,
+    FoundRow,
+    FoundTable,
+    extract_text,
+    extract_words,
+    find_tables,
+    ruling_edge,
+)
 
 needs_speedups = pytest.mark.skipif(speedups.native is None, reason="parsers/_pdf_speedups.c is not built")
 
@@ -126,3 +136,41 @@ def test_cell_texts_take_each_cells_chars_in_page_order_line_by_line() -> None:
     ours, theirs = CellText(chars)(table), CellText(chars, native=False)(table)
     assert ours == theirs == [["公开 1\n2", "fi", "", None]]
     assert extract_text(chars[:3]) == extract_text(chars[:3], native=False) == "公开 1"
+
+
+@needs_speedups
+def test_c_table_finder_finds_pdfplumbers_tables_cells_and_rows() -> None:
+    """A grid whose right column merges two rows, a second table below it, and a lone box, which is a
+    single cell and so no table; edges as a page reader hands them to the finder."""
+    h = [(10, 110, 10), (10, 110, 30), (10, 60, 50), (10, 110, 70), (10, 90, 100), (10, 90, 120)]
+    v = [(10, 10, 70), (60, 10, 70), (110, 10, 70), (10, 100, 120), (50, 100, 120), (90, 100, 120)]
+    h += [(150, 200, 10), (150, 200, 40)]
+    v += [(150, 10, 40), (200, 10, 40)]
+    edges = [ruling_edge(x0, x1, y, y, "h") for x0, x1, y in h]
+    edges += [ruling_edge(x, x, top, bottom, "v") for x, top, bottom in v]
+    content = SimpleNamespace(edges=edges)
+    found, reference = find_tables(content), find_tables(content, native=False)
+    rows = [(table.bbox, table.cells, [(row.bbox, row.cells) for row in table.rows]) for table in found]
+    assert rows == [(t.bbox, t.cells, [(r.bbox, r.cells) for r in t.rows]) for t in reference]
+    assert rows == [
+        (
+            (10.0, 10.0, 110.0, 70.0),
+            [
+                (10.0, 10.0, 60.0, 30.0),
+                (10.0, 30.0, 60.0, 50.0),
+                (10.0, 50.0, 60.0, 70.0),
+                (60.0, 10.0, 110.0, 30.0),
+                (60.0, 30.0, 110.0, 70.0),
+            ],
+            [
+                ((10.0, 10.0, 110.0, 30.0), [(10.0, 10.0, 60.0, 30.0), (60.0, 10.0, 110.0, 30.0)]),
+                ((10.0, 30.0, 110.0, 70.0), [(10.0, 30.0, 60.0, 50.0), (60.0, 30.0, 110.0, 70.0)]),
+                ((10.0, 50.0, 60.0, 70.0), [(10.0, 50.0, 60.0, 70.0), None]),
+            ],
+        ),
+        (
+            (10.0, 100.0, 90.0, 120.0),
+            [(10.0, 100.0, 50.0, 120.0), (50.0, 100.0, 90.0, 120.0)],
+            [((10.0, 100.0, 90.0, 120.0), [(10.0, 100.0, 50.0, 120.0), (50.0, 100.0, 90.0, 120.0)])],
+        ),
+    ]
