@@ -162,20 +162,42 @@ def without_width_arrays(data: bytes) -> bytes:
     return bytes(out)
 
 
-def font_descents(data: bytes) -> dict[str, float | None]:
-    """pdfminer's descent (per point of size) of every page font by its BaseFont name; None where two
-    fonts of one name disagree or the font is Type3. PDFium fills a missing descriptor Descent from the
-    font program, pdfminer takes 0, and the char boxes must be pdfminer's. Reading the font
-    dictionaries parses the cross-reference table and the page tree, not any content stream, CMap,
-    font program or widths array (`without_width_arrays`), so it is cheap; a file pdfminer cannot
-    open ends here, and the pdfplumber reader then reports why."""
+FontDescents = dict[str, float | str]
+"""pdfminer's descent (per point of size) of each page font by its BaseFont name, or why the PDFium path
+does not reproduce that font."""
+
+TYPE3 = "a Type3 font"
+DISAGREEING = "two fonts of this name with different descents"
+NO_TO_UNICODE = "a composite font without a ToUnicode map (PDFium would read its glyph ids as characters)"
+
+
+def _font_fact(spec: dict[str, Any]) -> float | str:
+    """The font's descent as pdfminer reads it, or why PDFium would not read the font as pdfminer does.
+    A composite (Type0) font without a ToUnicode map: pdfminer takes the characters from the embedded
+    font's own character map, PDFium reads each CID as a character."""
+    from pdfminer.psparser import literal_name
+
+    if "Subtype" in spec and literal_name(spec["Subtype"]) == "Type0" and "ToUnicode" not in spec:
+        return NO_TO_UNICODE
+    descent = _pdfminer_descent(spec)
+    return TYPE3 if descent is None else descent
+
+
+def font_descents(data: bytes) -> FontDescents:
+    """pdfminer's descent of every page font by its BaseFont name (`FontDescents`), or the reason the
+    PDFium path leaves it to pdfplumber: a Type3 font, two fonts of one name that disagree, a composite
+    font without ToUnicode. PDFium fills a missing descriptor Descent from the font program, pdfminer
+    takes 0, and the char boxes must be pdfminer's. Reading the font dictionaries parses the
+    cross-reference table and the page tree, not any content stream, CMap, font program or widths
+    array (`without_width_arrays`), so it is cheap; a file pdfminer cannot open ends here, and the
+    pdfplumber reader then reports why."""
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
     from pdfminer.pdftypes import dict_value
     from pdfminer.psparser import literal_name
 
-    out: dict[str, float | None] = {}
+    out: FontDescents = {}
     try:
         document = PDFDocument(PDFParser(io.BytesIO(without_width_arrays(data))))
         seen: set[object] = set()
@@ -188,8 +210,10 @@ def font_descents(data: bytes) -> dict[str, float | None]:
                 seen.add(key)
                 spec = dict_value(ref)
                 name = _base_name(literal_name(spec.get("BaseFont", "unknown")))
-                descent = _pdfminer_descent(spec)
-                out[name] = descent if out.get(name, descent) == descent else None
+                fact = _font_fact(spec)
+                before = out.setdefault(name, fact)
+                if not isinstance(before, str) and before != fact:
+                    out[name] = fact if isinstance(fact, str) else DISAGREEING
     except PdfiumUnavailable:
         raise
     except Exception as exc:
@@ -279,7 +303,7 @@ _ObjectState = tuple[int, float, float, float, float, float]
 class _Fonts:
     """Per font handle of one page: pdfminer's descent (by base name) and the glyph advances."""
 
-    def __init__(self, descents: dict[str, float | None]) -> None:
+    def __init__(self, descents: FontDescents) -> None:
         self.descents = descents
         self.by_handle: dict[int, float] = {}
         self.widths: dict[int, dict[int, float]] = {}
@@ -290,6 +314,8 @@ class _Fonts:
             descent = self.descents.get(name)
             if descent is None:
                 raise PdfiumUnavailable(f"font {name!r} without a known descent")
+            if isinstance(descent, str):
+                raise PdfiumUnavailable(f"font {name!r}: {descent}")
             self.by_handle[font] = descent
             self.widths[font] = {}
         return self.by_handle[font]
@@ -356,7 +382,7 @@ NATIVE_FUNCTIONS = tuple(
 def page_chars(
     page: Any,
     height: float,
-    descents: dict[str, float | None],
+    descents: FontDescents,
     text_objects: dict[int, _ObjectState] | None = None,
     *,
     native: bool = True,
@@ -631,9 +657,7 @@ def page_objects(
     return edges, bool(found["line"] or found["rect"]), texts
 
 
-def page_content(
-    pdf: Any, index: int, descents: dict[str, float | None], *, native: bool = True
-) -> PageContent:
+def page_content(pdf: Any, index: int, descents: FontDescents, *, native: bool = True) -> PageContent:
     """One page's chars and edges (read by the C loops where `native` and built); the page is closed
     before returning so memory stays flat."""
     try:

@@ -12,6 +12,7 @@ fonts.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -279,6 +280,31 @@ def test_each_page_takes_its_own_engine(cjk_font: Path) -> None:
         "某某县人民政府2023年政府信息公开工作年度报告",
         "收到申请 12 件",
     ]
+
+
+def test_a_composite_font_without_to_unicode_goes_to_pdfplumber(cjk_font: Path) -> None:
+    """Without ToUnicode, PDFium reads an Identity-H font's glyph ids as characters (garbage, and no
+    report), while pdfminer takes the characters from the embedded font's own map: every page of such a
+    file is pdfplumber's, and a forced PDFium engine refuses it naming the font."""
+    data, spec = _composite(51, "gov2021")(cjk_font)
+    data = re.sub(rb"/ToUnicode\s+\d+\s+0\s+R", lambda m: b" " * len(m[0]), data)
+    assert b"/ToUnicode" not in data
+    for forced in (PDFIUM, PDFIUM_PYTHON):
+        with pytest.raises(CorruptDocument) as caught:
+            read_pdf(data, forced)
+        assert re.fullmatch(
+            r"PDFium cannot read this PDF: font '[\w-]+': a composite font without a ToUnicode map "
+            r"\(PDFium would read its glyph ids as characters\)",
+            str(caught.value),
+        ), str(caught.value)
+    auto, reference = read_pdf(data), read_pdf(data, PLUMBER)
+    assert auto.engines == ("pdfplumber",) * (auto.pages or 0) and auto.pages == 4
+    assert auto.blocks == reference.blocks
+    report = parse(data)
+    assert spec is not None and report.status == "parsed"
+    assert {(c.table, c.row, c.col): (c.value, c.raw) for c in report.cells} == {
+        (c.table, c.row, c.col): (c.value, c.raw) for c in spec.cells
+    }
 
 
 def _canvas_pdf(draw: Callable[[Any], None]) -> bytes:
