@@ -51,8 +51,9 @@ static int maybe_generated(unsigned int code) {
     return code == 0x20 || code == 0x0D || code == 0x0A || code == 0x2D || code == 0x02;
 }
 
+/* pdf_pdfium._UNMAPPED: a C0 control character or a replacement character. */
 static int unmapped(unsigned int code) {
-    return code == 0 || code == 0xFFFD || code == 0xFFFE || code == 0xFFFF;
+    return code < 0x20 || code == 0xFFFD || code == 0xFFFE || code == 0xFFFF;
 }
 
 typedef struct {

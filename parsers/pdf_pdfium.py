@@ -40,7 +40,9 @@ SegmentOp = tuple[str, tuple[float, float]]
 _LOCK = threading.Lock()
 """PDFium is not thread-safe: one document at a time per process."""
 
-_UNMAPPED = {0, 0xFFFD, 0xFFFE, 0xFFFF}
+_UNMAPPED = {*range(0x20), 0xFFFD, 0xFFFE, 0xFFFF}
+"""What PDFium gives for a glyph it cannot map to a character: 0, a replacement character, or the code
+itself, which for the codes below 0x20 no real text has (pdfminer writes "(cid:N)" there)."""
 _MAYBE_GENERATED = {0x20, 0x0D, 0x0A, 0x2D, 0x02}
 """PDFium inserts spaces, line breaks and hyphens of its own (some carry a text object)."""
 SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
@@ -169,24 +171,34 @@ does not reproduce that font."""
 TYPE3 = "a Type3 font"
 DISAGREEING = "two fonts of this name with different descents"
 NO_TO_UNICODE = "a composite font without a ToUnicode map (PDFium would read its glyph ids as characters)"
+NO_ENCODING = "an embedded font with neither a ToUnicode map nor an Encoding"
 
 
 def _font_fact(spec: dict[str, Any]) -> float | str:
-    """The font's descent as pdfminer reads it, or why PDFium would not read the font as pdfminer does.
-    A composite (Type0) font without a ToUnicode map: pdfminer takes the characters from the embedded
-    font's own character map, PDFium reads each CID as a character."""
+    """The font's descent as pdfminer reads it, or why PDFium would not read the font as pdfminer does,
+    when the PDF does not say which character each code is. A composite (Type0) font without a
+    ToUnicode map: pdfminer takes the characters from the embedded font's own character map, PDFium
+    reads each CID as a character. An embedded simple font with neither ToUnicode nor Encoding:
+    pdfminer reads its codes in the standard encoding (or as "(cid:N)"), PDFium as characters."""
+    from pdfminer.pdftypes import dict_value
     from pdfminer.psparser import literal_name
 
-    if "Subtype" in spec and literal_name(spec["Subtype"]) == "Type0" and "ToUnicode" not in spec:
-        return NO_TO_UNICODE
+    subtype = literal_name(spec["Subtype"]) if "Subtype" in spec else "Type1"
+    if "ToUnicode" not in spec:
+        if subtype == "Type0":
+            return NO_TO_UNICODE
+        descriptor = dict_value(spec.get("FontDescriptor", {}))
+        embedded = any(key in descriptor for key in ("FontFile", "FontFile2", "FontFile3"))
+        if subtype != "Type3" and embedded and "Encoding" not in spec:
+            return NO_ENCODING
     descent = _pdfminer_descent(spec)
     return TYPE3 if descent is None else descent
 
 
 def font_descents(data: bytes) -> FontDescents:
     """pdfminer's descent of every page font by its BaseFont name (`FontDescents`), or the reason the
-    PDFium path leaves it to pdfplumber: a Type3 font, two fonts of one name that disagree, a composite
-    font without ToUnicode. PDFium fills a missing descriptor Descent from the font program, pdfminer
+    PDFium path leaves it to pdfplumber: a Type3 font, two fonts of one name that disagree, a font
+    whose codes the PDF does not map to characters (`_font_fact`). PDFium fills a missing descriptor Descent from the font program, pdfminer
     takes 0, and the char boxes must be pdfminer's. Reading the font dictionaries parses the
     cross-reference table and the page tree, not any content stream, CMap, font program or widths
     array (`without_width_arrays`), so it is cheap; a file pdfminer cannot open ends here, and the

@@ -28,7 +28,13 @@ from parsers import ParseSettings, parse, speedups
 from parsers.errors import CorruptDocument, EncryptedDocument
 from parsers.model import Report
 from parsers.pdf import CellText, Char, extract_words, find_tables, read_pdf
-from parsers.pdf_pdfium import SUBSET_TAG, font_descents, page_content, without_width_arrays
+from parsers.pdf_pdfium import (
+    SUBSET_TAG,
+    PdfiumUnavailable,
+    font_descents,
+    page_content,
+    without_width_arrays,
+)
 from tests.fixtures.cidfonts import with_cid_font
 from tests.fixtures.fonts import build_cjk_font
 
@@ -287,8 +293,7 @@ def test_a_composite_font_without_to_unicode_goes_to_pdfplumber(cjk_font: Path) 
     report), while pdfminer takes the characters from the embedded font's own map: every page of such a
     file is pdfplumber's, and a forced PDFium engine refuses it naming the font."""
     data, spec = _composite(51, "gov2021")(cjk_font)
-    data = re.sub(rb"/ToUnicode\s+\d+\s+0\s+R", lambda m: b" " * len(m[0]), data)
-    assert b"/ToUnicode" not in data
+    data = _without_to_unicode(data)
     for forced in (PDFIUM, PDFIUM_PYTHON):
         with pytest.raises(CorruptDocument) as caught:
             read_pdf(data, forced)
@@ -305,6 +310,40 @@ def test_a_composite_font_without_to_unicode_goes_to_pdfplumber(cjk_font: Path) 
     assert {(c.table, c.row, c.col): (c.value, c.raw) for c in report.cells} == {
         (c.table, c.row, c.col): (c.value, c.raw) for c in spec.cells
     }
+
+
+def _without_to_unicode(data: bytes) -> bytes:
+    """`data` with every font's ToUnicode reference blanked out (offsets kept)."""
+    data = re.sub(rb"/ToUnicode\s+\d+\s+0\s+R", lambda m: b" " * len(m[0]), data)
+    assert b"/ToUnicode" not in data
+    return data
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["c_loops", "python_loops"])
+def test_an_embedded_simple_font_without_to_unicode_or_encoding_goes_to_pdfplumber(
+    native: bool, cjk_font: Path
+) -> None:
+    """reportlab's subsets without their ToUnicode maps: pdfminer reads the codes in the standard
+    encoding ("(cid:1)" where it has none), PDFium as characters ("\x01"). The font is pdfplumber's;
+    and should a PDF's encoding hide that, the control characters PDFium gives are unmapped glyphs."""
+    data = _without_to_unicode(_generated(52, "gov2021")(cjk_font)[0])
+    descents = font_descents(data)
+    assert descents["NianbaoTestHei"] == "an embedded font with neither a ToUnicode map nor an Encoding"
+    settings = ParseSettings(pdf_engine="pdfium", pdf_speedups=native)
+    with pytest.raises(
+        CorruptDocument, match=r"^PDFium cannot read this PDF: font 'NianbaoTestHei': an embedded"
+    ):
+        read_pdf(data, settings)
+    auto, reference = read_pdf(data, ParseSettings(pdf_speedups=native)), read_pdf(data, PLUMBER)
+    assert auto.engines == ("pdfplumber",) * 4
+    assert auto.blocks == reference.blocks
+    assert "(cid:1)" in reference.lines[0].text
+    pdf = pdfium.PdfDocument(data)
+    try:
+        with pytest.raises(PdfiumUnavailable, match=r"^a glyph without a Unicode mapping$"):
+            page_content(pdf, 0, {**descents, "NianbaoTestHei": -0.12}, native=native)
+    finally:
+        pdf.close()
 
 
 def _canvas_pdf(draw: Callable[[Any], None]) -> bytes:
