@@ -782,7 +782,7 @@ static int by_id(const void *left, const void *right) {
     return a < b ? -1 : (a > b);
 }
 
-static const Point *sorted_points; /* for by_row_order: qsort has no context argument */
+static const Point *sorted_points; /* for by_row_order: qsort has no context argument (the GIL, held throughout, keeps one caller at a time) */
 
 static int by_row_order(const void *left, const void *right) {
     const Point *a = &sorted_points[*(const Py_ssize_t *)left], *b = &sorted_points[*(const Py_ssize_t *)right];
@@ -981,7 +981,7 @@ static Box around(const Box *const *boxes, Py_ssize_t count) {
     return out;
 }
 
-static const Box *sorting_cells; /* for by_top_x0 */
+static const Box *sorting_cells; /* for by_top_x0, as sorted_points */
 
 static int by_top_x0(const void *left, const void *right) {
     Py_ssize_t i = *(const Py_ssize_t *)left, j = *(const Py_ssize_t *)right;
