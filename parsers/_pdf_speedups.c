@@ -150,7 +150,8 @@ static int advances_init(Advances *table, int count) {
 }
 
 /* The glyph width at size 1000 of `code` in `font`; 0 when PDFium has none. */
-static int advance_of(Advances *table, glyph_width_fn glyph_width, void *font, unsigned int code, float *width) {
+static int advance_of(Advances *table, glyph_width_fn glyph_width, void *font, unsigned int code,
+                      float *width) {
     size_t i = (((uintptr_t)font >> 4) * 31u + code * 2654435761u) & table->mask;
     while (table->slots[i].font != NULL) {
         if (table->slots[i].font == font && table->slots[i].code == code) {
@@ -166,8 +167,7 @@ static int advance_of(Advances *table, glyph_width_fn glyph_width, void *font, u
     return 1;
 }
 
-static PyObject *append_char(PyObject *chars, PyObject *ch, double x0, double x1, double top,
-                             double bottom) {
+static PyObject *append_char(PyObject *chars, PyObject *ch, double x0, double x1, double top, double bottom) {
     PyObject *item = Py_BuildValue("(Odddd)", ch, x0, x1, top, bottom);
     if (item == NULL) return NULL;
     int failed = PyList_Append(chars, item);
@@ -238,7 +238,8 @@ static PyObject *page_chars(PyObject *self, PyObject *args) {
         double bottom = height - origin_y - obj.descent;
         PyObject *ch = PyUnicode_FromOrdinal((int)code);
         if (ch == NULL) goto fail;
-        PyObject *appended = append_char(chars, ch, x0, x0 + advance * obj.scale, bottom - obj.glyph_height, bottom);
+        PyObject *appended =
+            append_char(chars, ch, x0, x0 + advance * obj.scale, bottom - obj.glyph_height, bottom);
         Py_DECREF(ch);
         if (appended == NULL) goto fail;
     }
@@ -287,9 +288,10 @@ static PyObject *page_objects(PyObject *self, PyObject *args) {
             object_matrix(obj, matrix);
             font_size(obj, &size);
             PyObject *font_handle = PyLong_FromVoidPtr(font);
-            value = font_handle == NULL ? NULL
-                                        : Py_BuildValue("(Oddddd)", font_handle, (double)matrix[0], (double)matrix[1],
-                                                        (double)matrix[2], (double)matrix[3], (double)size);
+            value = font_handle == NULL
+                        ? NULL
+                        : Py_BuildValue("(Oddddd)", font_handle, (double)matrix[0], (double)matrix[1],
+                                        (double)matrix[2], (double)matrix[3], (double)size);
             Py_XDECREF(font_handle);
             int failed = value == NULL || PyDict_SetItem(texts, handle, value) < 0;
             Py_XDECREF(value);
@@ -418,17 +420,20 @@ static Py_ssize_t clusters(double *values, Py_ssize_t count, double tolerance, P
     Py_ssize_t distinct = 0;
     for (Py_ssize_t i = 0; i < count; i++)
         if (distinct == 0 || values[i] != values[distinct - 1]) values[distinct++] = values[i];
-    for (Py_ssize_t i = 0; i < distinct; i++) lines[i] = i == 0 ? 0 : lines[i - 1] + (values[i] > values[i - 1] + tolerance);
+    for (Py_ssize_t i = 0; i < distinct; i++)
+        lines[i] = i == 0 ? 0 : lines[i - 1] + (values[i] > values[i - 1] + tolerance);
     return distinct;
 }
 
 /* pdf.extract_words on `count` read chars (reordered in place), the words appended to `words`;
  * `scratch` holds `count` doubles, `lines` and `run` `count` entries each. */
 static int group_words(WordChar *items, Py_ssize_t count, double x_tolerance, double y_tolerance,
-                       PyObject *ligatures, double *scratch, Py_ssize_t *lines, WordChar **run, PyObject *words) {
+                       PyObject *ligatures, double *scratch, Py_ssize_t *lines, WordChar **run,
+                       PyObject *words) {
     for (Py_ssize_t i = 0; i < count; i++) scratch[i] = items[i].top_value;
     Py_ssize_t distinct = clusters(scratch, count, y_tolerance, lines);
-    for (Py_ssize_t i = 0; i < count; i++) items[i].line = lines[position(scratch, distinct, items[i].top_value)];
+    for (Py_ssize_t i = 0; i < count; i++)
+        items[i].line = lines[position(scratch, distinct, items[i].top_value)];
     qsort(items, count, sizeof(WordChar), by_line_x0_index);
     Py_ssize_t length = 0, line = -1;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -524,7 +529,8 @@ static PyObject *text_of(WordChar *items, Py_ssize_t count, PyObject *ligatures,
     }
     PyObject *words = PyList_New(0);
     if (words == NULL) return NULL;
-    if (group_words(items, count, 3.0, 3.0, ligatures, scratch->values, scratch->lines, scratch->run, words) < 0) {
+    if (group_words(items, count, 3.0, 3.0, ligatures, scratch->values, scratch->lines, scratch->run, words) <
+        0) {
         Py_DECREF(words);
         return NULL;
     }
@@ -563,7 +569,8 @@ static PyObject *text_of(WordChar *items, Py_ssize_t count, PyObject *ligatures,
         PyObject *texts = PyList_New(placed - start);
         if (texts == NULL) goto done;
         for (Py_ssize_t k = start; k < placed; k++)
-            PyList_SET_ITEM(texts, k - start, Py_NewRef(PyTuple_GET_ITEM(PyList_GET_ITEM(words, order[k]), 0)));
+            PyList_SET_ITEM(texts, k - start,
+                            Py_NewRef(PyTuple_GET_ITEM(PyList_GET_ITEM(words, order[k]), 0)));
         PyObject *space = PyUnicode_FromString(" ");
         PyObject *joined = space == NULL ? NULL : PyUnicode_Join(space, texts);
         Py_XDECREF(space);
@@ -695,8 +702,8 @@ static int append_op(PyObject *ops, const char *op, double x, double y) {
 static PyObject *path_ops(PyObject *self, PyObject *args) {
     PyObject *path_arg, *functions, *unavailable;
     int moveto, lineto, bezierto;
-    if (!PyArg_ParseTuple(args, "OO!(iii)O", &path_arg, &PyTuple_Type, &functions, &moveto, &lineto, &bezierto,
-                          &unavailable))
+    if (!PyArg_ParseTuple(args, "OO!(iii)O", &path_arg, &PyTuple_Type, &functions, &moveto, &lineto,
+                          &bezierto, &unavailable))
         return NULL;
     void *path = address_of(path_arg), *fn[6];
     if (PyErr_Occurred() || function_addresses(functions, 6, fn) < 0) return NULL;
@@ -782,10 +789,12 @@ static int by_id(const void *left, const void *right) {
     return a < b ? -1 : (a > b);
 }
 
-static const Point *sorted_points; /* for by_row_order: qsort has no context argument (the GIL, held throughout, keeps one caller at a time) */
+static const Point *sorted_points; /* for by_row_order: qsort has no context argument (the GIL, held
+                                      throughout, keeps one caller at a time) */
 
 static int by_row_order(const void *left, const void *right) {
-    const Point *a = &sorted_points[*(const Py_ssize_t *)left], *b = &sorted_points[*(const Py_ssize_t *)right];
+    const Point *a = &sorted_points[*(const Py_ssize_t *)left],
+                *b = &sorted_points[*(const Py_ssize_t *)right];
     if (a->y != b->y) return a->y < b->y ? -1 : 1;
     if (a->x != b->x) return a->x < b->x ? -1 : 1;
     return 0;
@@ -851,7 +860,8 @@ static int build_grid(const Box *v, Py_ssize_t v_count, const Box *h, Py_ssize_t
     grid->v_ids = PyMem_Calloc(found ? found : 1, sizeof(Py_ssize_t));
     grid->h_ids = PyMem_Calloc(found ? found : 1, sizeof(Py_ssize_t));
     grid->by_row = PyMem_Calloc(found ? found : 1, sizeof(Py_ssize_t));
-    if (grid->points == NULL || grid->v_ids == NULL || grid->h_ids == NULL || grid->by_row == NULL) goto nomemory;
+    if (grid->points == NULL || grid->v_ids == NULL || grid->h_ids == NULL || grid->by_row == NULL)
+        goto nomemory;
     grid->count = 0;
     Py_ssize_t v_used = 0, h_used = 0;
     for (Py_ssize_t k = 0; k < found;) {
@@ -870,7 +880,8 @@ static int build_grid(const Box *v, Py_ssize_t v_count, const Box *h, Py_ssize_t
         qsort(grid->h_ids + p->h_start, h_used - p->h_start, sizeof(Py_ssize_t), by_id);
         Py_ssize_t distinct = p->h_start;
         for (Py_ssize_t m = p->h_start; m < h_used; m++)
-            if (m == p->h_start || grid->h_ids[m] != grid->h_ids[distinct - 1]) grid->h_ids[distinct++] = grid->h_ids[m];
+            if (m == p->h_start || grid->h_ids[m] != grid->h_ids[distinct - 1])
+                grid->h_ids[distinct++] = grid->h_ids[m];
         h_used = distinct;
         p->v_count = v_used - p->v_start;
         p->h_count = h_used - p->h_start;
@@ -954,8 +965,8 @@ static Box *read_boxes(PyObject *sequence, Py_ssize_t *count) {
         return NULL;
     }
     for (Py_ssize_t i = 0; i < *count; i++) {
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "dddd", &boxes[i].x0, &boxes[i].top, &boxes[i].x1,
-                              &boxes[i].bottom)) {
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "dddd", &boxes[i].x0, &boxes[i].top,
+                              &boxes[i].x1, &boxes[i].bottom)) {
             PyMem_Free(boxes);
             Py_DECREF(items);
             return NULL;
@@ -1091,7 +1102,8 @@ static PyObject *table_cells(PyObject *self, PyObject *args) {
     groups = PyMem_Calloc(cell_count + 1, sizeof(Group));
     members = PyMem_Calloc(cell_count + 1, sizeof(Box));
     order = PyMem_Calloc(cell_count + 1, sizeof(Py_ssize_t));
-    if (corners == NULL || parent == NULL || groups == NULL || members == NULL || order == NULL) goto nomemory;
+    if (corners == NULL || parent == NULL || groups == NULL || members == NULL || order == NULL)
+        goto nomemory;
     for (Py_ssize_t i = 0; i < cell_count; i++) {
         parent[i] = i;
         corners[4 * i] = (Corner){cells[i].x0, cells[i].top, i};
@@ -1116,7 +1128,8 @@ static PyObject *table_cells(PyObject *self, PyObject *args) {
         for (Py_ssize_t g = 0; g < group_count; g++) {
             if (groups[g].root != root) continue;
             groups[g].size++;
-            if (cells[i].top < groups[g].top || (cells[i].top == groups[g].top && cells[i].x0 < groups[g].x0)) {
+            if (cells[i].top < groups[g].top ||
+                (cells[i].top == groups[g].top && cells[i].x0 < groups[g].x0)) {
                 groups[g].top = cells[i].top;
                 groups[g].x0 = cells[i].x0;
             }

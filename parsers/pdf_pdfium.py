@@ -198,11 +198,11 @@ def _font_fact(spec: dict[str, Any]) -> float | str:
 def font_descents(data: bytes) -> FontDescents:
     """pdfminer's descent of every page font by its BaseFont name (`FontDescents`), or the reason the
     PDFium path leaves it to pdfplumber: a Type3 font, two fonts of one name that disagree, a font
-    whose codes the PDF does not map to characters (`_font_fact`). PDFium fills a missing descriptor Descent from the font program, pdfminer
-    takes 0, and the char boxes must be pdfminer's. Reading the font dictionaries parses the
-    cross-reference table and the page tree, not any content stream, CMap, font program or widths
-    array (`without_width_arrays`), so it is cheap; a file pdfminer cannot open ends here, and the
-    pdfplumber reader then reports why."""
+    whose codes the PDF does not map to characters (`_font_fact`). PDFium fills a missing descriptor
+    Descent from the font program, pdfminer takes 0, and the char boxes must be pdfminer's. Reading the
+    font dictionaries parses the cross-reference table and the page tree, not any content stream, CMap,
+    font program or widths array (`without_width_arrays`), so it is cheap; a file pdfminer cannot open
+    ends here, and the pdfplumber reader then reports why."""
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
@@ -233,13 +233,18 @@ def font_descents(data: bytes) -> FontDescents:
     return out
 
 
-def _typed(name: str, restype: Any, *argtypes: Any) -> Any:
-    """A PDFium function re-declared on plain addresses: the hot per-character calls then skip
-    pypdfium2's pointer types, which cost more than the calls themselves."""
+def _function(name: str) -> int:
+    """The address of a PDFium function pypdfium2 has loaded."""
     address = ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value
     if address is None:
         raise ImportError(f"PDFium has no {name}")
-    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
+    return address
+
+
+def _typed(name: str, restype: Any, *argtypes: Any) -> Any:
+    """A PDFium function re-declared on plain addresses: the hot per-character calls then skip
+    pypdfium2's pointer types, which cost more than the calls themselves."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(_function(name))
 
 
 _vp, _int, _uint, _float = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint, ctypes.c_float
@@ -372,10 +377,6 @@ def _page_text(raw: Any, count: int) -> str | None:
     written = pdfium_c.FPDFText_GetText(raw, 0, count, buffer)
     text = bytes(buffer)[: max(0, written - 1) * 2].decode("utf-16-le", errors="surrogatepass")
     return text if len(text) == count and not _SURROGATE.search(text) else None
-
-
-def _function(name: str) -> int:
-    return ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value or 0
 
 
 NATIVE_FUNCTIONS = tuple(

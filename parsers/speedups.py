@@ -1,6 +1,6 @@
 """The PDF reader's hot loops in C (`parsers/_pdf_speedups.c`), or None where the package was installed
-without a C compiler: the callers then run their Python loops, which give the same results, about twice as slow.
-The extension is built by `pip install` (an optional extension module in pyproject.toml)."""
+without a C compiler: the callers then run their Python loops, which give the same results, about
+twice as slow. `pip install` builds the extension (an optional extension module in pyproject.toml)."""
 
 from __future__ import annotations
 

@@ -70,9 +70,10 @@ export NIANBAO_TEST_REQUIRE_SERVICES=1
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export PREFECT_HOME=${PREFECT_HOME:-$(mktemp -d -t nianbao-prefect-XXXX)}
 
-log "ruff"
+log "ruff, clang-format"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/clang-format --dry-run --Werror parsers/*.c
 log "mypy"
 .venv/bin/mypy
 workers=${NIANBAO_TEST_WORKERS:-4}
