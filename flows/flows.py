@@ -44,6 +44,7 @@ from flows.ingest import (
 )
 from flows.progress import stage_advanced, stage_started
 from flows.review import review_finding
+from flows.subflows import without_own_heartbeat
 from parsers.errors import ParseError
 from parsers.model import Report as ParsedReport
 from storage.db import session_scope
@@ -289,7 +290,8 @@ def ingest_pending_flow(limit: int | None = None) -> list[IngestOutcome]:
     for start in range(0, len(pending), size):
         batch = pending[start : start + size]
         try:
-            result = ingest_batch_flow(batch, streak)
+            with without_own_heartbeat():
+                result = ingest_batch_flow(batch, streak)
         except Exception as exc:
             if (service := outage_service(exc)) is None:
                 raise
@@ -342,7 +344,8 @@ def crawl_batch_flow(source_ids: list[str], label: str) -> list[CrawlSummary]:
 @task(name="dispatch crawl", task_run_name="dispatch {label}")
 def dispatch_crawl_task(source_ids: list[str], label: str) -> list[CrawlSummary]:
     """Start the batch's own flow run from a task, so that batches are crawled side by side."""
-    return crawl_batch_flow(source_ids, label)
+    with without_own_heartbeat():
+        return crawl_batch_flow(source_ids, label)
 
 
 @flow(name="crawl", log_prints=True, task_runner=CRAWL_RUNNER)

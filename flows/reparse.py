@@ -21,6 +21,7 @@ from prefect import flow, get_run_logger
 
 from flows.ingest import IngestOutcome
 from flows.progress import stage_advanced, stage_started
+from flows.subflows import without_own_heartbeat
 from storage import repository
 from storage.db import session_scope
 from storage.settings import Settings, get_settings
@@ -99,7 +100,8 @@ def reparse_flow(
     after: Counter[str] = Counter()
     for position, (document_id, before, version) in enumerate(chosen, start=1):
         try:
-            outcome = ingest_flow(document_id)
+            with without_own_heartbeat():
+                outcome = ingest_flow(document_id)
             status = _status_after(outcome)
         except Exception as exc:
             logger.warning("document %s: %s", document_id, str(exc).splitlines()[0] if str(exc) else exc)
