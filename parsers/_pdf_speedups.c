@@ -1,14 +1,15 @@
-/* The hot loops of the PDF reader in C: the per-character and per-object loops of
- * parsers/pdf_pdfium.py and the word grouping of parsers/pdf.py.
+/* The hot loops of the PDF reader in C: the per-character, per-object and per-segment loops of
+ * parsers/pdf_pdfium.py, and the word grouping, table finder and cell texts of parsers/pdf.py.
  *
  * The Python loops make two or three PDFium calls through ctypes and build one tuple for every
  * character of a page; that Python work, not PDFium, was most of a PDF parse. These functions make
  * the same calls in the same order and compute the same doubles with the same operations, so their
- * results are identical to the Python loops' (tests/parsers/test_pdf_native.py compares them on
- * every fixture). PDFium is not linked: the caller passes the addresses of the PDFium functions
- * pypdfium2 has loaded, so this module needs only a C compiler and Python's headers to build.
- * Compiled with -ffp-contract=off: a fused multiply-add would round x0 + advance * scale once
- * instead of twice and differ from Python in the last bit.
+ * results are identical to the Python loops' (tests/parsers/test_pdf_fast.py compares them on every
+ * PDF fixture, tests/parsers/test_pdf_speedups.py on the edge cases). PDFium is not linked: the caller
+ * passes the addresses of the PDFium functions pypdfium2 has loaded, so this module needs only a C
+ * compiler and Python's headers to build. Compiled with -ffp-contract=off: a fused multiply-add would
+ * round x0 + advance * scale once instead of twice and differ from Python in the last bit. Every
+ * function holds the GIL throughout.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
