@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -44,6 +45,7 @@ def test_batches_of_ingest_pending_send_no_heartbeat_of_their_own(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 
     from flows.flows import ingest_pending_flow
 
@@ -58,10 +60,10 @@ def test_batches_of_ingest_pending_send_no_heartbeat_of_their_own(
     outcomes = state.result()
     assert [o.status for o in outcomes] == ["parsed", "parsed"]
 
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs()
     parent = str(state.state_details.flow_run_id)
-    batches = {str(run.id) for run in runs if run.parent_task_run_id is not None}
+    children = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[UUID(parent)]))
+    with get_client(sync_client=True) as client:
+        batches = {str(run.id) for run in client.read_flow_runs(flow_run_filter=children)}
     assert len(batches) == 2 and parent not in batches
     deadline = time.monotonic() + 30
     while (counts := _heartbeats({parent, *batches}))[parent] == 0 and time.monotonic() < deadline:
