@@ -43,7 +43,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from tests.processes import free_ports, stop_process
+from tests.processes import lasting_ports, stop_process
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WEED_START_TIMEOUT = 60.0
@@ -356,7 +356,7 @@ class WeedServer:
         }
         config.write_text(json.dumps({"identities": [identity]}))
         if not self.ports:
-            self.ports = dict(zip(WEED_PORT_NAMES, free_ports(len(WEED_PORT_NAMES)), strict=True))
+            self.ports = dict(zip(WEED_PORT_NAMES, lasting_ports(len(WEED_PORT_NAMES)), strict=True))
         args = [
             self.binary,
             "server",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,6 +26,32 @@ def free_ports(count: int) -> list[int]:
             sock.bind(("127.0.0.1", 0))
             sockets.append(sock)
         return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def lasting_ports(count: int) -> list[int]:
+    """`count` distinct free TCP ports on loopback below the kernel's ephemeral range, for a server
+    that a test stops and starts again on the same ports. A port from `free_ports` is in that range,
+    and while its server is down any outgoing connection of any process may be given it (a SeaweedFS
+    restart once failed so: "bind: address already in use"); ports below the range are only ever
+    taken by a bind that asks for them."""
+    first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    candidates = random.sample(range(10_000, first_ephemeral), k=min(200, first_ephemeral - 10_000))
+    sockets: list[socket.socket] = []
+    try:
+        for port in candidates:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                sock.close()
+                continue
+            sockets.append(sock)
+            if len(sockets) == count:
+                return [s.getsockname()[1] for s in sockets]
+        raise RuntimeError(f"no {count} free ports below {first_ephemeral}")
     finally:
         for sock in sockets:
             sock.close()
