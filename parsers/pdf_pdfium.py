@@ -328,6 +328,8 @@ class _Fonts:
     def descent(self, font: int) -> float:
         if font not in self.by_handle:
             name = _font_name(font)
+            if not name:  # every font but a Type3 one has a BaseFont
+                raise PdfiumUnavailable("a Type3 font (no BaseFont)")
             descent = self.descents.get(name)
             if descent is None:
                 raise PdfiumUnavailable(f"font {name!r} without a known descent")

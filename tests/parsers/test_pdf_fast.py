@@ -346,6 +346,49 @@ def test_an_embedded_simple_font_without_to_unicode_or_encoding_goes_to_pdfplumb
         pdf.close()
 
 
+def _type3_pdf() -> bytes:
+    """A page that writes "abba" in a Type3 font (glyphs drawn as filled boxes), written out by hand:
+    reportlab makes no Type3 fonts."""
+    content = b"BT /F1 24 Tf 72 700 Td (abba) Tj ET"
+    glyphs = [b"1000 0 0 0 750 750 d1 0 0 750 750 re f", b"1000 0 0 0 750 750 d1 0 0 375 750 re f"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 750 750] /FontMatrix [0.001 0 0 0.001 0 0] "
+        b"/CharProcs << /a 6 0 R /b 7 0 R >> /Encoding << /Type /Encoding /Differences [97 /a /b] >> "
+        b"/FirstChar 97 /LastChar 98 /Widths [1000 1000] /Resources << >> >>",
+        *(
+            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)
+            for stream in [content, *glyphs]
+        ),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("forced", [PDFIUM, PDFIUM_PYTHON], ids=["c_loops", "python_loops"])
+def test_a_type3_font_goes_to_pdfplumber(forced: ParseSettings) -> None:
+    data = _type3_pdf()
+    assert font_descents(data) == {"unknown": "a Type3 font"}
+    with pytest.raises(CorruptDocument) as caught:
+        read_pdf(data, forced)
+    assert str(caught.value) == "PDFium cannot read this PDF: a Type3 font (no BaseFont)"
+    auto, reference = read_pdf(data, ParseSettings(pdf_speedups=forced.pdf_speedups)), read_pdf(data, PLUMBER)
+    assert auto.engines == ("pdfplumber",)
+    assert auto.blocks == reference.blocks
+    assert [line.text for line in auto.lines] == ["abba"]
+
+
 def _canvas_pdf(draw: Callable[[Any], None]) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
