@@ -146,8 +146,8 @@ def extract_words(
     than `y_tolerance` away. In C (`parsers/_pdf_speedups.c`) when it is built and `native`."""
     if not chars:
         return []
-    if native and speedups.native is not None:
-        grouped: list[Word] = speedups.native.extract_words(chars, x_tolerance, y_tolerance, _ligatures())
+    if (fast := speedups.chosen(native)) is not None:
+        grouped: list[Word] = fast.extract_words(chars, x_tolerance, y_tolerance, _ligatures())
         return grouped
     tops = set(map(_TOP, chars))
     if len(tops) == 1:
@@ -278,7 +278,8 @@ class CellText:
 
     def __init__(self, chars: list[Char], *, native: bool = True) -> None:
         self.chars = chars
-        self.native = native and speedups.native is not None
+        self.native = native
+        self.fast = speedups.chosen(native)
 
     @functools.cached_property
     def mids(self) -> list[tuple[float, float, int]]:
@@ -292,9 +293,9 @@ class CellText:
         return self.mids[bisect.bisect_left(self.v_mids, top) : bisect.bisect_left(self.v_mids, bottom)]
 
     def __call__(self, table: Any) -> list[list[str | None]]:
-        if self.native and speedups.native is not None:
+        if self.fast is not None:
             rows = [(row.bbox, row.cells) for row in table.rows]
-            texts: list[list[str | None]] = speedups.native.cell_texts(self.chars, rows, _ligatures())
+            texts: list[list[str | None]] = self.fast.cell_texts(self.chars, rows, _ligatures())
             return texts
         out: list[list[str | None]] = []
         for row in table.rows:
@@ -478,7 +479,7 @@ def find_tables(content: Any, *, native: bool = True) -> list[Any]:
     )
     edges = filter_edges(edges, min_length=settings.edge_min_length)
     x_tolerance, y_tolerance = settings.intersection_x_tolerance, settings.intersection_y_tolerance
-    if native and speedups.native is not None:
+    if (fast := speedups.chosen(native)) is not None:
         boxes = {
             side: list(
                 dict.fromkeys(
@@ -489,9 +490,7 @@ def find_tables(content: Any, *, native: bool = True) -> list[Any]:
         }
         return [
             FoundTable(bbox, cells, [FoundRow(*row) for row in rows])
-            for bbox, cells, rows in speedups.native.table_cells(
-                boxes["v"], boxes["h"], x_tolerance, y_tolerance
-            )
+            for bbox, cells, rows in fast.table_cells(boxes["v"], boxes["h"], x_tolerance, y_tolerance)
         ]
     intersections = _intersections(edges, x_tolerance, y_tolerance)
     return [plumber_table.Table(content, group) for group in _tables(_cells(intersections))]

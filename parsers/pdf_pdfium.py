@@ -412,9 +412,9 @@ def page_chars(
         text = _page_text(raw, count)
         fonts = _Fonts(descents)
         states = text_objects if text_objects is not None else {}
-        if native and speedups.native is not None:
+        if (fast := speedups.chosen(native)) is not None:
             read_object = _ObjectReader()
-            return speedups.native.page_chars(
+            return fast.page_chars(
                 _address(raw),
                 count,
                 height,
@@ -495,9 +495,9 @@ NATIVE_PATH_FUNCTIONS = tuple(
 def _path_ops(path: int, *, native: bool = True) -> list[SegmentOp]:
     """The path's segments as pdfminer's operators (m, l, c, h) with points in user space (in C where
     `native` and built)."""
-    if native and speedups.native is not None:
+    if (fast := speedups.chosen(native)) is not None:
         kinds = (_MOVETO, _LINETO, _BEZIERTO)
-        return speedups.native.path_ops(path, NATIVE_PATH_FUNCTIONS, kinds, PdfiumUnavailable)
+        return fast.path_ops(path, NATIVE_PATH_FUNCTIONS, kinds, PdfiumUnavailable)
     matrix = pdfium_c.FS_MATRIX()
     _object_matrix(path, ctypes.addressof(matrix))
     a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
@@ -644,8 +644,8 @@ def page_objects(
     14 font (PDFium would read it through a substitute, pdfplumber through the PDF's widths), checked
     over the whole page first, then for a form XObject."""
     raw = _address(page.raw)
-    if native and speedups.native is not None:
-        texts, others = speedups.native.page_objects(raw, NATIVE_OBJECT_FUNCTIONS, _TEXT)
+    if (fast := speedups.chosen(native)) is not None:
+        texts, others = fast.page_objects(raw, NATIVE_OBJECT_FUNCTIONS, _TEXT)
     else:
         texts, others = _objects(raw)
     for font in dict.fromkeys(state[0] for state in texts.values()):

@@ -11,3 +11,9 @@ try:
     from parsers import _pdf_speedups as native
 except ImportError:
     native = None
+
+
+def chosen(wanted: bool) -> ModuleType | None:
+    """The C loops where the caller wants them (`ParseSettings.pdf_speedups`) and they are built; None
+    runs the caller's Python loops."""
+    return native if wanted else None
