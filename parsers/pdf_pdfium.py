@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import io
 import itertools
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ import pypdfium2.raw as pdfium_c
 
 from parsers import speedups
 from parsers.pdf import Char
+
+log = logging.getLogger(__name__)
 
 SegmentOp = tuple[str, tuple[float, float]]
 
@@ -201,36 +204,56 @@ def font_descents(data: bytes) -> FontDescents:
     whose codes the PDF does not map to characters (`_font_fact`). PDFium fills a missing descriptor
     Descent from the font program, pdfminer takes 0, and the char boxes must be pdfminer's. Reading the
     font dictionaries parses the cross-reference table and the page tree, not any content stream, CMap,
-    font program or widths array (`without_width_arrays`), so it is cheap; a file pdfminer cannot open
-    ends here, and the pdfplumber reader then reports why."""
+    font program or widths array (`without_width_arrays`), so it is cheap; pdf_objects reads them
+    faster than pdfminer's own parser where the file is in the plain form it reads exactly as
+    pdfminer does, and pdfminer reads the rest. A file pdfminer cannot open ends here, and the
+    pdfplumber reader then reports why."""
     from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
-    from pdfminer.pdftypes import dict_value
-    from pdfminer.psparser import literal_name
 
-    out: FontDescents = {}
+    from parsers import pdf_objects
+
+    stripped = without_width_arrays(data)
     try:
-        document = PDFDocument(PDFParser(io.BytesIO(without_width_arrays(data))))
-        seen: set[object] = set()
-        for page in PDFPage.create_pages(document):
-            fonts = dict_value(dict_value(page.resources).get("Font", {}))
-            for ref in fonts.values():
-                key = getattr(ref, "objid", None) or id(ref)
-                if key in seen:
-                    continue
-                seen.add(key)
-                spec = dict_value(ref)
-                name = _base_name(literal_name(spec.get("BaseFont", "unknown")))
-                fact = _font_fact(spec)
-                before = out.setdefault(name, fact)
-                if not isinstance(before, str) and before != fact:
-                    out[name] = fact if isinstance(fact, str) else DISAGREEING
+        try:
+            descents, pages = _page_fonts(pdf_objects.Document(stripped))
+            if pages:
+                return descents
+            raise pdf_objects.Unsupported("no page in the page tree")
+        except pdf_objects.Unsupported as exc:
+            log.debug("font dictionaries read by pdfminer: %s", exc)
+        return _page_fonts(PDFDocument(PDFParser(io.BytesIO(stripped))))[0]
     except PdfiumUnavailable:
         raise
     except Exception as exc:
         raise PdfiumUnavailable(f"pdfminer cannot read the fonts: {type(exc).__name__}") from exc
-    return out
+
+
+def _page_fonts(document: Any) -> tuple[FontDescents, int]:
+    """`font_descents` over a pdfminer document (or pdf_objects' faster one), and how many pages
+    pdfminer's page walk found."""
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdftypes import dict_value
+    from pdfminer.psparser import literal_name
+
+    out: FontDescents = {}
+    seen: set[object] = set()
+    pages = 0
+    for page in PDFPage.create_pages(document):
+        pages += 1
+        fonts = dict_value(dict_value(page.resources).get("Font", {}))
+        for ref in fonts.values():
+            key = getattr(ref, "objid", None) or id(ref)
+            if key in seen:
+                continue
+            seen.add(key)
+            spec = dict_value(ref)
+            name = _base_name(literal_name(spec.get("BaseFont", "unknown")))
+            fact = _font_fact(spec)
+            before = out.setdefault(name, fact)
+            if not isinstance(before, str) and before != fact:
+                out[name] = fact if isinstance(fact, str) else DISAGREEING
+    return out, pages
 
 
 def _function(name: str) -> int:
