@@ -1172,7 +1172,409 @@ done:
     return tables;
 }
 
+/* ---- pdf_objects.Document._value: one PDF object's value, as pdfminer's parser builds it ---- */
+
+static int is_pdf_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int is_delimiter(unsigned char c) {
+    return is_pdf_space(c) || (c != 0 && strchr("#/%[]()<>{}", c) != NULL);
+}
+
+static int is_digit(unsigned char c) {
+    return c >= '0' && c <= '9';
+}
+
+static int hex_value(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+typedef struct {
+    const unsigned char *data;
+    Py_ssize_t size;
+    PyObject *unsupported;
+} ObjectText;
+
+/* Past whitespace and comments (pdf_objects._SKIP). */
+static Py_ssize_t skip_space(const ObjectText *text, Py_ssize_t at) {
+    while (at < text->size) {
+        unsigned char c = text->data[at];
+        if (is_pdf_space(c)) {
+            at++;
+        } else if (c == '%') {
+            while (at < text->size && text->data[at] != '\r' && text->data[at] != '\n') at++;
+        } else {
+            break;
+        }
+    }
+    return at;
+}
+
+static int at_end(const ObjectText *text, Py_ssize_t at) {
+    return at >= text->size || is_delimiter(text->data[at]);
+}
+
+static Py_ssize_t skip_digits(const ObjectText *text, Py_ssize_t at) {
+    while (at < text->size && is_digit(text->data[at])) at++;
+    return at;
+}
+
+/* The end of a reference `N G R` starting at `at`, or -1 where there is none. */
+static Py_ssize_t reference_end(const ObjectText *text, Py_ssize_t at, Py_ssize_t *digits_end) {
+    Py_ssize_t i = skip_digits(text, at), j;
+    *digits_end = i;
+    if (i == at) return -1;
+    for (j = i; j < text->size && is_pdf_space(text->data[j]); j++) {
+    }
+    if (j == i) return -1;
+    i = skip_digits(text, j);
+    if (i == j) return -1;
+    for (j = i; j < text->size && is_pdf_space(text->data[j]); j++) {
+    }
+    if (j == i || j >= text->size || text->data[j] != 'R' || !at_end(text, j + 1)) return -1;
+    return j + 1;
+}
+
+/* The end of a number (pdf_objects' `[+-]?(?:\d+(?:\.\d*)?|\.\d+)`) at `at`, or -1. */
+static Py_ssize_t number_end(const ObjectText *text, Py_ssize_t at, int *is_float) {
+    Py_ssize_t i = at;
+    *is_float = 0;
+    if (i < text->size && (text->data[i] == '+' || text->data[i] == '-')) i++;
+    if (i < text->size && is_digit(text->data[i])) {
+        i = skip_digits(text, i);
+        if (i < text->size && text->data[i] == '.') {
+            *is_float = 1;
+            i = skip_digits(text, i + 1);
+        }
+        return i;
+    }
+    if (i + 1 < text->size && text->data[i] == '.' && is_digit(text->data[i + 1])) {
+        *is_float = 1;
+        return skip_digits(text, i + 1);
+    }
+    return -1;
+}
+
+static PyObject *number_value(const ObjectText *text, Py_ssize_t start, Py_ssize_t end, int is_float) {
+    char buffer[64];
+    PyObject *copy = NULL, *value;
+    const char *digits;
+    if (end - start < (Py_ssize_t)sizeof buffer) {
+        memcpy(buffer, text->data + start, end - start);
+        buffer[end - start] = '\0';
+        digits = buffer;
+    } else {
+        copy = PyBytes_FromStringAndSize((const char *)text->data + start, end - start);
+        if (copy == NULL) return NULL;
+        digits = PyBytes_AS_STRING(copy);
+    }
+    if (is_float) {
+        double number = PyOS_string_to_double(digits, NULL, NULL);
+        value = number == -1.0 && PyErr_Occurred() ? NULL : PyFloat_FromDouble(number);
+    } else {
+        value = PyLong_FromString(digits, NULL, 10);
+    }
+    Py_XDECREF(copy);
+    return value;
+}
+
+/* A name's literal: `#xx` escapes decoded (a `#` without hex digits dropped), text where UTF-8. */
+static PyObject *name_value(const ObjectText *text, Py_ssize_t start, Py_ssize_t end, PyObject *make_name) {
+    PyObject *raw = PyBytes_FromStringAndSize(NULL, end - start), *name, *literal;
+    char *out;
+    Py_ssize_t length = 0, i = start;
+    if (raw == NULL) return NULL;
+    out = PyBytes_AS_STRING(raw);
+    while (i < end) {
+        unsigned char c = text->data[i++];
+        if (c != '#') {
+            out[length++] = (char)c;
+            continue;
+        }
+        int value = 0, digits = 0;
+        while (digits < 2 && i < end && hex_value(text->data[i]) >= 0) {
+            value = value * 16 + hex_value(text->data[i++]);
+            digits++;
+        }
+        if (digits) out[length++] = (char)value;
+    }
+    name = PyUnicode_DecodeUTF8(out, length, "strict");
+    if (name == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+            Py_DECREF(raw);
+            return NULL;
+        }
+        PyErr_Clear();
+        name = PyBytes_FromStringAndSize(out, length);
+    }
+    Py_DECREF(raw);
+    if (name == NULL) return NULL;
+    literal = PyObject_CallOneArg(make_name, name);
+    Py_DECREF(name);
+    return literal;
+}
+
+/* `<digits>` as pdfminer reads it: whitespace dropped, pairs as bytes, a last single digit as its
+ * own value. */
+static PyObject *hex_string_value(const ObjectText *text, Py_ssize_t start, Py_ssize_t end) {
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (end - start) / 2 + 1);
+    char *bytes;
+    Py_ssize_t length = 0;
+    int pending = -1;
+    if (out == NULL) return NULL;
+    bytes = PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = start; i < end; i++) {
+        int digit = hex_value(text->data[i]);
+        if (digit < 0) continue;
+        if (pending < 0) {
+            pending = digit;
+        } else {
+            bytes[length++] = (char)(pending * 16 + digit);
+            pending = -1;
+        }
+    }
+    if (pending >= 0) bytes[length++] = (char)pending;
+    if (_PyBytes_Resize(&out, length) < 0) return NULL;
+    return out;
+}
+
+/* pdf_objects._literal_string: the string whose text starts at *at, *at moved past its `)`. */
+static PyObject *literal_string_value(const ObjectText *text, Py_ssize_t *at) {
+    PyObject *out = PyBytes_FromStringAndSize(NULL, text->size - *at), *result;
+    char *bytes;
+    Py_ssize_t length = 0, i = *at;
+    int depth = 1;
+    if (out == NULL) return NULL;
+    bytes = PyBytes_AS_STRING(out);
+    for (;;) {
+        if (i >= text->size) {
+            Py_DECREF(out);
+            PyErr_SetString(text->unsupported, "an unterminated string");
+            return NULL;
+        }
+        unsigned char c = text->data[i];
+        if (c == '\\') {
+            i++;
+            if (i < text->size && text->data[i] >= '0' && text->data[i] <= '7') {
+                int code = 0;
+                for (int k = 0; k < 3 && i < text->size && text->data[i] >= '0' && text->data[i] <= '7'; k++)
+                    code = code * 8 + (text->data[i++] - '0');
+                if (code > 255) {
+                    Py_DECREF(out);
+                    PyErr_SetString(text->unsupported, "an octal escape above 255");
+                    return NULL;
+                }
+                bytes[length++] = (char)code;
+                continue;
+            }
+            if (i >= text->size) continue;
+            unsigned char escaped = text->data[i];
+            const char *known = strchr("btnfr()\\", escaped);
+            if (escaped != 0 && known != NULL) {
+                bytes[length++] = "\b\t\n\f\r()\\"[known - "btnfr()\\"];
+            } else if (escaped == '\r' && i + 1 < text->size && text->data[i + 1] == '\n') {
+                i++;
+            }
+            i++;
+        } else if (c == '(') {
+            depth++;
+            bytes[length++] = (char)c;
+            i++;
+        } else if (c == ')') {
+            i++;
+            if (--depth == 0) break;
+            bytes[length++] = (char)c;
+        } else {
+            bytes[length++] = (char)c;
+            i++;
+        }
+    }
+    *at = i;
+    if (_PyBytes_Resize(&out, length) < 0) return NULL;
+    result = out;
+    return result;
+}
+
+/* Key and value pairs as pdfminer's dictionary (pdf_objects._dictionary). */
+static PyObject *dictionary_value(const ObjectText *text, PyObject *items) {
+    Py_ssize_t count = PyList_GET_SIZE(items);
+    PyObject *out;
+    if (count % 2) {
+        PyErr_SetString(text->unsupported, "a dictionary with a key and no value");
+        return NULL;
+    }
+    out = PyDict_New();
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < count; i += 2) {
+        PyObject *key = PyList_GET_ITEM(items, i), *value = PyList_GET_ITEM(items, i + 1), *name;
+        name = PyObject_GetAttrString(key, "name");
+        if (name == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) PyErr_Clear();
+        if (name == NULL || !PyUnicode_Check(name)) {
+            Py_XDECREF(name);
+            Py_DECREF(out);
+            if (!PyErr_Occurred())
+                PyErr_SetString(text->unsupported,
+                                "a dictionary key that is not a name pdfminer reads as text");
+            return NULL;
+        }
+        if (value != Py_None && PyDict_SetItem(out, name, value) < 0) {
+            Py_DECREF(name);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(name);
+    }
+    return out;
+}
+
+static PyObject *unsupported_at(const ObjectText *text, Py_ssize_t at) {
+    PyErr_Format(text->unsupported, "a token pdfminer reads its own way at offset %zd", at);
+    return NULL;
+}
+
+PyDoc_STRVAR(pdf_value_doc,
+             "pdf_value(data, pos, make_ref, make_name, unsupported)\n"
+             "pdf_objects.Document._value in C: the object that starts at pos and the position after "
+             "it, references made by make_ref(objid), names by make_name(text or bytes); `unsupported` "
+             "raised where pdfminer would read the text its own way.");
+
+static PyObject *pdf_value(PyObject *self, PyObject *args) {
+    Py_buffer buffer;
+    Py_ssize_t at;
+    PyObject *make_ref, *make_name, *unsupported, *frames = NULL, *result = NULL;
+    char *kinds = NULL;
+    Py_ssize_t depth = 0, capacity = 0;
+    if (!PyArg_ParseTuple(args, "y*nOOO", &buffer, &at, &make_ref, &make_name, &unsupported)) return NULL;
+    ObjectText text = {(const unsigned char *)buffer.buf, buffer.len, unsupported};
+    frames = PyList_New(0);
+    if (frames == NULL) goto done;
+    for (;;) {
+        Py_ssize_t token_at = at, start, end, digits_end;
+        PyObject *value = NULL;
+        int is_float;
+        if (at < 0 || at > text.size) {
+            unsupported_at(&text, token_at);
+            goto done;
+        }
+        start = skip_space(&text, at);
+        if (start >= text.size) {
+            unsupported_at(&text, token_at);
+            goto done;
+        }
+        unsigned char c = text.data[start];
+        if (is_digit(c) && (end = reference_end(&text, start, &digits_end)) >= 0) {
+            PyObject *objid = number_value(&text, start, digits_end, 0);
+            if (objid == NULL) goto done;
+            value = PyObject_CallOneArg(make_ref, objid);
+            Py_DECREF(objid);
+            at = end;
+        } else if ((end = number_end(&text, start, &is_float)) >= 0) {
+            value = number_value(&text, start, end, is_float);
+            at = end;
+        } else if (c == '/') {
+            end = start + 1;
+            while (end < text.size && (!is_delimiter(text.data[end]) || text.data[end] == '#')) end++;
+            value = name_value(&text, start + 1, end, make_name);
+            at = end;
+        } else if (c == '[' || (c == '<' && start + 1 < text.size && text.data[start + 1] == '<')) {
+            PyObject *items = PyList_New(0);
+            if (items == NULL || PyList_Append(frames, items) < 0) {
+                Py_XDECREF(items);
+                goto done;
+            }
+            Py_DECREF(items);
+            if (depth == capacity) {
+                char *grown = PyMem_Realloc(kinds, capacity ? capacity * 2 : 16);
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                kinds = grown;
+                capacity = capacity ? capacity * 2 : 16;
+            }
+            kinds[depth++] = (char)c;
+            at = start + (c == '[' ? 1 : 2);
+            continue;
+        } else if (c == ']' || (c == '>' && start + 1 < text.size && text.data[start + 1] == '>')) {
+            char wanted = c == ']' ? '[' : '<';
+            if (depth == 0 || kinds[depth - 1] != wanted) {
+                PyErr_Format(unsupported, "an unbalanced b'%s' at offset %zd", c == ']' ? "]" : ">>", start);
+                goto done;
+            }
+            PyObject *items = PyList_GET_ITEM(frames, depth - 1);
+            Py_INCREF(items);
+            if (PyList_SetSlice(frames, depth - 1, depth, NULL) < 0) {
+                Py_DECREF(items);
+                goto done;
+            }
+            depth--;
+            if (wanted == '[') {
+                value = items;
+            } else {
+                value = dictionary_value(&text, items);
+                Py_DECREF(items);
+            }
+            at = start + (c == ']' ? 1 : 2);
+        } else if (c == '<') {
+            end = start + 1;
+            while (end < text.size && (hex_value(text.data[end]) >= 0 || is_pdf_space(text.data[end]))) end++;
+            if (end >= text.size || text.data[end] != '>') {
+                unsupported_at(&text, token_at);
+                goto done;
+            }
+            value = hex_string_value(&text, start + 1, end);
+            at = end + 1;
+        } else if (c == '(') {
+            at = start + 1;
+            value = literal_string_value(&text, &at);
+        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+            end = start + 1;
+            while (end < text.size && !is_delimiter(text.data[end])) end++;
+            Py_ssize_t length = end - start;
+            const char *word = (const char *)text.data + start;
+            if (length == 4 && memcmp(word, "true", 4) == 0) {
+                value = Py_NewRef(Py_True);
+            } else if (length == 5 && memcmp(word, "false", 5) == 0) {
+                value = Py_NewRef(Py_False);
+            } else if (length == 4 && memcmp(word, "null", 4) == 0) {
+                value = Py_NewRef(Py_None);
+            } else {
+                PyObject *keyword = PyBytes_FromStringAndSize(word, length);
+                if (keyword != NULL) {
+                    PyErr_Format(unsupported, "the keyword %R inside an object", keyword);
+                    Py_DECREF(keyword);
+                }
+                goto done;
+            }
+            at = end;
+        } else {
+            unsupported_at(&text, token_at);
+            goto done;
+        }
+        if (value == NULL) goto done;
+        if (depth == 0) {
+            result = Py_BuildValue("(Nn)", value, at);
+            goto done;
+        }
+        if (PyList_Append(PyList_GET_ITEM(frames, depth - 1), value) < 0) {
+            Py_DECREF(value);
+            goto done;
+        }
+        Py_DECREF(value);
+    }
+done:
+    Py_XDECREF(frames);
+    PyMem_Free(kinds);
+    PyBuffer_Release(&buffer);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"pdf_value", pdf_value, METH_VARARGS, pdf_value_doc},
     {"cell_texts", cell_texts, METH_VARARGS, cell_texts_doc},
     {"table_cells", table_cells, METH_VARARGS, table_cells_doc},
     {"path_ops", path_ops, METH_VARARGS, path_ops_doc},

@@ -30,3 +30,10 @@ def table_cells(
 def cell_texts(
     chars: Sequence[Char], rows: list[tuple[Box, list[Box | None]]], ligatures: dict[int, str]
 ) -> list[list[str | None]]: ...
+def pdf_value(
+    data: bytes,
+    pos: int,
+    make_ref: Callable[[int], object],
+    make_name: Callable[[str | bytes], object],
+    unsupported: type[Exception],
+) -> tuple[object, int]: ...

@@ -581,7 +581,7 @@ def read_pdf_pdfium(data: bytes, settings: ParseSettings, started: float, *, fal
         pdf = open_document(data)
         plumber: Any = None
         try:
-            descents = font_descents(data)
+            descents = font_descents(data, native=settings.pdf_speedups)
             count = len(pdf)
             if count == 0:
                 raise PdfiumUnavailable("no pages")

@@ -16,14 +16,18 @@ escape above 255…). The caller then lets pdfminer read the file itself.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdftypes import PDFObjectNotFound, PDFObjRef, PDFStream, dict_value, int_value
 from pdfminer.psparser import LIT
 
-__all__ = ["Document", "Unsupported"]
+from parsers import speedups
+
+__all__ = ["Document", "Unsupported", "python_value"]
 
 
 class Unsupported(Exception):
@@ -174,8 +178,10 @@ class Document(PDFDocument):
     empty, so a file whose page tree yields no page must be read by pdfminer (its fallback scans
     the cross-reference tables for page objects)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, *, native: bool = True) -> None:
         self.data = data
+        self._native = speedups.chosen(native)
+        self._reference = functools.partial(PDFObjRef, self)
         self.caching = True
         self.xrefs = []
         self.info = []
@@ -314,43 +320,53 @@ class Document(PDFDocument):
     def _value(self, pos: int) -> tuple[Any, int]:
         """The object that starts at `pos` and the position after it, built as pdfminer's
         `PDFParser.nextobject` builds it: dictionaries drop null values, the last of a repeated key
-        wins."""
-        data = self.data
-        frames: list[tuple[bytes, list[Any]]] = []
-        while True:
-            m = _TOKEN.match(data, pos)
-            if m is None:
-                raise Unsupported(f"a token pdfminer reads its own way at offset {pos}")
-            pos = m.end()
-            kind = m.lastgroup
-            value: Any
-            if kind == "ref":
-                value = PDFObjRef(self, int(m["objid"]))
-            elif kind == "number":
-                text = m["number"]
-                value = float(text) if b"." in text else int(text)
-            elif kind == "name":
-                value = _name(m["name"])
-            elif kind == "open":
-                frames.append((m["open"], []))
-                continue
-            elif kind == "close":
-                if not frames or frames[-1][0] != (b"<<" if m["close"] == b">>" else b"["):
-                    raise Unsupported(f"an unbalanced {m['close']!r} at offset {m.start('close')}")
-                opener, items = frames.pop()
-                value = items if opener == b"[" else _dictionary(items)
-            elif kind == "hex":
-                value = _hex_string(m["hex"])
-            elif kind == "string":
-                value, pos = _literal_string(data, pos)
-            else:
-                word = m["keyword"]
-                if word not in _KEYWORDS:
-                    raise Unsupported(f"the keyword {word!r} inside an object")
-                value = _KEYWORDS[word]
-            if not frames:
-                return value, pos
-            frames[-1][1].append(value)
+        wins. Parsed in C (`_pdf_speedups.pdf_value`) where built and wanted, else by
+        `python_value`, with the same grammar, values and reasons."""
+        if self._native is not None:
+            value, end = self._native.pdf_value(self.data, pos, self._reference, LIT, Unsupported)
+            return value, end
+        return python_value(self.data, pos, self._reference)
+
+
+def python_value(data: bytes, pos: int, make_ref: Callable[[int], Any]) -> tuple[Any, int]:
+    """`Document._value` in Python (the reference for `_pdf_speedups.pdf_value`, and what runs where
+    that is not built): the object that starts at `pos` and the position after it, references made
+    by `make_ref(objid)`."""
+    frames: list[tuple[bytes, list[Any]]] = []
+    while True:
+        m = _TOKEN.match(data, pos)
+        if m is None:
+            raise Unsupported(f"a token pdfminer reads its own way at offset {pos}")
+        pos = m.end()
+        kind = m.lastgroup
+        value: Any
+        if kind == "ref":
+            value = make_ref(int(m["objid"]))
+        elif kind == "number":
+            text = m["number"]
+            value = float(text) if b"." in text else int(text)
+        elif kind == "name":
+            value = _name(m["name"])
+        elif kind == "open":
+            frames.append((m["open"], []))
+            continue
+        elif kind == "close":
+            if not frames or frames[-1][0] != (b"<<" if m["close"] == b">>" else b"["):
+                raise Unsupported(f"an unbalanced {m['close']!r} at offset {m.start('close')}")
+            opener, items = frames.pop()
+            value = items if opener == b"[" else _dictionary(items)
+        elif kind == "hex":
+            value = _hex_string(m["hex"])
+        elif kind == "string":
+            value, pos = _literal_string(data, pos)
+        else:
+            word = m["keyword"]
+            if word not in _KEYWORDS:
+                raise Unsupported(f"the keyword {word!r} inside an object")
+            value = _KEYWORDS[word]
+        if not frames:
+            return value, pos
+        frames[-1][1].append(value)
 
 
 def _dictionary(items: list[Any]) -> dict[str, Any]:

@@ -198,7 +198,7 @@ def _font_fact(spec: dict[str, Any]) -> float | str:
     return TYPE3 if descent is None else descent
 
 
-def font_descents(data: bytes) -> FontDescents:
+def font_descents(data: bytes, *, native: bool = True) -> FontDescents:
     """pdfminer's descent of every page font by its BaseFont name (`FontDescents`), or the reason the
     PDFium path leaves it to pdfplumber: a Type3 font, two fonts of one name that disagree, a font
     whose codes the PDF does not map to characters (`_font_fact`). PDFium fills a missing descriptor
@@ -206,8 +206,8 @@ def font_descents(data: bytes) -> FontDescents:
     font dictionaries parses the cross-reference table and the page tree, not any content stream, CMap,
     font program or widths array (`without_width_arrays`), so it is cheap; pdf_objects reads them
     faster than pdfminer's own parser where the file is in the plain form it reads exactly as
-    pdfminer does, and pdfminer reads the rest. A file pdfminer cannot open ends here, and the
-    pdfplumber reader then reports why."""
+    pdfminer does (its object parser in C where `native` and built), and pdfminer reads the rest. A
+    file pdfminer cannot open ends here, and the pdfplumber reader then reports why."""
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfparser import PDFParser
 
@@ -216,7 +216,7 @@ def font_descents(data: bytes) -> FontDescents:
     stripped = without_width_arrays(data)
     try:
         try:
-            descents, pages = _page_fonts(pdf_objects.Document(stripped))
+            descents, pages = _page_fonts(pdf_objects.Document(stripped, native=native))
             if pages:
                 return descents
             raise pdf_objects.Unsupported("no page in the page tree")

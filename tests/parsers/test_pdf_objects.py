@@ -8,6 +8,7 @@ and the cross-reference rules, and on files damaged at random in their object sy
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import re
@@ -18,10 +19,10 @@ import pytest
 from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import PDFObjRef, PDFStream
-from pdfminer.psparser import PSKeyword, PSLiteral
+from pdfminer.psparser import LIT, PSKeyword, PSLiteral
 
-from parsers import pdf_objects
-from parsers.pdf_objects import Document, Unsupported
+from parsers import pdf_objects, speedups
+from parsers.pdf_objects import Document, Unsupported, python_value
 from parsers.pdf_pdfium import NO_TO_UNICODE, TYPE3, _page_fonts, font_descents, without_width_arrays
 from tests.fixtures.fonts import build_cjk_font
 from tests.parsers.test_pdf_fast import PDFS
@@ -352,4 +353,45 @@ def test_unsupported_is_not_one_of_the_errors_pdfminer_catches() -> None:
     from pdfminer.psexceptions import PSException
 
     assert not issubclass(Unsupported, PDFException | PSException | KeyError | ValueError | TypeError)
-    assert pdf_objects.__all__ == ["Document", "Unsupported"]
+    assert pdf_objects.__all__ == ["Document", "Unsupported", "python_value"]
+
+
+def _parsed_at(read: Any) -> Any:
+    try:
+        value, end = read()
+    except Unsupported as exc:
+        return ("unsupported", str(exc))
+    return (_plain(value), end)
+
+
+@pytest.mark.skipif(speedups.native is None, reason="parsers/_pdf_speedups is not built")
+def test_the_c_parser_reads_from_every_offset_what_the_python_parser_reads(cjk_font: Path) -> None:
+    """Both parsers started at every byte of whole files (fixtures, hand-written, damaged): the same
+    value and end, or the same reason to decline."""
+    assert speedups.native is not None
+    rng = random.Random(7)
+    hand_written = _build(_page_tree(FONT, extra=HELVETICA))
+    files = [
+        hand_written,
+        *(_damage(hand_written, rng) for _ in range(40)),
+        without_width_arrays(PDFS["gov2021_type0"](cjk_font)[0]),
+        PDFS["stat2014"](cjk_font)[0],
+        PDFS["lo_gov2019"](cjk_font)[0],
+        b"<< /A [1 2 0 R (s\\\\) <4> /B#20c false null] /K 1.5 /J -.5 /N +3. /Z <</Y true>> >>",
+        b"[1 0 R 2 0 R] (unterminated \\\\",
+    ]
+    reference = functools.partial(PDFObjRef, None)
+    compared = declined = 0
+    for data in files:
+        for pos in range(len(data)):
+            expected = _parsed_at(functools.partial(python_value, data, pos, reference))
+            got = _parsed_at(
+                functools.partial(speedups.native.pdf_value, data, pos, reference, LIT, Unsupported)
+            )
+            assert got == expected, (pos, data[pos : pos + 40])
+            compared += 1
+            declined += expected[0] == "unsupported"
+    assert compared - declined > 20_000 and declined > 20_000, (compared, declined)
+    for outside in (-1, len(files[0]) + 1):
+        with pytest.raises(Unsupported, match="a token pdfminer reads its own way"):
+            speedups.native.pdf_value(files[0], outside, reference, LIT, Unsupported)
