@@ -344,6 +344,25 @@ static Py_ssize_t position(const double *values, Py_ssize_t count, double value)
     return low;
 }
 
+/* Whether `text` holds a character the str.translate table `ligatures` maps (1), or not (0); -1 on
+ * error. Looked up character by character: PyUnicode_MAX_CHAR_VALUE bounds the string's storage
+ * kind (0xFFFF for any CJK text), not its characters, and translating every CJK word cost more than
+ * grouping the words. A table that is not a dict is always applied. */
+static int has_ligature(PyObject *text, PyObject *ligatures) {
+    if (!PyDict_Check(ligatures)) return 1;
+    if (PyDict_GET_SIZE(ligatures) == 0) return 0;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t k = 0, n = PyUnicode_GET_LENGTH(text); k < n; k++) {
+        PyObject *key = PyLong_FromUnsignedLong(PyUnicode_READ(kind, data, k));
+        if (key == NULL) return -1;
+        int found = PyDict_Contains(ligatures, key);
+        Py_DECREF(key);
+        if (found) return found;
+    }
+    return 0;
+}
+
 /* pdf._merge: the chars' text (ligatures expanded through `ligatures`, a str.translate table) and
  * the min/max of their boxes, the first of equal values kept as min() and max() keep it. */
 static int merge(PyObject *words, WordChar **run, Py_ssize_t length, PyObject *ligatures) {
@@ -373,7 +392,12 @@ static int merge(PyObject *words, WordChar **run, Py_ssize_t length, PyObject *l
         Py_DECREF(parts);
         if (text == NULL) return -1;
     }
-    if (PyUnicode_MAX_CHAR_VALUE(text) >= 0xFB00) {
+    int expand = has_ligature(text, ligatures);
+    if (expand < 0) {
+        Py_DECREF(text);
+        return -1;
+    }
+    if (expand) {
         PyObject *translated = PyObject_CallMethod(text, "translate", "O", ligatures);
         Py_DECREF(text);
         if (translated == NULL) return -1;
@@ -526,6 +550,8 @@ done:
 static PyObject *text_of(WordChar *items, Py_ssize_t count, PyObject *ligatures, Scratch *scratch) {
     if (count == 1) {
         if (is_space(items[0].text)) return PyUnicode_New(0, 0);
+        int expand = has_ligature(items[0].text, ligatures);
+        if (expand <= 0) return expand < 0 ? NULL : Py_NewRef(items[0].text);
         return PyObject_CallMethod(items[0].text, "translate", "O", ligatures);
     }
     PyObject *words = PyList_New(0);

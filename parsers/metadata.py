@@ -134,10 +134,15 @@ FORMAT_SIGNALS: dict[str, tuple[str, ...]] = {
 }
 
 
+_SQUEEZED_SPACE = re.compile(rf" (?:(?<=[{_CJK}] )|(?=[{_CJK}])|(?<=\d )(?=\d))")
+"""A space with a CJK character on either side, or a digit on both. The pattern starts with the space
+itself, so the search skips from space to space instead of trying lookbehinds at every character."""
+
+
 def _squeeze(text: str) -> str:
-    """Remove spaces next to CJK characters ("科学技术局 2020 年" → "科学技术局2020年")."""
-    text = " ".join(text.split())
-    return re.sub(rf"(?<=[{_CJK}\d]) (?=[{_CJK}\d])|(?<=[{_CJK}]) | (?=[{_CJK}])", "", text)
+    """Remove spaces next to CJK characters ("科学技术局 2020 年" → "科学技术局2020年") and between
+    digits."""
+    return _SQUEEZED_SPACE.sub("", " ".join(text.split()))
 
 
 def _is_title(text: str) -> bool:

@@ -225,11 +225,18 @@ def _line(words: list[Word], page_number: int) -> tuple[float, Line]:
     return words[0][3], Line(" ".join(w[0] for w in words), page_number)
 
 
-def _inside_any(word: Word, bboxes: list[tuple[float, float, float, float]]) -> bool:
-    """Whether the word's centre lies in any of the bboxes (a table's text is the table's)."""
-    cx = (word[1] + word[2]) / 2
-    cy = (word[3] + word[4]) / 2
-    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in bboxes)
+def _outside(words: list[Word], bboxes: list[tuple[float, float, float, float]]) -> list[Word]:
+    """The words whose centre lies in none of the bboxes (a table's text is the table's)."""
+    free = []
+    for word in words:
+        cx = (word[1] + word[2]) / 2
+        cy = (word[3] + word[4]) / 2
+        for x0, top, x1, bottom in bboxes:
+            if x0 <= cx <= x1 and top <= cy <= bottom:
+                break
+        else:
+            free.append(word)
+    return free
 
 
 def place_blocks(
@@ -248,7 +255,7 @@ def place_blocks(
         placed.append((table.bbox[1], Grid(rows, table_index)))
         table_index += 1
     bboxes = [t.bbox for t in tables]
-    free = [w for w in words if not _inside_any(w, bboxes)] if bboxes else words
+    free = _outside(words, bboxes) if bboxes else words
     placed.extend(_lines(free, page_number))
     placed.sort(key=lambda p: p[0])
     return [block for _, block in placed]

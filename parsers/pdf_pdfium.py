@@ -24,6 +24,7 @@ import ctypes
 import io
 import itertools
 import logging
+import operator
 import re
 import threading
 from collections.abc import Iterator
@@ -657,6 +658,10 @@ NATIVE_OBJECT_FUNCTIONS = tuple(
 """The PDFium functions `_pdf_speedups.page_objects` calls, by address."""
 
 
+_FONT_OF = operator.itemgetter(0)
+"""A text object's font in its `_ObjectState`."""
+
+
 def page_objects(
     page: Any, height: float, *, native: bool = True
 ) -> tuple[list[dict[str, Any]], bool, dict[int, _ObjectState]]:
@@ -671,7 +676,7 @@ def page_objects(
         texts, others = fast.page_objects(raw, NATIVE_OBJECT_FUNCTIONS, _TEXT)
     else:
         texts, others = _objects(raw)
-    for font in dict.fromkeys(state[0] for state in texts.values()):
+    for font in dict.fromkeys(map(_FONT_OF, texts.values())):
         if not _font_embedded(font) and _font_name(font) not in STANDARD_14:
             raise PdfiumUnavailable(f"text in the non-embedded font {_font_name(font)!r}")
     found: dict[str, list[dict[str, Any]]] = {"line": [], "rect": [], "curve": []}

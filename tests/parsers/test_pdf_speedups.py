@@ -94,6 +94,26 @@ def test_ligatures_expand_and_an_empty_char_is_a_word_of_its_own() -> None:
 
 
 @needs_speedups
+def test_a_ligature_inside_cjk_text_with_full_width_punctuation_is_expanded_and_nothing_else() -> None:
+    """CJK strings are stored two bytes a character, so their storage bound says nothing about
+    ligatures: each character is looked up (`has_ligature`), and only a word that holds one changes."""
+    chars: list[Char] = [
+        ("（", 10.0, 20.0, 100.0, 110.0),
+        ("二", 20.0, 30.0, 100.0, 110.0),
+        ("）", 30.0, 40.0, 100.0, 110.0),
+        ("ﬁ", 40.0, 45.0, 100.0, 110.0),
+        ("：", 10.0, 20.0, 120.0, 130.0),
+        ("\uff0c", 20.0, 30.0, 120.0, 130.0),
+    ]
+    assert _both(chars) == [("（二）fi", 10.0, 45.0, 100.0, 110.0), ("：，", 10.0, 30.0, 120.0, 130.0)]
+    assert speedups.native is not None
+    assert speedups.native.extract_words(chars[4:], 1.5, 2.0, {ord("："): ":"}) == [
+        (":，", 10.0, 30.0, 120.0, 130.0)
+    ]
+    assert extract_text(chars[4:5]) == extract_text(chars[4:5], native=False) == "："
+
+
+@needs_speedups
 def test_coordinates_come_back_as_the_objects_given() -> None:
     """Readers that box chars in whole numbers (OFD, OCR) get ints back, as from min() and max()."""
     chars: list[Char] = [("一", 10, 20, 100, 110), ("二", 20, 30, 99, 111)]
