@@ -168,12 +168,76 @@ static int advance_of(Advances *table, glyph_width_fn glyph_width, void *font, u
     return 1;
 }
 
+/* A tuple of `first` (a new reference, stolen) and four floats; NULL on error. */
+static PyObject *tuple_of(PyObject *first, double a, double b, double c, double d) {
+    PyObject *item = PyTuple_New(5);
+    if (item == NULL) {
+        Py_DECREF(first);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(item, 0, first);
+    double values[4] = {a, b, c, d};
+    for (int k = 0; k < 4; k++) {
+        PyObject *value = PyFloat_FromDouble(values[k]);
+        if (value == NULL) {
+            Py_DECREF(item);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(item, k + 1, value);
+    }
+    return item;
+}
+
 static PyObject *append_char(PyObject *chars, PyObject *ch, double x0, double x1, double top, double bottom) {
-    PyObject *item = Py_BuildValue("(Odddd)", ch, x0, x1, top, bottom);
+    Py_INCREF(ch);
+    PyObject *item = tuple_of(ch, x0, x1, top, bottom);
     if (item == NULL) return NULL;
     int failed = PyList_Append(chars, item);
     Py_DECREF(item);
     return failed ? NULL : chars;
+}
+
+/* The one-character strings of a page by code, made once each: a page repeats a few hundred
+ * characters, and its chars then share them. Open addressing with at least twice as many slots as
+ * the page has characters. */
+typedef struct {
+    unsigned int *codes;
+    PyObject **strings;
+    size_t mask;
+} CharStrings;
+
+static int char_strings_init(CharStrings *table, int count) {
+    size_t size = 64;
+    while (size < 2 * (size_t)count + 2) size <<= 1;
+    table->codes = PyMem_Calloc(size, sizeof(unsigned int));
+    table->strings = PyMem_Calloc(size, sizeof(PyObject *));
+    table->mask = size - 1;
+    if (table->codes == NULL || table->strings == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* The string of `code` (a borrowed reference), or NULL on error. */
+static PyObject *char_string(CharStrings *table, unsigned int code) {
+    size_t i = (code * 2654435761u) & table->mask;
+    while (table->strings[i] != NULL) {
+        if (table->codes[i] == code) return table->strings[i];
+        i = (i + 1) & table->mask;
+    }
+    PyObject *string = PyUnicode_FromOrdinal((int)code);
+    if (string == NULL) return NULL;
+    table->codes[i] = code;
+    table->strings[i] = string;
+    return string;
+}
+
+static void char_strings_free(CharStrings *table) {
+    if (table->strings != NULL)
+        for (size_t i = 0; i <= table->mask; i++) Py_XDECREF(table->strings[i]);
+    PyMem_Free(table->codes);
+    PyMem_Free(table->strings);
 }
 
 PyDoc_STRVAR(page_chars_doc,
@@ -209,8 +273,10 @@ static PyObject *page_chars(PyObject *self, PyObject *args) {
         return NULL;
     }
     Advances advances = {NULL, 0};
-    if (advances_init(&advances, count) < 0) return NULL;
-    PyObject *chars = PyList_New(0);
+    CharStrings strings = {NULL, NULL, 0};
+    PyObject *chars = NULL;
+    if (advances_init(&advances, count) < 0 || char_strings_init(&strings, count) < 0) goto fail;
+    chars = PyList_New(0);
     if (chars == NULL) goto fail;
     void *last_key = NULL;
     TextObject obj = {NULL, 0.0, 0.0, 0.0};
@@ -237,17 +303,17 @@ static PyObject *page_chars(PyObject *self, PyObject *args) {
         get_char_origin(textpage, i, &origin_x, &origin_y);
         double x0 = origin_x;
         double bottom = height - origin_y - obj.descent;
-        PyObject *ch = PyUnicode_FromOrdinal((int)code);
+        PyObject *ch = char_string(&strings, code);
         if (ch == NULL) goto fail;
-        PyObject *appended =
-            append_char(chars, ch, x0, x0 + advance * obj.scale, bottom - obj.glyph_height, bottom);
-        Py_DECREF(ch);
-        if (appended == NULL) goto fail;
+        if (append_char(chars, ch, x0, x0 + advance * obj.scale, bottom - obj.glyph_height, bottom) == NULL)
+            goto fail;
     }
     PyMem_Free(advances.slots);
+    char_strings_free(&strings);
     return chars;
 fail:
     PyMem_Free(advances.slots);
+    char_strings_free(&strings);
     Py_XDECREF(chars);
     return NULL;
 }
@@ -375,22 +441,28 @@ static int merge(PyObject *words, WordChar **run, Py_ssize_t length, PyObject *l
         text = first->text;
         Py_INCREF(text);
     } else {
-        PyObject *parts = PyList_New(length);
-        if (parts == NULL) return -1;
+        Py_ssize_t total = 0;
+        Py_UCS4 widest = 0;
         for (Py_ssize_t k = 0; k < length; k++) {
             WordChar *c = run[k];
-            Py_INCREF(c->text);
-            PyList_SET_ITEM(parts, k, c->text);
+            total += PyUnicode_GET_LENGTH(c->text);
+            if (PyUnicode_MAX_CHAR_VALUE(c->text) > widest) widest = PyUnicode_MAX_CHAR_VALUE(c->text);
             if (c->x0_value < x0_value) x0_value = c->x0_value, x0 = c->x0;
             if (c->x1_value > x1_value) x1_value = c->x1_value, x1 = c->x1;
             if (c->top_value < top_value) top_value = c->top_value, top = c->top;
             if (c->bottom_value > bottom_value) bottom_value = c->bottom_value, bottom = c->bottom;
         }
-        PyObject *empty = PyUnicode_New(0, 0);
-        text = empty == NULL ? NULL : PyUnicode_Join(empty, parts);
-        Py_XDECREF(empty);
-        Py_DECREF(parts);
+        /* The chars' texts joined: the widest storage of the parts is the joined text's own. */
+        text = PyUnicode_New(total, widest);
         if (text == NULL) return -1;
+        for (Py_ssize_t k = 0, at = 0; k < length; k++) {
+            PyObject *part = run[k]->text;
+            if (PyUnicode_CopyCharacters(text, at, part, 0, PyUnicode_GET_LENGTH(part)) < 0) {
+                Py_DECREF(text);
+                return -1;
+            }
+            at += PyUnicode_GET_LENGTH(part);
+        }
     }
     int expand = has_ligature(text, ligatures);
     if (expand < 0) {
@@ -403,7 +475,8 @@ static int merge(PyObject *words, WordChar **run, Py_ssize_t length, PyObject *l
         if (translated == NULL) return -1;
         text = translated;
     }
-    PyObject *word = Py_BuildValue("(NOOOO)", text, x0, x1, top, bottom);
+    PyObject *word = PyTuple_Pack(5, text, x0, x1, top, bottom);
+    Py_DECREF(text);
     if (word == NULL) return -1;
     int failed = PyList_Append(words, word);
     Py_DECREF(word);
@@ -1599,7 +1672,228 @@ done:
     return result;
 }
 
+/* ---- pdfplumber's merge_edges (snap, then join) and the length filter after it ---- */
+
+typedef struct {
+    int vertical;
+    double x0, x1, top, bottom, width, height;
+    Py_ssize_t order;
+    Py_ssize_t cluster;
+} Edge;
+
+static double edge_number(PyObject *edge, const char *key, int *failed) {
+    PyObject *value = PyDict_GetItemString(edge, key);
+    if (value == NULL) {
+        PyErr_Format(PyExc_KeyError, "an edge without %s", key);
+        *failed = 1;
+        return 0.0;
+    }
+    double number = PyFloat_AsDouble(value);
+    if (number == -1.0 && PyErr_Occurred()) *failed = 1;
+    return number;
+}
+
+static int read_edge(PyObject *edge, Py_ssize_t order, Edge *out) {
+    if (!PyDict_Check(edge)) {
+        PyErr_SetString(PyExc_TypeError, "an edge is a dict");
+        return -1;
+    }
+    PyObject *orientation = PyDict_GetItemString(edge, "orientation");
+    if (orientation == NULL || !PyUnicode_Check(orientation)) {
+        PyErr_SetString(PyExc_KeyError, "an edge without an orientation");
+        return -1;
+    }
+    int failed = 0;
+    out->vertical = PyUnicode_CompareWithASCIIString(orientation, "v") == 0;
+    if (!out->vertical && PyUnicode_CompareWithASCIIString(orientation, "h") != 0) {
+        PyErr_SetString(PyExc_ValueError, "Orientation must be 'v' or 'h'");
+        return -1;
+    }
+    out->x0 = edge_number(edge, "x0", &failed);
+    out->x1 = edge_number(edge, "x1", &failed);
+    out->top = edge_number(edge, "top", &failed);
+    out->bottom = edge_number(edge, "bottom", &failed);
+    out->width = edge_number(edge, "width", &failed);
+    out->height = edge_number(edge, "height", &failed);
+    out->order = order;
+    out->cluster = 0;
+    return failed ? -1 : 0;
+}
+
+static int by_cluster_then_order(const void *left, const void *right) {
+    const Edge *a = left, *b = right;
+    if (a->cluster != b->cluster) return a->cluster < b->cluster ? -1 : 1;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+/* The snapped coordinate an edge is clustered by: x0 of a vertical edge, top of a horizontal one. */
+static double snap_key(const Edge *e) {
+    return e->vertical ? e->x0 : e->top;
+}
+
+/* utils.snap_objects on `count` edges of one orientation: clustered by their key within
+ * `tolerance`, ordered cluster by cluster (first come first within one), each moved by the
+ * cluster's average minus its own key, the average summed left to right as Python's sum does. */
+static int snap(Edge *edges, Py_ssize_t count, double tolerance, double *values, Py_ssize_t *ids) {
+    if (count == 0) return 0;
+    for (Py_ssize_t i = 0; i < count; i++) values[i] = snap_key(&edges[i]);
+    Py_ssize_t distinct = clusters(values, count, tolerance, ids);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        edges[i].cluster = ids[position(values, distinct, snap_key(&edges[i]))];
+        edges[i].order = i;
+    }
+    qsort(edges, count, sizeof(Edge), by_cluster_then_order);
+    for (Py_ssize_t start = 0, end; start < count; start = end) {
+        double sum = 0.0;
+        for (end = start; end < count && edges[end].cluster == edges[start].cluster; end++)
+            sum += snap_key(&edges[end]);
+        double average = sum / (double)(end - start);
+        for (Py_ssize_t k = start; k < end; k++) {
+            Edge *e = &edges[k];
+            double value = average - snap_key(e);
+            if (e->vertical) {
+                e->x0 += value;
+                e->x1 += value;
+            } else {
+                e->top += value;
+                e->bottom += value;
+            }
+        }
+    }
+    return 0;
+}
+
+/* merge_edges' grouping: horizontal edges before vertical ones, by the snapped key, then order. */
+static int by_line_group(const void *left, const void *right) {
+    const Edge *a = left, *b = right;
+    if (a->vertical != b->vertical) return a->vertical - b->vertical;
+    double ka = snap_key(a), kb = snap_key(b);
+    if (ka != kb) return ka < kb ? -1 : 1;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+/* join_edge_group's order: by the edge's start along its line (x0, top), then order. */
+static int by_start(const void *left, const void *right) {
+    const Edge *a = left, *b = right;
+    double sa = a->vertical ? a->top : a->x0, sb = b->vertical ? b->top : b->x0;
+    if (sa != sb) return sa < sb ? -1 : 1;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+/* join_edge_group on one line's `count` edges, joined in place; returns how many remain. A joined
+ * edge takes the later edge's end: x1 with width = x1 - x0, or bottom with height += the change. */
+static Py_ssize_t join(Edge *edges, Py_ssize_t count, double tolerance) {
+    for (Py_ssize_t i = 0; i < count; i++) edges[i].order = i;
+    qsort(edges, count, sizeof(Edge), by_start);
+    Py_ssize_t kept = 1;
+    for (Py_ssize_t i = 1; i < count; i++) {
+        Edge *last = &edges[kept - 1], *e = &edges[i];
+        double start = e->vertical ? e->top : e->x0, end = e->vertical ? e->bottom : e->x1;
+        double last_end = last->vertical ? last->bottom : last->x1;
+        if (start <= last_end + tolerance) {
+            if (end > last_end) {
+                if (last->vertical) {
+                    last->height = last->height + (end - last->bottom);
+                    last->bottom = end;
+                } else {
+                    last->x1 = end;
+                    last->width = end - last->x0;
+                }
+            }
+        } else {
+            edges[kept++] = *e;
+        }
+    }
+    return kept;
+}
+
+static PyObject *box_list(const Edge *edges, Py_ssize_t count, int vertical) {
+    PyObject *out = PyList_New(0), *seen = PySet_New(NULL);
+    if (out == NULL || seen == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const Edge *e = &edges[i];
+        if (e->vertical != vertical) continue;
+        PyObject *box = Py_BuildValue("(dddd)", e->x0, e->top, e->x1, e->bottom);
+        if (box == NULL) goto fail;
+        int known = PySet_Contains(seen, box);
+        if (known < 0 || (!known && (PySet_Add(seen, box) < 0 || PyList_Append(out, box) < 0))) {
+            Py_DECREF(box);
+            goto fail;
+        }
+        Py_DECREF(box);
+    }
+    Py_DECREF(seen);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_XDECREF(seen);
+    return NULL;
+}
+
+PyDoc_STRVAR(merge_edges_doc,
+             "merge_edges(edges, snap_x, snap_y, join_x, join_y, min_length)\n"
+             "pdfplumber's table.merge_edges (snap_edges, then join_edge_group on each line) and "
+             "filter_edges(min_length) in C, on edge dicts (orientation, x0, x1, top, bottom, width, "
+             "height): the distinct (x0, top, x1, bottom) boxes of the vertical and of the horizontal "
+             "edges left, in pdfplumber's order.");
+
+static PyObject *merge_edges(PyObject *self, PyObject *args) {
+    PyObject *edges_arg, *result = NULL;
+    double snap_x, snap_y, join_x, join_y, min_length;
+    if (!PyArg_ParseTuple(args, "Oddddd", &edges_arg, &snap_x, &snap_y, &join_x, &join_y, &min_length))
+        return NULL;
+    PyObject *list = PySequence_Fast(edges_arg, "edges must be a sequence");
+    if (list == NULL) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(list), n = count ? count : 1;
+    Edge *edges = PyMem_Calloc(n, sizeof(Edge)), *snapped = PyMem_Calloc(n, sizeof(Edge));
+    double *values = PyMem_Calloc(n, sizeof(double));
+    Py_ssize_t *ids = PyMem_Calloc(n, sizeof(Py_ssize_t));
+    if (edges == NULL || snapped == NULL || values == NULL || ids == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (read_edge(PySequence_Fast_GET_ITEM(list, i), i, &edges[i]) < 0) goto done;
+    /* snap_edges: the vertical edges snapped by x0, then the horizontal ones by top. */
+    Py_ssize_t vertical = 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (edges[i].vertical) snapped[vertical++] = edges[i];
+    Py_ssize_t total = vertical;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (!edges[i].vertical) snapped[total++] = edges[i];
+    if (snap_x > 0 || snap_y > 0) {
+        snap(snapped, vertical, snap_x, values, ids);
+        snap(snapped + vertical, count - vertical, snap_y, values, ids);
+    }
+    for (Py_ssize_t i = 0; i < count; i++) snapped[i].order = i;
+    qsort(snapped, count, sizeof(Edge), by_line_group);
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t start = 0, end; start < count; start = end) {
+        for (end = start; end < count && snapped[end].vertical == snapped[start].vertical &&
+                          snap_key(&snapped[end]) == snap_key(&snapped[start]);
+             end++) {
+        }
+        Py_ssize_t joined = join(snapped + start, end - start, snapped[start].vertical ? join_y : join_x);
+        for (Py_ssize_t k = 0; k < joined; k++) {
+            const Edge *e = &snapped[start + k];
+            if ((e->vertical ? e->height : e->width) >= min_length) edges[kept++] = *e;
+        }
+    }
+    PyObject *v = box_list(edges, kept, 1), *h = v == NULL ? NULL : box_list(edges, kept, 0);
+    if (v != NULL && h != NULL) result = PyTuple_Pack(2, v, h);
+    Py_XDECREF(v);
+    Py_XDECREF(h);
+done:
+    PyMem_Free(edges);
+    PyMem_Free(snapped);
+    PyMem_Free(values);
+    PyMem_Free(ids);
+    Py_DECREF(list);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"merge_edges", merge_edges, METH_VARARGS, merge_edges_doc},
     {"pdf_value", pdf_value, METH_VARARGS, pdf_value_doc},
     {"cell_texts", cell_texts, METH_VARARGS, cell_texts_doc},
     {"table_cells", table_cells, METH_VARARGS, table_cells_doc},

@@ -1,4 +1,5 @@
 from collections.abc import Callable, Sequence
+from typing import Any
 
 Char = tuple[str, float, float, float, float]
 Box = tuple[float, float, float, float]
@@ -37,3 +38,11 @@ def pdf_value(
     make_name: Callable[[str | bytes], object],
     unsupported: type[Exception],
 ) -> tuple[object, int]: ...
+def merge_edges(
+    edges: Sequence[dict[str, Any]],
+    snap_x: float,
+    snap_y: float,
+    join_x: float,
+    join_y: float,
+    min_length: float,
+) -> tuple[list[Box], list[Box]]: ...

@@ -439,6 +439,7 @@ def _tables(cells: list[Bbox]) -> list[list[Bbox]]:
 
 
 @functools.cache
+@functools.cache
 def _table_settings() -> Any:
     from pdfplumber import table as plumber_table
 
@@ -467,8 +468,8 @@ class FoundTable:
 
 def find_tables(content: Any, *, native: bool = True) -> list[Any]:
     """pdfplumber's `TableFinder` ("lines" strategies, TABLE_SETTINGS) on a page's edges, with the
-    faster `_intersections`, `_cells` and `_tables`, or all three and the rows in C (`FoundTable`)
-    where `native` and built."""
+    faster `_intersections`, `_cells` and `_tables`, or the edge merging, all three and the rows in C
+    (`FoundTable`) where `native` and built."""
     from pdfplumber import table as plumber_table
     from pdfplumber.utils import filter_edges
 
@@ -477,6 +478,20 @@ def find_tables(content: Any, *, native: bool = True) -> list[Any]:
     edges = filter_edges(content.edges, "v", min_length=prefilter) + filter_edges(
         content.edges, "h", min_length=prefilter
     )
+    x_tolerance, y_tolerance = settings.intersection_x_tolerance, settings.intersection_y_tolerance
+    if (fast := speedups.chosen(native)) is not None:
+        v_boxes, h_boxes = fast.merge_edges(
+            edges,
+            settings.snap_x_tolerance,
+            settings.snap_y_tolerance,
+            settings.join_x_tolerance,
+            settings.join_y_tolerance,
+            settings.edge_min_length,
+        )
+        return [
+            FoundTable(bbox, cells, [FoundRow(*row) for row in rows])
+            for bbox, cells, rows in fast.table_cells(v_boxes, h_boxes, x_tolerance, y_tolerance)
+        ]
     edges = plumber_table.merge_edges(
         edges,
         snap_x_tolerance=settings.snap_x_tolerance,
@@ -485,20 +500,6 @@ def find_tables(content: Any, *, native: bool = True) -> list[Any]:
         join_y_tolerance=settings.join_y_tolerance,
     )
     edges = filter_edges(edges, min_length=settings.edge_min_length)
-    x_tolerance, y_tolerance = settings.intersection_x_tolerance, settings.intersection_y_tolerance
-    if (fast := speedups.chosen(native)) is not None:
-        boxes = {
-            side: list(
-                dict.fromkeys(
-                    (e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges if e["orientation"] == side
-                )
-            )
-            for side in ("v", "h")
-        }
-        return [
-            FoundTable(bbox, cells, [FoundRow(*row) for row in rows])
-            for bbox, cells, rows in fast.table_cells(boxes["v"], boxes["h"], x_tolerance, y_tolerance)
-        ]
     intersections = _intersections(edges, x_tolerance, y_tolerance)
     return [plumber_table.Table(content, group) for group in _tables(_cells(intersections))]
 

@@ -18,13 +18,16 @@ seeds 0..N/2 in both gov formats). Every side reads the same bytes:
   bare    the least a reader must do, with the same library: PDF: pypdfium2 opens the file and
           extracts each page's text (`get_text_range`), no positions; DOCX: zipfile reads
           word/document.xml and lxml parses it; HTML: lxml.html parses the bytes
-  naive   PDF only: pdfplumber's text and table extraction of every page (a first attempt)
+  naive   PDF only: pdfplumber's text and table extraction of every page (a first attempt); measured
+          after the others, on a fifth of the reports: it takes fifty times as long, and run between
+          the others it slowed the sides that came after it
   parse, Python loops
           embedded and type0: parse with ParseSettings(pdf_speedups=False), the PDF reader's Python
           loops instead of its C ones (parsers/_pdf_speedups.c): what an install without a C
           compiler gets
 Each side runs in forked worker processes (memory figures do not mix), in `ROUNDS` rounds over parts
-of the reports, the sides taking turns, so a change in the machine's load falls on every side alike; each
+of the reports, the sides taking turns in an order that rotates from round to round (each side runs first
+in one round, second in another…), so a change in the machine's load falls on every side alike; each
 worker freezes the objects it inherits from the parent out of garbage collection (the renderers' heap
 is not the reader's to scan) and first reads two extra reports untimed, one of each gov format (imports, CMap
 loading, each format's table templates: what a long-running worker pays once). Printed per side: reports/s,
@@ -40,6 +43,7 @@ import gc
 import io
 import multiprocessing as mp
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -55,7 +59,7 @@ from tests.fixtures.fonts import build_cjk_font
 
 KINDS = ("named", "embedded", "type0", "docx", "html")
 PDF_KINDS = ("named", "embedded", "type0")
-ROUNDS = 5
+ROUNDS = 10
 BARE_REPEAT = 5
 """The bare baselines take a tenth of the time of the others: each reads its reports this many times
 (the time divided by it), so that they too are measured over seconds, not a few hundred milliseconds."""
@@ -149,8 +153,6 @@ def sides(engine: str, kind: str) -> dict[str, Reader]:
         "read": ours(engine, kind, whole=False),
         "bare": bare,
     }
-    if kind in PDF_KINDS:
-        out["naive pdfplumber"] = naive
     if kind in ("embedded", "type0"):
         out["parse, Python loops"] = ours(engine, kind, whole=True, speedups=False)
     return out
@@ -197,37 +199,48 @@ def render(n: int, kind: str, font_file: Path | None) -> list[bytes]:
     return pdfs
 
 
-def measure(readers: dict[str, Reader], docs: list[bytes]) -> dict[str, Result]:
-    """Every side over the same reports in `ROUNDS` rounds, sides taking turns, each round in a fresh
-    forked worker per side; the results summed (peak RSS: the largest)."""
+Rounds = dict[str, list[Result]]
+"""Each side's result in every round it ran."""
+
+
+def measure(readers: dict[str, Reader], docs: list[bytes], rounds: int = ROUNDS) -> Rounds:
+    """Every side over the same reports in `rounds` of the `ROUNDS` parts of them, sides taking turns,
+    each round in a fresh forked worker per side."""
     ctx = mp.get_context("fork")
     warm_up, timed = docs[-WARM_UP:], docs[:-WARM_UP]
-    parts: dict[str, list[Result]] = {name: [] for name in readers}
-    for r in range(ROUNDS):
+    parts: Rounds = {name: [] for name in readers}
+    for r in range(rounds):
         chunk = timed[r::ROUNDS]
-        for name, fn in readers.items():
+        names = list(readers)
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             queue: mp.Queue[Result] = ctx.Queue()
             repeat = BARE_REPEAT if name == "bare" else 1
-            proc = ctx.Process(target=_run, args=(fn, repeat, warm_up, chunk, queue))
+            proc = ctx.Process(target=_run, args=(readers[name], repeat, warm_up, chunk, queue))
             proc.start()
             parts[name].append(queue.get())
             proc.join()
-    return {
-        name: Result(
-            sum(p.reports for p in got),
-            sum(p.pages for p in got),
-            sum(p.seconds for p in got),
-            sum(p.cpu_seconds for p in got),
-            max(p.start_rss_mb for p in got),
-            max(p.peak_rss_mb for p in got),
-        )
-        for name, got in parts.items()
-    }
+    return parts
 
 
-def report(kind: str, results: dict[str, Result]) -> None:
+def total(got: list[Result]) -> Result:
+    """Rounds summed (peak RSS: the largest)."""
+    return Result(
+        sum(p.reports for p in got),
+        sum(p.pages for p in got),
+        sum(p.seconds for p in got),
+        sum(p.cpu_seconds for p in got),
+        max(p.start_rss_mb for p in got),
+        max(p.peak_rss_mb for p in got),
+    )
+
+
+def report(kind: str, rounds: Rounds) -> None:
+    """Each side's totals, its ratio to bare over all rounds, and the median and range of its ratio
+    to bare round by round (the same reports, minutes apart at most: what a burst of load on the
+    machine does to one round does not move the median)."""
     per_page = kind in PDF_KINDS
     unit = "page" if per_page else "report"
+    results = {name: total(got) for name, got in rounds.items()}
     for name, r in results.items():
         count = r.pages if per_page else r.reports
         print(
@@ -236,22 +249,29 @@ def report(kind: str, results: dict[str, Result]) -> None:
             f"peak RSS {r.peak_rss_mb:4.0f} MB (+{r.peak_rss_mb - r.start_rss_mb:.0f} MB over "
             f"the worker's {r.start_rss_mb:.0f} MB at start)"
         )
+
+    def rate(r: Result, cpu: bool = False) -> float:
+        return (r.cpu_seconds if cpu else r.seconds) / (r.pages if per_page else r.reports)
+
     bare = results["bare"]
     for name, r in results.items():
-        if name != "bare":
-            print(
-                f"{name} / bare: {r.seconds / bare.seconds:.2f}x wall, "
-                f"{r.cpu_seconds / max(bare.cpu_seconds, 1e-9):.2f}x CPU"
-            )
+        if name == "bare":
+            continue
+        paired = sorted(rate(a) / rate(b) for a, b in zip(rounds[name], rounds["bare"], strict=False))
+        print(
+            f"{name} / bare: {rate(r) / rate(bare):.2f}x wall, "
+            f"{rate(r, cpu=True) / max(rate(bare, cpu=True), 1e-12):.2f}x CPU; round by round "
+            f"{statistics.median(paired):.2f}x median ({paired[0]:.2f}–{paired[-1]:.2f}x over {len(paired)})"
+        )
     parse = next(r for name, r in results.items() if name.startswith("parse"))
     if "naive pdfplumber" in results:
         print(
-            f"speed-up of parse over the naive baseline: {results['naive pdfplumber'].seconds / parse.seconds:.2f}x"
+            f"speed-up of parse over the naive baseline: {rate(results['naive pdfplumber']) / rate(parse):.2f}x"
         )
     if "parse, Python loops" in results:
         print(
             "speed-up of the C loops (parsers/_pdf_speedups.c) over the Python ones: "
-            f"{results['parse, Python loops'].seconds / parse.seconds:.2f}x"
+            f"{rate(results['parse, Python loops']) / rate(parse):.2f}x"
         )
 
 
@@ -265,7 +285,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as fonts:
         font_file = build_cjk_font(Path(fonts) / "bench-hei.ttf") if kind in ("embedded", "type0") else None
         docs = render(n, kind, font_file)
-    report(kind, measure(sides(engine, kind), docs))
+    results = measure(sides(engine, kind), docs)
+    if kind in PDF_KINDS:
+        results |= measure({"naive pdfplumber": naive}, docs, rounds=1)
+    report(kind, results)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ fixture under both loops) is in tests/parsers/test_pdf_fast.py; here the word gr
 
 from __future__ import annotations
 
+import random
 import shutil
 import sysconfig
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -194,3 +196,69 @@ def test_c_table_finder_finds_pdfplumbers_tables_cells_and_rows() -> None:
             [((10.0, 100.0, 90.0, 120.0), [(10.0, 100.0, 50.0, 120.0), (50.0, 100.0, 90.0, 120.0)])],
         ),
     ]
+
+
+def _plumber_merged(edges: list[dict[str, Any]], min_length: float) -> tuple[list[Any], list[Any]]:
+    """pdfplumber's merge_edges and length filter, then the distinct boxes per orientation, as
+    find_tables' Python path hands them to the table finder."""
+    from pdfplumber import table as plumber_table
+    from pdfplumber.utils import filter_edges
+
+    merged = filter_edges(plumber_table.merge_edges(edges, 3, 3, 3, 3), min_length=min_length)
+    return tuple(  # type: ignore[return-value]
+        list(
+            dict.fromkeys(
+                (e["x0"], e["top"], e["x1"], e["bottom"]) for e in merged if e["orientation"] == side
+            )
+        )
+        for side in ("v", "h")
+    )
+
+
+def _random_edge(rng: random.Random) -> dict[str, Any]:
+    """An edge near a coarse grid line, so that snapping and joining both happen, with pdfplumber's
+    fields (a rect's edges carry an int 0 for their thickness)."""
+    vertical = rng.random() < 0.5
+    at = rng.choice([50, 100, 150.5, 200]) + rng.choice([0, 0, 0.25, -1.5, 2.9, 3.1, rng.uniform(-4, 4)])
+    start = rng.uniform(0, 300)
+    end = start + rng.choice([0, 0.5, rng.uniform(1, 60)])
+    if vertical:
+        return {
+            "x0": at,
+            "x1": at,
+            "top": start,
+            "bottom": end,
+            "doctop": start,
+            "width": 0,
+            "height": end - start,
+            "orientation": "v",
+            "object_type": "rect_edge",
+        }
+    return {
+        "x0": start,
+        "x1": end,
+        "top": at,
+        "bottom": at,
+        "doctop": at,
+        "width": end - start,
+        "height": rng.choice([0, 0.0]),
+        "orientation": "h",
+        "object_type": "line",
+    }
+
+
+@needs_speedups
+def test_edges_merge_as_pdfplumber_merges_them() -> None:
+    """Snapping within 3 pt to the average (summed in order), joining along each line, the length
+    filter and the distinct boxes, on 400 random pages of edges, exactly."""
+    assert speedups.native is not None
+    rng = random.Random(20261203)
+    for case in range(400):
+        edges = [_random_edge(rng) for _ in range(rng.randint(0, 40))]
+        expected = _plumber_merged(edges, 1)
+        assert speedups.native.merge_edges(edges, 3, 3, 3, 3, 1) == expected, case
+    assert speedups.native.merge_edges([], 3, 3, 3, 3, 1) == ([], [])
+    with pytest.raises(ValueError, match="Orientation must be 'v' or 'h'"):
+        speedups.native.merge_edges([{**_random_edge(rng), "orientation": "d"}], 3, 3, 3, 3, 1)
+    with pytest.raises(KeyError):
+        speedups.native.merge_edges([{"orientation": "v", "x0": 1.0}], 3, 3, 3, 3, 1)
