@@ -91,27 +91,26 @@ static int descent(Descents *known, void *font, double *out) {
     return 0;
 }
 
-/* What the characters of text object `key` share (pdf_pdfium._Fonts.text_object): its state (font,
- * matrix a, b, c, d, font size) from `states`, else from `read_state(key)`; rotated or mirrored text
- * raises `unavailable`. */
-static int text_object(PyObject *states, PyObject *read_state, Descents *known, PyObject *unavailable,
-                       void *key, TextObject *out) {
-    PyObject *handle = PyLong_FromVoidPtr(key);
-    if (handle == NULL) return -1;
-    PyObject *state = PyDict_GetItemWithError(states, handle);
-    if (state != NULL) {
-        Py_INCREF(state);
-    } else if (!PyErr_Occurred()) {
-        state = PyObject_CallOneArg(read_state, handle);
-    }
-    Py_DECREF(handle);
-    if (state == NULL) return -1;
-    PyObject *font;
-    double a, b, c, d, size;
-    int parsed = PyArg_ParseTuple(state, "Oddddd", &font, &a, &b, &c, &d, &size);
-    if (parsed) out->font = address_of(font);
-    Py_DECREF(state);
-    if (!parsed || PyErr_Occurred()) return -1;
+/* PDFium's view of one text object, read into buffers kept for the whole page (as
+ * pdf_pdfium._ObjectReader keeps them). */
+typedef struct {
+    object_matrix_fn object_matrix;
+    font_size_fn font_size;
+    text_font_fn text_font;
+    float matrix[6];
+    float size;
+} ObjectReader;
+
+/* What the characters of text object `key` share (pdf_pdfium._ObjectReader and _Fonts): its font,
+ * matrix a, b, c, d and font size as PDFium gives them; rotated or mirrored text raises
+ * `unavailable`. */
+static int text_object(ObjectReader *reader, Descents *known, PyObject *unavailable, void *key,
+                       TextObject *out) {
+    out->font = reader->text_font(key);
+    reader->object_matrix(key, reader->matrix);
+    reader->font_size(key, &reader->size);
+    double a = reader->matrix[0], b = reader->matrix[1], c = reader->matrix[2], d = reader->matrix[3];
+    double size = reader->size;
     if (b != 0 || c != 0 || a <= 0 || d <= 0) {
         PyErr_SetString(unavailable, "rotated or mirrored text");
         return -1;
@@ -241,32 +240,31 @@ static void char_strings_free(CharStrings *table) {
 }
 
 PyDoc_STRVAR(page_chars_doc,
-             "page_chars(textpage, count, height, text, states, read_state, descent_of, functions, "
-             "unavailable)\n"
+             "page_chars(textpage, count, height, text, descent_of, functions, unavailable)\n"
              "The printed characters of a text page as (text, x0, x1, top, bottom) tuples: "
              "pdf_pdfium.page_chars' loop. `text` is the page's text (one character per text-page "
-             "character) or None to ask PDFium for each; `states` the text objects' (font, a, b, c, d, "
-             "font size) by address, `read_state(address)` reads one that is not there, "
-             "`descent_of(font)` is pdfminer's descent of a font; `functions` the addresses of "
-             "FPDFText_GetTextObject, FPDFText_GetUnicode, FPDFText_IsGenerated, "
-             "FPDFText_GetCharOrigin and FPDFFont_GetGlyphWidth; `unavailable` the exception raised "
-             "for an unmapped glyph or a glyph without a width.");
+             "character) or None to ask PDFium for each; `descent_of(font)` is pdfminer's descent of "
+             "a font; `functions` the addresses of FPDFText_GetTextObject, FPDFText_GetUnicode, "
+             "FPDFText_IsGenerated, FPDFText_GetCharOrigin, FPDFFont_GetGlyphWidth, "
+             "FPDFPageObj_GetMatrix, FPDFTextObj_GetFontSize and FPDFTextObj_GetFont; `unavailable` "
+             "the exception raised for an unmapped glyph or a glyph without a width.");
 
 static PyObject *page_chars(PyObject *self, PyObject *args) {
-    PyObject *textpage_arg, *text, *states, *read_state, *descent_of, *functions, *unavailable;
+    PyObject *textpage_arg, *text, *descent_of, *functions, *unavailable;
     int count;
     double height;
-    if (!PyArg_ParseTuple(args, "OidOO!OOO!O", &textpage_arg, &count, &height, &text, &PyDict_Type, &states,
-                          &read_state, &descent_of, &PyTuple_Type, &functions, &unavailable))
+    if (!PyArg_ParseTuple(args, "OidOOO!O", &textpage_arg, &count, &height, &text, &descent_of, &PyTuple_Type,
+                          &functions, &unavailable))
         return NULL;
     Descents known = {{NULL}, {0.0}, 0, descent_of};
-    void *textpage = address_of(textpage_arg), *fn[5];
-    if (PyErr_Occurred() || function_addresses(functions, 5, fn) < 0) return NULL;
+    void *textpage = address_of(textpage_arg), *fn[8];
+    if (PyErr_Occurred() || function_addresses(functions, 8, fn) < 0) return NULL;
     get_text_object_fn get_text_object = (get_text_object_fn)fn[0];
     get_unicode_fn get_unicode = (get_unicode_fn)fn[1];
     is_generated_fn is_generated = (is_generated_fn)fn[2];
     get_char_origin_fn get_char_origin = (get_char_origin_fn)fn[3];
     glyph_width_fn glyph_width = (glyph_width_fn)fn[4];
+    ObjectReader reader = {(object_matrix_fn)fn[5], (font_size_fn)fn[6], (text_font_fn)fn[7], {0}, 0.0f};
     int have_text = text != Py_None;
     if (have_text && (!PyUnicode_Check(text) || PyUnicode_GET_LENGTH(text) < count)) {
         PyErr_SetString(PyExc_ValueError, "text shorter than the text page");
@@ -284,7 +282,7 @@ static PyObject *page_chars(PyObject *self, PyObject *args) {
         void *key = get_text_object(textpage, i);
         if (key == NULL) continue;
         if (key != last_key) {
-            if (text_object(states, read_state, &known, unavailable, key, &obj) < 0) goto fail;
+            if (text_object(&reader, &known, unavailable, key, &obj) < 0) goto fail;
             last_key = key;
         }
         unsigned int code = have_text ? (unsigned int)PyUnicode_READ_CHAR(text, i) : get_unicode(textpage, i);
@@ -320,60 +318,50 @@ fail:
 
 PyDoc_STRVAR(page_objects_doc,
              "page_objects(page, functions, text_type)\n"
-             "The page's objects in one pass: a dict of each text object's (font, a, b, c, d, font "
-             "size) by address, and the (type, address) of every other object, in page order: "
+             "The page's objects in one pass: the distinct fonts of its text objects (their addresses, "
+             "in the order first met), and the (type, address) of every other object, in page order: "
              "pdf_pdfium.page_objects' loop. `functions` are the addresses of FPDFPage_CountObjects, "
-             "FPDFPage_GetObject, FPDFPageObj_GetType, FPDFPageObj_GetMatrix, "
-             "FPDFTextObj_GetFontSize and FPDFTextObj_GetFont; `text_type` is FPDF_PAGEOBJ_TEXT.");
+             "FPDFPage_GetObject, FPDFPageObj_GetType and FPDFTextObj_GetFont; `text_type` is "
+             "FPDF_PAGEOBJ_TEXT.");
 
 static PyObject *page_objects(PyObject *self, PyObject *args) {
     PyObject *page_arg, *functions;
     int text_type;
     if (!PyArg_ParseTuple(args, "OO!i", &page_arg, &PyTuple_Type, &functions, &text_type)) return NULL;
-    void *page = address_of(page_arg), *fn[6];
-    if (PyErr_Occurred() || function_addresses(functions, 6, fn) < 0) return NULL;
+    void *page = address_of(page_arg), *fn[4];
+    if (PyErr_Occurred() || function_addresses(functions, 4, fn) < 0) return NULL;
     count_objects_fn count_objects = (count_objects_fn)fn[0];
     get_object_fn get_object = (get_object_fn)fn[1];
     object_type_fn object_type = (object_type_fn)fn[2];
-    object_matrix_fn object_matrix = (object_matrix_fn)fn[3];
-    font_size_fn font_size = (font_size_fn)fn[4];
-    text_font_fn text_font = (text_font_fn)fn[5];
-    PyObject *texts = PyDict_New();
+    text_font_fn text_font = (text_font_fn)fn[3];
+    PyObject *fonts = PyList_New(0);
     PyObject *others = PyList_New(0);
-    if (texts == NULL || others == NULL) goto fail;
+    void *last_font = NULL;
+    if (fonts == NULL || others == NULL) goto fail;
     int count = count_objects(page);
     for (int i = 0; i < count; i++) {
         void *obj = get_object(page, i);
         int kind = object_type(obj);
-        PyObject *handle = PyLong_FromVoidPtr(obj);
-        if (handle == NULL) goto fail;
-        PyObject *value;
         if (kind == text_type) {
             void *font = text_font(obj);
-            float matrix[6] = {0, 0, 0, 0, 0, 0};
-            float size = 0.0f;
-            object_matrix(obj, matrix);
-            font_size(obj, &size);
-            PyObject *font_handle = PyLong_FromVoidPtr(font);
-            value = font_handle == NULL
-                        ? NULL
-                        : Py_BuildValue("(Oddddd)", font_handle, (double)matrix[0], (double)matrix[1],
-                                        (double)matrix[2], (double)matrix[3], (double)size);
-            Py_XDECREF(font_handle);
-            int failed = value == NULL || PyDict_SetItem(texts, handle, value) < 0;
-            Py_XDECREF(value);
-            Py_DECREF(handle);
+            if (font == last_font && PyList_GET_SIZE(fonts) > 0) continue;
+            last_font = font;
+            PyObject *handle = PyLong_FromVoidPtr(font);
+            int known = handle == NULL ? -1 : PySequence_Contains(fonts, handle);
+            int failed = known < 0 || (!known && PyList_Append(fonts, handle) < 0);
+            Py_XDECREF(handle);
             if (failed) goto fail;
         } else {
-            value = Py_BuildValue("(iN)", kind, handle);
+            PyObject *handle = PyLong_FromVoidPtr(obj);
+            PyObject *value = handle == NULL ? NULL : Py_BuildValue("(iN)", kind, handle);
             int failed = value == NULL || PyList_Append(others, value) < 0;
             Py_XDECREF(value);
             if (failed) goto fail;
         }
     }
-    return Py_BuildValue("(NN)", texts, others);
+    return Py_BuildValue("(NN)", fonts, others);
 fail:
-    Py_XDECREF(texts);
+    Py_XDECREF(fonts);
     Py_XDECREF(others);
     return NULL;
 }

@@ -3,22 +3,19 @@ from typing import Any
 
 Char = tuple[str, float, float, float, float]
 Box = tuple[float, float, float, float]
-State = tuple[int, float, float, float, float, float]
 
 def page_chars(
     textpage: int,
     count: int,
     height: float,
     text: str | None,
-    states: dict[int, State],
-    read_state: Callable[[int], State],
     descent_of: Callable[[int], float],
     functions: tuple[int, ...],
     unavailable: type[Exception],
 ) -> list[Char]: ...
 def page_objects(
     page: int, functions: tuple[int, ...], text_type: int
-) -> tuple[dict[int, State], list[tuple[int, int]]]: ...
+) -> tuple[list[int], list[tuple[int, int]]]: ...
 def extract_words(
     chars: Sequence[Char], x_tolerance: float, y_tolerance: float, ligatures: dict[int, str]
 ) -> list[Char]: ...

@@ -413,6 +413,9 @@ NATIVE_FUNCTIONS = tuple(
         "FPDFText_IsGenerated",
         "FPDFText_GetCharOrigin",
         "FPDFFont_GetGlyphWidth",
+        "FPDFPageObj_GetMatrix",
+        "FPDFTextObj_GetFontSize",
+        "FPDFTextObj_GetFont",
     )
 )
 """The PDFium functions `_pdf_speedups.page_chars` calls, by address (it does not link PDFium)."""
@@ -435,20 +438,11 @@ def page_chars(
         count = pdfium_c.FPDFText_CountChars(raw)
         text = _page_text(raw, count)
         fonts = _Fonts(descents)
-        states = text_objects if text_objects is not None else {}
         if (fast := speedups.chosen(native)) is not None:
-            read_object = _ObjectReader()
             return fast.page_chars(
-                _address(raw),
-                count,
-                height,
-                text,
-                states,
-                lambda key: read_object(key, _text_font(key) or 0),
-                fonts.descent,
-                NATIVE_FUNCTIONS,
-                PdfiumUnavailable,
+                _address(raw), count, height, text, fonts.descent, NATIVE_FUNCTIONS, PdfiumUnavailable
             )
+        states = text_objects if text_objects is not None else {}
         return _python_chars(_address(raw), count, height, text, fonts, states)
     finally:
         textpage.close()
@@ -650,8 +644,6 @@ NATIVE_OBJECT_FUNCTIONS = tuple(
         "FPDFPage_CountObjects",
         "FPDFPage_GetObject",
         "FPDFPageObj_GetType",
-        "FPDFPageObj_GetMatrix",
-        "FPDFTextObj_GetFontSize",
         "FPDFTextObj_GetFont",
     )
 )
@@ -664,19 +656,22 @@ _FONT_OF = operator.itemgetter(0)
 
 def page_objects(
     page: Any, height: float, *, native: bool = True
-) -> tuple[list[dict[str, Any]], bool, dict[int, _ObjectState]]:
+) -> tuple[list[dict[str, Any]], bool, dict[int, _ObjectState] | None]:
     """One pass over the page's objects (in C when `_pdf_speedups` is built and `native`): the edges
     of every painted path (line edges, then rect edges, then curve edges, as pdfplumber orders them),
-    whether the page has any line or rectangle, and each text object's font, matrix and size (for
-    `page_chars`). Raises PdfiumUnavailable for text in a font that is neither embedded nor a standard
-    14 font (PDFium would read it through a substitute, pdfplumber through the PDF's widths), checked
-    over the whole page first, then for a form XObject."""
+    whether the page has any line or rectangle, and, from the Python loop, each text object's font,
+    matrix and size (for `page_chars`; the C loop reads them as it meets each object). Raises
+    PdfiumUnavailable for text in a font that is neither embedded nor a standard 14 font (PDFium would
+    read it through a substitute, pdfplumber through the PDF's widths), checked over the whole page
+    first, then for a form XObject."""
     raw = _address(page.raw)
+    texts: dict[int, _ObjectState] | None = None
     if (fast := speedups.chosen(native)) is not None:
-        texts, others = fast.page_objects(raw, NATIVE_OBJECT_FUNCTIONS, _TEXT)
+        fonts, others = fast.page_objects(raw, NATIVE_OBJECT_FUNCTIONS, _TEXT)
     else:
         texts, others = _objects(raw)
-    for font in dict.fromkeys(map(_FONT_OF, texts.values())):
+        fonts = list(dict.fromkeys(map(_FONT_OF, texts.values())))
+    for font in fonts:
         if not _font_embedded(font) and _font_name(font) not in STANDARD_14:
             raise PdfiumUnavailable(f"text in the non-embedded font {_font_name(font)!r}")
     found: dict[str, list[dict[str, Any]]] = {"line": [], "rect": [], "curve": []}
