@@ -1,5 +1,6 @@
 /* The hot loops of the PDF reader in C: the per-character, per-object and per-segment loops of
- * parsers/pdf_pdfium.py, and the word grouping, table finder and cell texts of parsers/pdf.py.
+ * parsers/pdf_pdfium.py, the word grouping, edge merging, table finder and cell texts of
+ * parsers/pdf.py, and the object parser of parsers/pdf_objects.py (pdf_value).
  *
  * The Python loops make two or three PDFium calls through ctypes and build one tuple for every
  * character of a page; that Python work, not PDFium, was most of a PDF parse. These functions make

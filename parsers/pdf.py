@@ -439,7 +439,6 @@ def _tables(cells: list[Bbox]) -> list[list[Bbox]]:
 
 
 @functools.cache
-@functools.cache
 def _table_settings() -> Any:
     from pdfplumber import table as plumber_table
 
