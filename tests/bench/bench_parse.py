@@ -19,7 +19,7 @@ seeds 0..N/2 in both gov formats). Every side reads the same bytes:
           extracts each page's text (`get_text_range`), no positions; DOCX: zipfile reads
           word/document.xml and lxml parses it; HTML: lxml.html parses the bytes
   naive   PDF only: pdfplumber's text and table extraction of every page (a first attempt); measured
-          after the others, on a fifth of the reports: it takes fifty times as long, and run between
+          after the others, on one of the `ROUNDS` parts of the reports: it takes fifty times as long, and run between
           the others it slowed the sides that came after it
   parse, Python loops
           embedded and type0: parse with ParseSettings(pdf_speedups=False), the PDF reader's Python
@@ -33,8 +33,10 @@ is not the reader's to scan) and first reads two extra reports untimed, one of e
 loading, each format's table templates: what a long-running worker pays once). Printed per side: reports/s,
 ms per page (PDF) or per report, wall and CPU time, and memory as the workers' peak RSS
 (`ru_maxrss`, which includes PDFium's and libxml2's native allocations) with its growth over the
-worker's RSS at start; then each side's ratio to bare, on wall and on CPU time. Asserts nothing:
-timings are not tests.
+worker's RSS at start; then each side's ratio to bare, on wall and on CPU time over all rounds, and the
+median and range of its wall-time ratio round by round (each round's sides read the same reports
+minutes apart at most, so a burst of load on the machine moves one round, not the median). Asserts
+nothing: timings are not tests.
 """
 
 from __future__ import annotations
