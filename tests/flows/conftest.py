@@ -24,10 +24,13 @@ NIANBAO = str(Path(sys.executable).parent / "nianbao")
 
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[None]:
-    """A real Prefect API (the test harness's temporary server), shared by the whole session."""
+    """A real Prefect API (the test harness's temporary server), shared by the whole session. It
+    starts in 8–15 s on a quiet machine; on a loaded one (four test workers on two cores, and anything
+    else running) its database migrations took over a minute, and every flow test of that worker
+    then failed, so it gets three."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    with prefect_test_harness(server_startup_timeout=180):
         yield
 
 
