@@ -1432,7 +1432,7 @@ static PyObject *hex_string_value(const ObjectText *text, Py_ssize_t start, Py_s
 
 /* pdf_objects._literal_string: the string whose text starts at *at, *at moved past its `)`. */
 static PyObject *literal_string_value(const ObjectText *text, Py_ssize_t *at) {
-    PyObject *out = PyBytes_FromStringAndSize(NULL, text->size - *at), *result;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, text->size - *at);
     char *bytes;
     Py_ssize_t length = 0, i = *at;
     int depth = 1;
@@ -1483,8 +1483,7 @@ static PyObject *literal_string_value(const ObjectText *text, Py_ssize_t *at) {
     }
     *at = i;
     if (_PyBytes_Resize(&out, length) < 0) return NULL;
-    result = out;
-    return result;
+    return out;
 }
 
 /* Key and value pairs as pdfminer's dictionary (pdf_objects._dictionary). */
